@@ -1,0 +1,43 @@
+# One-command set-up: `make run` and `make test` create the virtual environment when needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test lint bench setup dev-setup browser clean
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(BIN)/.dev-installed: $(BIN)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(BIN)/.installed
+
+dev-setup: $(BIN)/.dev-installed
+
+# Debian's Chromium drives the browser tests; Playwright never downloads a browser here.
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+run: setup
+	$(BIN)/streamlit run app.py --server.port 8501
+
+test: dev-setup browser
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: dev-setup
+	$(BIN)/ruff check .
+
+bench: dev-setup browser
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

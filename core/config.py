@@ -1,0 +1,108 @@
+"""Where requests go: presets, and the endpoint resolved from environment or secrets.
+
+Keys are kept out of every repr (so they cannot leak into logs or error text) and are
+never part of a request body; they travel only in the Authorization header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.http import RetryPolicy, Timeouts
+
+DEMO_BASE_URL = "http://toolsmith-demo.invalid/v1"
+DEMO_MODEL = "toolsmith-demo"
+
+
+@dataclass(frozen=True)
+class Preset:
+    label: str
+    base_url: str
+    default_model: str
+    needs_key: bool = True
+
+
+PRESETS: dict[str, Preset] = {
+    "demo": Preset("Offline demo model (no key needed)", DEMO_BASE_URL, DEMO_MODEL, False),
+    "wenwen": Preset("Reference gateway (api.wenwen-ai.com)", "https://api.wenwen-ai.com/v1",
+                     "gpt-4o-2024-08-06"),
+    "openai": Preset("OpenAI", "https://api.openai.com/v1", "gpt-4o-mini"),
+    "ollama": Preset("Ollama (local)", "http://localhost:11434/v1", "llama3.1", False),
+    "vllm": Preset("vLLM / LM Studio (local)", "http://localhost:8000/v1", "", False),
+    "custom": Preset("Custom", "", "", False),
+}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A resolved place to send chat requests (OpenAI format)."""
+
+    preset: str
+    base_url: str
+    model: str
+    api_key: str = field(default="", repr=False)
+    key_env: str = "OPENAI_API_KEY"
+    timeouts: Timeouts = Timeouts()
+    retry: RetryPolicy = RetryPolicy()
+
+    @property
+    def is_demo(self) -> bool:
+        return self.preset == "demo"
+
+    @property
+    def provider(self) -> str:
+        return "demo" if self.is_demo else "openai"
+
+    def chat_url(self) -> str:
+        return self.base_url.rstrip("/") + "/chat/completions"
+
+    def models_url(self) -> str:
+        return self.base_url.rstrip("/") + "/models"
+
+    def headers(self, *, stream: bool) -> dict[str, str]:
+        headers = {"Content-Type": "application/json",
+                   "Accept": "text/event-stream" if stream else "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+
+def masked_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers fit to show or store: credentials replaced by a placeholder."""
+    secret = {"authorization", "x-api-key", "api-key"}
+    out = {}
+    for name, value in headers.items():
+        if name.lower() in secret:
+            out[name] = "Bearer $OPENAI_API_KEY" if value.startswith("Bearer ") else "$API_KEY"
+        else:
+            out[name] = value
+    return out
+
+
+def preset_for_url(base_url: str) -> str:
+    for name, preset in PRESETS.items():
+        if preset.base_url and preset.base_url.rstrip("/") == base_url.rstrip("/"):
+            return name
+    return "custom"
+
+
+def initial_endpoint(env: Mapping[str, str], secrets: Mapping[str, Any]) -> Endpoint:
+    """The endpoint at start: secrets, then environment; the demo model when no key is set.
+
+    A base URL without a key still counts (local servers such as Ollama need no key), but
+    only when TOOLSMITH_PROVIDER does not ask for the demo.
+    """
+    def get(name: str) -> str:
+        value = secrets.get(name) or env.get(name) or ""
+        return str(value).strip()
+
+    provider = get("TOOLSMITH_PROVIDER").lower()
+    key, base, model = get("OPENAI_API_KEY"), get("OPENAI_BASE_URL"), get("OPENAI_MODEL")
+    if provider == "demo" or (provider != "openai" and not key and not base):
+        return Endpoint("demo", DEMO_BASE_URL, DEMO_MODEL)
+    base = base or PRESETS["openai"].base_url
+    preset = preset_for_url(base)
+    model = model or PRESETS[preset].default_model
+    return Endpoint(preset, base, model, api_key=key)

@@ -1,0 +1,170 @@
+"""httpx plumbing: explicit timeouts, the retry policy, and HTTP failures mapped to core errors.
+
+The read timeout doubles as the stream's idle timeout: httpx applies it to every read, so a
+stream that stops sending for that long fails instead of hanging forever.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from core import errors
+from core.types import Attempt
+
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = 10.0
+    idle: float = 60.0
+    write: float = 30.0
+
+    def to_httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(connect=self.connect, read=self.idle, write=self.write, pool=self.connect)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Capped exponential backoff; a server's Retry-After is honoured when it is short."""
+
+    max_retries: int = 2
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 20.0
+
+    def delay(self, retry_number: int, headers: httpx.Headers | None) -> float | None:
+        """Seconds to wait before retry `retry_number` (1-based); None: do not retry."""
+        if retry_number > self.max_retries:
+            return None
+        asked = retry_after_seconds(headers) if headers is not None else None
+        if asked is not None:
+            return asked if asked <= self.max_retry_after else None
+        return min(self.max_delay, self.base_delay * 2 ** (retry_number - 1))
+
+
+def retry_after_seconds(headers: httpx.Headers) -> float | None:
+    """`retry-after-ms`, or `Retry-After` as seconds or an HTTP date."""
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        if parsed is None:
+            return None
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+def make_client(timeouts: Timeouts, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    return httpx.Client(timeout=timeouts.to_httpx(), transport=transport, follow_redirects=True)
+
+
+@dataclass
+class RetryNotice:
+    """Told to the page before a retry, so it can say what is happening."""
+
+    retry_number: int
+    max_retries: int
+    delay_s: float
+    reason: str
+
+
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "openai-request-id", "cf-ray")
+
+
+def request_id_of(headers: httpx.Headers) -> str | None:
+    for name in REQUEST_ID_HEADERS:
+        if headers.get(name):
+            return headers[name]
+    return None
+
+
+def open_response(
+    client: httpx.Client,
+    request: httpx.Request,
+    *,
+    policy: RetryPolicy,
+    attempts: list[Attempt],
+    key_env: str,
+    on_retry: Callable[[RetryNotice], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> httpx.Response:
+    """Send with retries until a 2xx response whose body is still unread (stream=True).
+
+    Retries 408/409/429/5xx/529 and refused connections; a read timeout is not retried
+    (the user waited long enough already and can press Retry).
+    """
+    retry_number = 0
+    while True:
+        attempt = Attempt(started_at=time.time())
+        attempts.append(attempt)
+        try:
+            response = client.send(request, stream=True)
+        except httpx.ConnectError as exc:
+            attempt.error = "connection failed"
+            failure: errors.ToolsmithError = errors.ConnectError(
+                f"Could not connect to {request.url.scheme}://{request.url.netloc.decode()}: "
+                "nothing answered there. Check the base URL and that the server is running.",
+                detail=_short(exc),
+            )
+            headers = None
+        except httpx.TimeoutException as exc:
+            attempt.error = "timeout"
+            raise errors.TimeoutError_(
+                f"The server at {request.url.netloc.decode()} did not answer in time. "
+                "Retry, or raise the timeout in the sidebar.",
+                detail=_short(exc),
+            ) from None
+        except httpx.HTTPError as exc:
+            attempt.error = type(exc).__name__
+            raise errors.ConnectError(
+                "The request failed before an answer arrived. Check the base URL and retry.",
+                detail=_short(exc),
+            ) from None
+        else:
+            attempt.status = response.status_code
+            if response.status_code < 400:
+                return response
+            raw = _read_quietly(response)
+            headers = response.headers
+            failure = errors.status_error(
+                response.status_code, raw, request_id=request_id_of(response.headers),
+                key_env=key_env, retried=retry_number,
+            )
+            if response.status_code not in RETRY_STATUSES:
+                raise failure
+        retry_number += 1
+        delay = policy.delay(retry_number, headers)
+        if delay is None:
+            raise failure
+        attempt.retry_after_s = delay
+        if on_retry is not None:
+            on_retry(RetryNotice(retry_number, policy.max_retries, delay, failure.message))
+        sleep(delay)
+
+
+def _read_quietly(response: httpx.Response) -> bytes:
+    try:
+        return response.read()[:65536]
+    except httpx.HTTPError:
+        return b""
+    finally:
+        response.close()
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"({text[:200]})"

@@ -1,0 +1,319 @@
+"""The OpenAI chat-completions wire format: request bodies out, messages in.
+
+Parsing is forgiving in the ways real servers differ (design.md §3): missing tool-call
+`index`, ids repeated or empty after the first delta, a whole call in one delta, arguments sent
+as an object, usage on any chunk or under a vendor key, reasoning under two names.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from core.errors import MalformedResponse, StreamErrorEvent, error_from_object
+from core.types import Message, ToolCall, ToolSpec, Usage, new_id
+
+
+@dataclass
+class ChatSettings:
+    """What the user chose for the next request, besides the conversation and tools."""
+
+    model: str
+    stream: bool = True
+    system_prompt: str = ""
+    temperature: float | None = None
+    max_tokens: int | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+
+
+def tool_to_wire(tool: ToolSpec) -> dict[str, Any]:
+    function: dict[str, Any] = {
+        "name": tool.name,
+        "description": tool.description,
+        "parameters": tool.parameters,
+    }
+    if tool.strict is not None:
+        function["strict"] = tool.strict
+    return {"type": "function", "function": function}
+
+
+def message_to_wire(message: Message) -> dict[str, Any]:
+    if message.role == "tool":
+        return {"role": "tool", "tool_call_id": message.tool_call_id or "",
+                "content": message.content}
+    if message.role == "assistant" and message.tool_calls:
+        return {
+            "role": "assistant",
+            "content": message.content or None,
+            "tool_calls": [
+                {"id": call.id, "type": "function",
+                 "function": {"name": call.name, "arguments": call.arguments or "{}"}}
+                for call in message.tool_calls
+            ],
+        }
+    return {"role": message.role, "content": message.content}
+
+
+def build_request(
+    messages: list[Message], tools: list[ToolSpec], settings: ChatSettings
+) -> dict[str, Any]:
+    """The JSON body of POST {base}/chat/completions."""
+    wire: list[dict[str, Any]] = []
+    if settings.system_prompt.strip():
+        wire.append({"role": "system", "content": settings.system_prompt})
+    wire.extend(message_to_wire(m) for m in messages if m.role != "system")
+    body: dict[str, Any] = {"model": settings.model, "messages": wire}
+    if tools:
+        body["tools"] = [tool_to_wire(t) for t in tools]
+        if settings.tool_choice is not None:
+            body["tool_choice"] = settings.tool_choice
+        if settings.parallel_tool_calls is not None:
+            body["parallel_tool_calls"] = settings.parallel_tool_calls
+    if settings.temperature is not None:
+        body["temperature"] = settings.temperature
+    if settings.max_tokens:
+        body["max_tokens"] = settings.max_tokens
+    if settings.stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_usage(raw: Any) -> Usage | None:
+    """Usage from any of the shapes seen: OpenAI details, DeepSeek cache fields, or flat."""
+    if not isinstance(raw, dict):
+        return None
+    prompt_details = raw.get("prompt_tokens_details") or raw.get("input_tokens_details") or {}
+    completion_details = (
+        raw.get("completion_tokens_details") or raw.get("output_tokens_details") or {}
+    )
+    cached = _int(prompt_details.get("cached_tokens")) if isinstance(prompt_details, dict) else None
+    if cached is None:
+        cached = _int(raw.get("prompt_cache_hit_tokens")) or _int(raw.get("cached_tokens"))
+    reasoning = (
+        _int(completion_details.get("reasoning_tokens"))
+        if isinstance(completion_details, dict) else None
+    )
+    if reasoning is None:
+        reasoning = _int(raw.get("reasoning_tokens"))
+    return Usage(
+        prompt_tokens=_int(raw.get("prompt_tokens", raw.get("input_tokens"))),
+        completion_tokens=_int(raw.get("completion_tokens", raw.get("output_tokens"))),
+        total_tokens=_int(raw.get("total_tokens")),
+        cached_tokens=cached,
+        reasoning_tokens=reasoning,
+    )
+
+
+def _arguments_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _content_text(value: Any) -> str:
+    """Content as a string; some servers send a list of typed parts."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(
+            part.get("text", "") for part in value if isinstance(part, dict)
+        )
+    return str(value)
+
+
+def raise_if_error(chunk: dict[str, Any]) -> None:
+    """An error object inside a 200 response, in any of the wrappers servers use."""
+    if "error" in chunk or chunk.get("object") == "error" or chunk.get("type") == "error":
+        body = error_from_object(chunk)
+        said = body.message if body else json.dumps(chunk)[:300]
+        raise StreamErrorEvent(
+            "The server reported an error in the middle of its answer. Retry; if it repeats, "
+            "check the model and request.",
+            detail=f"It said: {said}",
+        )
+
+
+def parse_response(body: Any) -> Message:
+    """A non-streaming chat.completion body to one assistant message."""
+    if not isinstance(body, dict):
+        raise MalformedResponse("The server's answer is not a JSON object. Check the base URL.")
+    raise_if_error(body)
+    choices = body.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise MalformedResponse(
+            "The server's answer has no choices. Check the base URL points at an "
+            "OpenAI-compatible /v1 endpoint."
+        )
+    choice = choices[0]
+    raw = choice.get("message") or {}
+    calls = []
+    for item in raw.get("tool_calls") or []:
+        function = item.get("function") or {}
+        calls.append(ToolCall(
+            id=item.get("id") or new_id("call_local_"),
+            name=function.get("name") or "",
+            arguments=_arguments_text(function.get("arguments")),
+        ))
+    return Message(
+        role="assistant",
+        content=_content_text(raw.get("content")),
+        tool_calls=calls,
+        reasoning=_content_text(raw.get("reasoning_content") or raw.get("reasoning")),
+        usage=parse_usage(body.get("usage") or choice.get("usage")),
+        finish_reason=choice.get("finish_reason"),
+    )
+
+
+class _CallBuilder:
+    __slots__ = ("id", "name", "parts")
+
+    def __init__(self) -> None:
+        self.id = ""
+        self.name = ""
+        self.parts: list[str] = []
+
+    def snapshot(self) -> ToolCall:
+        return ToolCall(id=self.id, name=self.name, arguments="".join(self.parts))
+
+
+class StreamAccumulator:
+    """Folds chat.completion.chunk objects into one assistant message.
+
+    Fragments are collected in lists and joined once, so the work is linear in the number of
+    chunks. `add()` returns True when something a person would see changed.
+    """
+
+    def __init__(self) -> None:
+        self._text: list[str] = []
+        self._reasoning: list[str] = []
+        self._calls: list[_CallBuilder] = []
+        self._by_index: dict[int, _CallBuilder] = {}
+        self._by_id: dict[str, _CallBuilder] = {}
+        self.usage_raw: dict[str, Any] | None = None
+        self.finish_reason: str | None = None
+        self.done = False
+        self.chunks = 0
+
+    def add(self, chunk: Any) -> bool:
+        if not isinstance(chunk, dict):
+            raise MalformedResponse("A stream chunk is not a JSON object.")
+        if "error" in chunk or "choices" not in chunk:
+            raise_if_error(chunk)
+        self.chunks += 1
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            self.usage_raw = usage
+        else:
+            self._vendor_usage(chunk)
+        visible = False
+        for choice in chunk.get("choices") or ():
+            if choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or choice.get("message") or {}
+            content = delta.get("content")
+            if content:
+                self._text.append(_content_text(content))
+                visible = True
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if isinstance(reasoning, str) and reasoning:
+                self._reasoning.append(reasoning)
+                visible = True
+            tool_calls = delta.get("tool_calls")
+            if tool_calls:
+                for item in tool_calls:
+                    self._tool_delta(item)
+                visible = True
+            if choice.get("finish_reason"):
+                self.finish_reason = choice["finish_reason"]
+            if isinstance(choice.get("usage"), dict):
+                self.usage_raw = choice["usage"]
+        return visible
+
+    def _vendor_usage(self, chunk: dict[str, Any]) -> None:
+        for key, value in chunk.items():
+            if key[:2] == "x_" and isinstance(value, dict):
+                if isinstance(value.get("usage"), dict):
+                    self.usage_raw = value["usage"]
+
+    def _tool_delta(self, item: dict[str, Any]) -> None:
+        index = item.get("index")
+        call_id = item.get("id") or ""
+        function = item.get("function") or {}
+        name = function.get("name") or ""
+        call: _CallBuilder | None
+        if isinstance(index, int):
+            call = self._by_index.get(index)
+            if call is not None and call_id and call.id and call_id != call.id:
+                call = None  # one index reused for a second call (seen in the wild)
+        elif call_id:
+            call = self._by_id.get(call_id)
+            if call is None and self._calls and not self._calls[-1].id:
+                call = self._calls[-1]
+        else:
+            call = self._calls[-1] if self._calls else None
+            if call is not None and name and call.name:
+                call = None  # no index and no id, but a new name: a new call
+        if call is None:
+            call = _CallBuilder()
+            self._calls.append(call)
+        if isinstance(index, int):
+            self._by_index[index] = call
+        if call_id and not call.id:
+            call.id = call_id
+            self._by_id[call_id] = call
+        if name and not call.name:
+            call.name = name
+        arguments = function.get("arguments")
+        if arguments is not None:
+            text = _arguments_text(arguments)
+            if text:
+                call.parts.append(text)
+
+    # Read-side views, for live rendering and the final message.
+    def text(self) -> str:
+        return "".join(self._text)
+
+    def reasoning(self) -> str:
+        return "".join(self._reasoning)
+
+    def tool_calls(self) -> list[ToolCall]:
+        return [call.snapshot() for call in self._calls]
+
+    def message(self) -> Message:
+        calls = self.tool_calls()
+        for call in calls:
+            if not call.id:
+                call.id = new_id("call_local_")
+        return Message(
+            role="assistant",
+            content=self.text(),
+            tool_calls=calls,
+            reasoning=self.reasoning(),
+            usage=parse_usage(self.usage_raw),
+            finish_reason=self.finish_reason,
+        )
+
+
+def model_ids(body: Any) -> list[str]:
+    """Model ids out of a GET /models answer (`{"data": [{"id": …}]}` or a bare list)."""
+    items = body.get("data", body.get("models")) if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise MalformedResponse("The model list is not in the expected shape.")
+    ids = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("id") or item.get("name"), str):
+            ids.append(item.get("id") or item["name"])
+        elif isinstance(item, str):
+            ids.append(item)
+    return sorted(set(ids))

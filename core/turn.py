@@ -1,0 +1,231 @@
+"""One model turn: build the request, send it (with retries), read the answer into a message.
+
+Every turn yields an Exchange record, whether it succeeded or not, so a failed request can
+be inspected and retried. Failures come back as typed errors in the result, never raised:
+the caller always gets the exchange to show and keep.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from core import errors
+from core.config import Endpoint, masked_headers
+from core.http import RetryNotice, make_client, open_response, request_id_of
+from core.providers import openai_compat
+from core.providers.openai_compat import ChatSettings, StreamAccumulator
+from core.sse import SSEDecoder
+from core.types import Exchange, Message, ToolSpec
+
+TRANSCRIPT_LIMIT = 2_000_000  # characters of raw SSE kept per exchange for the inspector
+
+
+@dataclass
+class TurnResult:
+    exchange: Exchange
+    message: Message | None = None
+    error: errors.ToolsmithError | None = None
+
+
+ProgressFn = Callable[[StreamAccumulator], None]
+RetryFn = Callable[[RetryNotice], None]
+
+
+def client_for(endpoint: Endpoint) -> httpx.Client:
+    """A client for the endpoint; the demo model answers through an in-process transport."""
+    transport = None
+    if endpoint.is_demo:
+        from core.providers.demo import DemoTransport
+
+        transport = DemoTransport()
+    return make_client(endpoint.timeouts, transport)
+
+
+def run_turn(
+    endpoint: Endpoint,
+    messages: list[Message],
+    tools: list[ToolSpec],
+    settings: ChatSettings,
+    *,
+    client: httpx.Client | None = None,
+    on_progress: ProgressFn | None = None,
+    on_retry: RetryFn | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> TurnResult:
+    body = openai_compat.build_request(messages, tools, settings)
+    headers = endpoint.headers(stream=settings.stream)
+    exchange = Exchange(
+        provider=endpoint.provider, model=settings.model, base_url=endpoint.base_url,
+        request_body=body, stream=settings.stream, started_at=time.time(),
+    )
+    exchange.request_headers = masked_headers(headers)
+    own_client = client is None
+    client = client or client_for(endpoint)
+    try:
+        request = client.build_request(
+            "POST", endpoint.chat_url(), content=json.dumps(body).encode(), headers=headers
+        )
+        response = open_response(
+            client, request, policy=endpoint.retry, attempts=exchange.attempts,
+            key_env=endpoint.key_env, on_retry=on_retry, sleep=sleep,
+        )
+        exchange.first_byte_at = time.time()
+        exchange.status = response.status_code
+        exchange.request_id = request_id_of(response.headers)
+        try:
+            if settings.stream and _is_event_stream(response):
+                message = _read_stream(response, exchange, on_progress, endpoint.timeouts.idle)
+            else:
+                message = _read_json(response, exchange)
+        finally:
+            response.close()
+    except errors.ToolsmithError as exc:
+        return _failed(exchange, exc)
+    except httpx.InvalidURL as exc:
+        return _failed(exchange, errors.ConfigError(
+            f"The base URL {endpoint.base_url!r} is not a valid address. "
+            "Use a full URL such as https://api.openai.com/v1.", detail=str(exc)))
+    finally:
+        if own_client:
+            client.close()
+    exchange.ended_at = time.time()
+    if endpoint.is_demo and message.usage is not None:
+        message.usage.estimated = True
+    exchange.usage = message.usage
+    message.exchange_id = exchange.id
+    return TurnResult(exchange=exchange, message=message)
+
+
+def _failed(exchange: Exchange, exc: errors.ToolsmithError) -> TurnResult:
+    exchange.ended_at = time.time()
+    exchange.error = str(exc)
+    exchange.error_kind = exc.kind
+    if exc.status is not None:
+        exchange.status = exc.status
+    if exc.request_id and not exchange.request_id:
+        exchange.request_id = exc.request_id
+    return TurnResult(exchange=exchange, error=exc)
+
+
+def _is_event_stream(response: httpx.Response) -> bool:
+    # Some servers ignore "stream": true and answer with one JSON body; read that instead.
+    return "json" not in response.headers.get("content-type", "")
+
+
+def _read_json(response: httpx.Response, exchange: Exchange) -> Message:
+    try:
+        raw = response.read()
+    except httpx.TimeoutException:
+        raise errors.TimeoutError_(
+            "The server sent its headers but not its answer in time. Retry, or raise the "
+            "timeout in the sidebar.") from None
+    except httpx.HTTPError as exc:
+        raise errors.StreamBroken(
+            "The connection closed before the whole answer arrived. Retry.",
+            detail=f"({exc})") from None
+    exchange.first_token_at = time.time()
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        exchange.response_body = raw[:4000].decode("utf-8", "replace")
+        excerpt = errors.read_error_body(raw)
+        raise errors.MalformedResponse(
+            "The server answered 2xx but not with JSON. Check that the base URL points at an "
+            "OpenAI-compatible API (it usually ends in /v1).",
+            detail=f"It sent {excerpt.message}" if excerpt else "",
+        ) from None
+    exchange.response_body = data
+    return openai_compat.parse_response(data)
+
+
+def _read_stream(
+    response: httpx.Response, exchange: Exchange, on_progress: ProgressFn | None,
+    idle_s: float,
+) -> Message:
+    decoder = SSEDecoder()
+    acc = StreamAccumulator()
+    raw_parts: list[bytes] = []
+    kept = 0
+    saw_done = False
+    try:
+        try:
+            for chunk in response.iter_raw():
+                if kept < TRANSCRIPT_LIMIT:
+                    raw_parts.append(chunk)
+                    kept += len(chunk)
+                for event in decoder.feed(chunk):
+                    if _handle(event.data, acc, exchange, on_progress):
+                        saw_done = True
+                        break
+                if saw_done:
+                    break
+            else:
+                for event in decoder.close():
+                    if _handle(event.data, acc, exchange, on_progress):
+                        saw_done = True
+        except httpx.ReadTimeout:
+            raise errors.StreamStalled(
+                f"The stream stopped sending for {idle_s:g} s "
+                "before it was complete. The partial answer was discarded; Retry.",
+            ) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise errors.StreamBroken(
+                "The connection closed in the middle of the answer"
+                f"{' (inside tool-call arguments)' if acc.tool_calls() else ''}. "
+                "The partial answer was discarded; Retry.",
+                detail=f"({exc})",
+            ) from None
+    finally:
+        exchange.transcript = b"".join(raw_parts).decode("utf-8", "replace")
+    if acc.chunks == 0:
+        raise errors.MalformedResponse(
+            "The server answered with an empty stream. Check the model name and Retry.")
+    if not saw_done and acc.finish_reason is None:
+        unfinished = [c.name for c in acc.tool_calls() if c.parsed_arguments()[1]]
+        if unfinished:
+            raise errors.StreamBroken(
+                "The stream ended in the middle of the arguments of "
+                f"{', '.join(unfinished)} without saying it was done. Retry.")
+    message = acc.message()
+    exchange.response_body = _summary(message, acc)
+    return message
+
+
+def _handle(data: str, acc: StreamAccumulator, exchange: Exchange,
+            on_progress: ProgressFn | None) -> bool:
+    """Fold one SSE event into the accumulator; True at `[DONE]`."""
+    if data == "[DONE]":
+        return True
+    try:
+        chunk = json.loads(data)
+    except json.JSONDecodeError:
+        raise errors.MalformedResponse(
+            "The stream carried a chunk that is not JSON, so the answer cannot be read. Retry; "
+            "if it repeats, the server or a proxy in between is mangling the stream.",
+            detail=f"The chunk began: {data[:120]!r}",
+        ) from None
+    if acc.add(chunk):
+        if exchange.first_token_at is None:
+            exchange.first_token_at = time.time()
+        if on_progress is not None:
+            on_progress(acc)
+    return False
+
+
+def _summary(message: Message, acc: StreamAccumulator) -> dict:
+    """The accumulated stream as one object, for the inspector (the raw SSE is kept too)."""
+    return {
+        "chunks": acc.chunks,
+        "finish_reason": message.finish_reason,
+        "content": message.content,
+        "reasoning": message.reasoning or None,
+        "tool_calls": [
+            {"id": c.id, "name": c.name, "arguments": c.arguments} for c in message.tool_calls
+        ],
+        "usage": acc.usage_raw,
+    }

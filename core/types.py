@@ -1,0 +1,137 @@
+"""Provider-neutral domain values.
+
+The conversation kept in these dataclasses is the source of truth; each provider module
+translates it to and from its own wire format, so a conversation can change format mid-way.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+def new_id(prefix: str = "") -> str:
+    """A short random id; prefixed so ids of different things are told apart in logs."""
+    return f"{prefix}{uuid.uuid4().hex[:16]}"
+
+
+@dataclass
+class ToolSpec:
+    """One tool definition as it is sent to a model."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    strict: bool | None = None
+
+
+@dataclass
+class ToolCall:
+    """One call the model asked for. `arguments` is kept as the raw string the model sent."""
+
+    id: str
+    name: str
+    arguments: str = ""
+
+    def parsed_arguments(self) -> tuple[Any, str | None]:
+        """(value, None) when the arguments are JSON, else (None, reason) — never raises.
+
+        An empty string means "no arguments" (servers omit them for tools without parameters).
+        """
+        if not self.arguments.strip():
+            return {}, None
+        try:
+            return json.loads(self.arguments), None
+        except json.JSONDecodeError as exc:
+            return None, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+
+
+@dataclass
+class Usage:
+    """Token counts of one response. Every field is optional on the wire, so None means unknown."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    cached_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    estimated: bool = False
+
+    @property
+    def total(self) -> int | None:
+        if self.total_tokens is not None:
+            return self.total_tokens
+        if self.prompt_tokens is None and self.completion_tokens is None:
+            return None
+        return (self.prompt_tokens or 0) + (self.completion_tokens or 0)
+
+
+@dataclass
+class Message:
+    """One message of the conversation.
+
+    `tool_calls` is set on assistant messages that call tools; `tool_call_id` and `name` on
+    tool-result messages; `reasoning` holds reasoning text shown apart from the answer.
+    """
+
+    role: Role
+    content: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None
+    is_error: bool = False
+    reasoning: str = ""
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    exchange_id: str | None = None
+    id: str = field(default_factory=lambda: new_id("msg_"))
+
+
+@dataclass
+class Attempt:
+    """One HTTP attempt within an exchange (retries make several)."""
+
+    started_at: float
+    status: int | None = None
+    error: str | None = None
+    retry_after_s: float | None = None
+
+
+@dataclass
+class Exchange:
+    """One request the app made, with what came back: enough to inspect or reproduce it.
+
+    Times are `time.time()` seconds; `request_body` never holds a key (keys travel in headers).
+    """
+
+    provider: str
+    model: str
+    base_url: str
+    request_body: dict[str, Any]
+    stream: bool
+    started_at: float
+    id: str = field(default_factory=lambda: new_id("ex_"))
+    request_headers: dict[str, str] = field(default_factory=dict)
+    status: int | None = None
+    request_id: str | None = None
+    response_body: Any = None
+    transcript: str | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    first_byte_at: float | None = None
+    first_token_at: float | None = None
+    ended_at: float | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    usage: Usage | None = None
+
+    @property
+    def latency_s(self) -> float | None:
+        return None if self.ended_at is None else self.ended_at - self.started_at
+
+    @property
+    def ttft_s(self) -> float | None:
+        return None if self.first_token_at is None else self.first_token_at - self.started_at
