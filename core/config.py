@@ -44,8 +44,8 @@ class Endpoint:
     model: str
     api_key: str = field(default="", repr=False)
     key_env: str = "OPENAI_API_KEY"
-    timeouts: Timeouts = Timeouts()
-    retry: RetryPolicy = RetryPolicy()
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @property
     def is_demo(self) -> bool:
@@ -54,6 +54,16 @@ class Endpoint:
     @property
     def provider(self) -> str:
         return "demo" if self.is_demo else "openai"
+
+    def problem(self) -> str | None:
+        """Why no request can be sent yet, in words for the sidebar's user; None when ready."""
+        if self.is_demo:
+            return None
+        if not self.base_url.startswith(("http://", "https://")):
+            return "Set a base URL in the sidebar (for example https://api.openai.com/v1)."
+        if not self.model:
+            return "Choose or type a model name in the sidebar."
+        return None
 
     def chat_url(self) -> str:
         return self.base_url.rstrip("/") + "/chat/completions"

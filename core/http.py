@@ -26,7 +26,8 @@ class Timeouts:
     write: float = 30.0
 
     def to_httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(connect=self.connect, read=self.idle, write=self.write, pool=self.connect)
+        return httpx.Timeout(connect=self.connect, read=self.idle, write=self.write,
+                             pool=self.connect)
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,17 @@ class SSEDecoder:
     line never came is still dispatched, because real servers end streams that way.
     """
 
-    __slots__ = ("_decoder", "_pending", "_skip_lf", "_data", "_event", "_id", "_retry",
-                 "_started", "comments")
+    __slots__ = (
+        "_data",
+        "_decoder",
+        "_event",
+        "_id",
+        "_pending",
+        "_retry",
+        "_skip_lf",
+        "_started",
+        "comments",
+    )
 
     def __init__(self) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -105,9 +114,8 @@ class SSEDecoder:
         elif name == "id":
             if "\0" not in value:
                 self._id = value
-        elif name == "retry":
-            if value.isdigit():
-                self._retry = int(value)
+        elif name == "retry" and value.isdigit():
+            self._retry = int(value)
         return None
 
     def _dispatch(self) -> SSEEvent | None:

@@ -16,7 +16,7 @@ import httpx
 
 from core import errors
 from core.config import Endpoint, masked_headers
-from core.http import RetryNotice, make_client, open_response, request_id_of
+from core.http import RetryNotice, Timeouts, make_client, open_response, request_id_of
 from core.providers import openai_compat
 from core.providers.openai_compat import ChatSettings, StreamAccumulator
 from core.sse import SSEDecoder
@@ -36,14 +36,14 @@ ProgressFn = Callable[[StreamAccumulator], None]
 RetryFn = Callable[[RetryNotice], None]
 
 
-def client_for(endpoint: Endpoint) -> httpx.Client:
-    """A client for the endpoint; the demo model answers through an in-process transport."""
+def client_for(timeouts: Timeouts, *, demo: bool, demo_delay: float = 0.0) -> httpx.Client:
+    """A client; the demo model answers through an in-process transport on the same path."""
     transport = None
-    if endpoint.is_demo:
+    if demo:
         from core.providers.demo import DemoTransport
 
-        transport = DemoTransport()
-    return make_client(endpoint.timeouts, transport)
+        transport = DemoTransport(chunk_delay=demo_delay)
+    return make_client(timeouts, transport)
 
 
 def run_turn(
@@ -65,7 +65,7 @@ def run_turn(
     )
     exchange.request_headers = masked_headers(headers)
     own_client = client is None
-    client = client or client_for(endpoint)
+    client = client or client_for(endpoint.timeouts, demo=endpoint.is_demo)
     try:
         request = client.build_request(
             "POST", endpoint.chat_url(), content=json.dumps(body).encode(), headers=headers

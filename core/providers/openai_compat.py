@@ -242,9 +242,8 @@ class StreamAccumulator:
 
     def _vendor_usage(self, chunk: dict[str, Any]) -> None:
         for key, value in chunk.items():
-            if key[:2] == "x_" and isinstance(value, dict):
-                if isinstance(value.get("usage"), dict):
-                    self.usage_raw = value["usage"]
+            if key[:2] == "x_" and isinstance(value, dict) and isinstance(value.get("usage"), dict):
+                self.usage_raw = value["usage"]
 
     def _tool_delta(self, item: dict[str, Any]) -> None:
         index = item.get("index")

@@ -1,0 +1,30 @@
+"""Toolsmith entry point: page config, the shared sidebar, and navigation.
+
+The page files live in app_pages/, not pages/: with a pages/ folder, Streamlit runs a deep-linked
+page alone (legacy multipage mode) on a fresh server, without this file (design.md §4).
+"""
+
+import logging
+
+import streamlit as st
+
+from components import sidebar, state
+from components.shell import guarded
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+st.set_page_config(page_title="Toolsmith", page_icon="🛠️", layout="wide")
+navigation = st.navigation([
+    st.Page("app_pages/chat.py", title="Chat", icon="💬", default=True),
+    st.Page("app_pages/tools.py", title="Tools", icon="🧰"),
+])
+
+
+def _sidebar() -> None:
+    _, settings = sidebar.render()
+    state.set_settings(settings)
+
+
+guarded(_sidebar)
+navigation.run()

@@ -1,0 +1,88 @@
+"""Chat: ask, see every tool call, answer it by hand, and let the model continue."""
+
+import streamlit as st
+
+from components import live_turn, messages, state, tool_results
+from components.shell import guarded
+from core.conversation import (
+    awaits_model,
+    missing_results,
+    pending_tool_calls,
+    tool_result_messages,
+)
+from core.types import Message
+
+
+def page() -> None:
+    chat = state.chat()
+    conversation = chat.conversation
+    endpoint, settings = state.endpoint(), state.settings()
+    tools = state.enabled_tools()
+
+    head, button = st.columns([5, 1], vertical_alignment="bottom")
+    head.title("Chat")
+    button.button("New chat", key="chat.new", on_click=state.new_chat, icon="➕")
+    if endpoint.is_demo:
+        st.info("**Offline demo model** — no API key is configured, so a built-in model that "
+                "runs inside Toolsmith answers. It calls tools and uses your results, but knows "
+                "nothing else. Set OPENAI_API_KEY or pick a server in the sidebar for a real "
+                "model.", icon="🧪")
+    names = ", ".join(f"`{t.name}`" for t in tools) or "none"
+    st.caption(f"Model `{settings.model or '?'}` · tools sent: {names}")
+    problem = endpoint.problem()
+
+    action = state.take_action()
+    hidden = messages.render_history(conversation.messages, conversation.exchanges,
+                                      chat.shown_messages)
+    if hidden:
+        st.button("Show earlier messages", key="chat.more", on_click=state.show_more)
+    pending = pending_tool_calls(conversation.messages)
+
+    if action == "results" and pending:
+        results = state.typed_results(pending)
+        missing = missing_results(pending, results)
+        if missing:
+            st.error("Type a result for every call before sending (missing: "
+                     + ", ".join(f"{c.name} {c.id}" for c in missing) + ").")
+        else:
+            conversation.messages.extend(tool_result_messages(pending, results))
+            state.clear_results(pending)
+            pending = []
+            action = "run"
+    prompt = st.chat_input(
+        "Answer the pending tool calls first (or start a New chat)" if pending
+        else "Ask something that needs a tool…",
+        key="chat.input", disabled=bool(pending),
+    )
+    if prompt and not pending:
+        conversation.messages.append(Message(role="user", content=prompt))
+        messages.render_message(conversation.messages[-1], None)
+        action = "run"
+    if action in ("run", "retry") and awaits_model(conversation.messages) and not problem:
+        chat.error = None
+        result = live_turn.run(endpoint, conversation.messages, tools, settings)
+        state.record_turn(result)
+        st.rerun()
+
+    if problem:
+        st.warning(problem, icon="⚙️")
+    if chat.error:
+        _error_box(chat.error)
+    elif awaits_model(conversation.messages):
+        st.info("The model has not answered the last message yet.", icon="⏳")
+        st.button("Send to model", key="chat.resend", on_click=state.request, args=("retry",))
+    if pending:
+        tool_results.render(pending)
+
+
+def _error_box(error: state.TurnError) -> None:
+    with st.chat_message("assistant", avatar="⚠️"):
+        st.error(error.message, icon="🚫")
+        if error.detail:
+            st.caption(error.detail)
+        st.caption("Your message, the conversation and any typed results are kept.")
+        st.button("Retry", key="chat.retry", type="primary", icon="🔁",
+                  on_click=state.request, args=("retry",))
+
+
+guarded(page)

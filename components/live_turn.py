@@ -1,0 +1,56 @@
+"""Draw a model turn while it streams: text as it arrives, tool-call arguments assembling."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from components import tool_call_card
+from components.clients import client_for
+from components.messages import AVATARS
+from core.config import Endpoint
+from core.http import RetryNotice
+from core.providers.openai_compat import ChatSettings, StreamAccumulator
+from core.turn import TurnResult, run_turn
+from core.types import Message, ToolSpec
+
+# A person sees no difference; 20,000 chunks would otherwise mean 20,000 redraws.
+REDRAW_EVERY_S = 0.05
+
+
+def run(endpoint: Endpoint, messages: list[Message], tools: list[ToolSpec],
+        settings: ChatSettings) -> TurnResult:
+    with st.chat_message("assistant", avatar=AVATARS["assistant"]):
+        status = st.empty()
+        reasoning_box = st.empty()
+        text_box = st.empty()
+        calls_box = st.empty()
+        status.caption(f"Waiting for `{settings.model}`…")
+        last_draw = 0.0
+
+        def draw(acc: StreamAccumulator) -> None:
+            nonlocal last_draw
+            now = time.monotonic()
+            if now - last_draw < REDRAW_EVERY_S:
+                return
+            last_draw = now
+            status.empty()
+            reasoning = acc.reasoning()
+            if reasoning:
+                reasoning_box.caption(f"💭 {reasoning[-1500:]}")
+            text = acc.text()
+            if text:
+                text_box.markdown(text + " ▌")
+            calls = acc.tool_calls()
+            if calls:
+                with calls_box.container():
+                    for call in calls:
+                        tool_call_card.render(call, live=True)
+
+        def retrying(notice: RetryNotice) -> None:
+            status.warning(f"{notice.reason} Retrying in {notice.delay_s:.1f} s "
+                           f"(retry {notice.retry_number} of {notice.max_retries})…", icon="🔁")
+
+        return run_turn(endpoint, messages, tools, settings, client=client_for(endpoint),
+                        on_progress=draw, on_retry=retrying)

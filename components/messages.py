@@ -1,0 +1,66 @@
+"""Render the conversation: user and assistant bubbles, tool-call cards, tool results, usage."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import tool_call_card
+from core.types import Exchange, Message, Usage
+
+AVATARS = {"user": "🧑‍💻", "assistant": "🤖", "tool": "🛠️"}
+
+
+def usage_line(usage: Usage | None, exchange: Exchange | None) -> str:
+    parts: list[str] = []
+    if usage is not None:
+        parts.append(f"prompt {_n(usage.prompt_tokens)}")
+        if usage.cached_tokens:
+            parts.append(f"cached {usage.cached_tokens}")
+        parts.append(f"completion {_n(usage.completion_tokens)}")
+        if usage.reasoning_tokens:
+            parts.append(f"reasoning {usage.reasoning_tokens}")
+        parts.append(f"total {_n(usage.total)} tokens")
+        if usage.estimated:
+            parts.append("(estimated)")
+    else:
+        parts.append("usage not reported")
+    if exchange is not None:
+        if exchange.latency_s is not None:
+            parts.append(f"latency {exchange.latency_s:.2f} s")
+        if exchange.ttft_s is not None:
+            parts.append(f"first token {exchange.ttft_s * 1000:.0f} ms")
+    return " · ".join(parts)
+
+
+def _n(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+def render_message(message: Message, exchange: Exchange | None) -> None:
+    if message.role == "tool":
+        with st.chat_message("tool", avatar=AVATARS["tool"]):
+            st.caption(f"Result of `{message.name or '?'}` for call `{message.tool_call_id}`"
+                       f"{' (error)' if message.is_error else ''}")
+            st.code(message.content or " ", language=None)
+        return
+    with st.chat_message(message.role, avatar=AVATARS.get(message.role)):
+        if message.role == "assistant":
+            if message.reasoning:
+                with st.expander("Reasoning", icon="💭"):
+                    st.markdown(message.reasoning)
+            if message.content:
+                st.markdown(message.content)
+            for call in message.tool_calls:
+                tool_call_card.render(call)
+            finish = f" · finish: {message.finish_reason}" if message.finish_reason else ""
+            st.caption(usage_line(message.usage, exchange) + finish)
+        else:
+            st.markdown(message.content)
+
+
+def render_history(messages: list[Message], exchanges: dict[str, Exchange], shown: int) -> bool:
+    """Render the last `shown` messages; older ones stay a click away. True if some are hidden."""
+    hidden = max(0, len(messages) - shown)
+    for message in messages[hidden:]:
+        render_message(message, exchanges.get(message.exchange_id or ""))
+    return hidden > 0

@@ -1,0 +1,124 @@
+"""The shared sidebar: where requests go (preset, base URL, key, model) and how (settings).
+
+Rendered by app.py on every page, so its widgets keep their values across pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from components import state
+from components.clients import client_for
+from core.config import PRESETS, Endpoint
+from core.errors import ToolsmithError
+from core.http import Timeouts
+from core.models import fetch_models
+from core.providers.openai_compat import ChatSettings
+
+
+def _apply_preset() -> None:
+    """Callback: a new preset fills in its base URL and default model."""
+    preset = PRESETS[st.session_state["sidebar.preset"]]
+    if preset.base_url or st.session_state["sidebar.preset"] == "custom":
+        st.session_state["sidebar.base_url"] = preset.base_url
+    st.session_state["sidebar.model"] = preset.default_model or None
+
+
+def _init_widgets() -> None:
+    if "sidebar.preset" in st.session_state:
+        return
+    start = state.startup_endpoint()
+    st.session_state["sidebar.preset"] = start.preset
+    st.session_state["sidebar.base_url"] = start.base_url
+    st.session_state["sidebar.model"] = start.model or None
+
+
+def render() -> tuple[Endpoint, ChatSettings]:
+    """Draw the sidebar; return the endpoint and settings the next request will use."""
+    _init_widgets()
+    sb = st.sidebar
+    sb.subheader("Model server")
+    preset_name = sb.selectbox(
+        "Preset", list(PRESETS), format_func=lambda p: PRESETS[p].label,
+        key="sidebar.preset", on_change=_apply_preset,
+    )
+    is_demo = preset_name == "demo"
+    if is_demo:
+        sb.info("**Offline demo model.** Runs inside Toolsmith: no key, no network. It picks a "
+                "tool from your question and answers from the results you type.", icon="🧪")
+        base_url = PRESETS["demo"].base_url
+    else:
+        base_url = sb.text_input(
+            "Base URL", key="sidebar.base_url", placeholder="https://host/v1",
+            help="OpenAI-compatible endpoint, usually ending in /v1 (OPENAI_BASE_URL).",
+        ).strip()
+        _key_widgets(sb)
+    models = [PRESETS["demo"].default_model] if is_demo else state.model_list(base_url)
+    current = st.session_state.get("sidebar.model")
+    if current and current not in models:
+        models = [current, *models]
+    model = sb.selectbox(
+        "Model", models, key="sidebar.model", accept_new_options=True,
+        placeholder="Type a model name or load the list",
+        help="Pick from the server's list, or type any model name.",
+    ) or ""
+    if not is_demo:
+        sb.button("Load model list", key="sidebar.load_models", on_click=_load_models,
+                  args=(base_url,), help=f"GET {base_url.rstrip('/')}/models")
+        if st.session_state.get("conn.models_error"):
+            sb.error(st.session_state["conn.models_error"])
+    timeouts = Timeouts(idle=float(st.session_state.get("sidebar.idle_timeout", 60)))
+    endpoint = Endpoint(
+        preset=preset_name, base_url=base_url, model=model, api_key=state.api_key(),
+        timeouts=timeouts,
+    )
+    if is_demo:
+        endpoint = replace(endpoint, api_key="")
+    state.set_endpoint(endpoint)
+
+    sb.subheader("Request")
+    settings = ChatSettings(
+        model=model,
+        system_prompt=sb.text_area("System prompt", key="sidebar.system_prompt", height=80),
+        temperature=sb.slider("Temperature", 0.0, 2.0, 1.0, 0.05, key="sidebar.temperature"),
+        max_tokens=int(sb.number_input(
+            "Max tokens (0 = server default)", 0, 1_000_000, 0, 64, key="sidebar.max_tokens")),
+        stream=sb.toggle("Stream", value=True, key="sidebar.stream"),
+    )
+    with sb.expander("Timeouts"):
+        st.number_input(
+            "Idle timeout (s)", 1, 600, 60, key="sidebar.idle_timeout",
+            help="How long a stream may stay silent before Toolsmith gives up on it.",
+        )
+    return endpoint, settings
+
+
+def _key_widgets(sb: st.delta_generator.DeltaGenerator) -> None:
+    source = state.key_source()
+    if source:
+        col_text, col_button = sb.columns([3, 1])
+        col_text.caption(f"🔑 API key set ({source}).")
+        if source.startswith("typed"):
+            col_button.button("Forget", key="sidebar.forget_key", on_click=state.forget_key)
+    sb.text_input(
+        "API key" if not source else "Replace API key", type="password",
+        key="sidebar.api_key", on_change=state.take_typed_key,
+        help="Kept in memory for this browser session only; never shown again, stored or "
+             "logged. Or set OPENAI_API_KEY.",
+    )
+
+
+def _load_models(base_url: str) -> None:
+    """Callback (runs before the script, so it may set the model widget)."""
+    endpoint = replace(state.endpoint(), base_url=base_url, api_key=state.api_key())
+    st.session_state["conn.models_error"] = ""
+    try:
+        models = fetch_models(endpoint, client_for(endpoint))
+    except ToolsmithError as exc:
+        st.session_state["conn.models_error"] = f"{exc.message} {exc.detail}".strip()
+        return
+    state.set_model_list(base_url, models)
+    if models and not st.session_state.get("sidebar.model"):
+        st.session_state["sidebar.model"] = models[0]

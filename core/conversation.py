@@ -1,0 +1,56 @@
+"""The provider-neutral conversation: what is pending, and how tool results are appended.
+
+A server rejects a history in which an assistant's tool calls are not all answered, so the
+pending calls decide what the user may do next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from core.types import Exchange, Message, ToolCall, new_id
+
+
+@dataclass
+class Conversation:
+    """One chat session: its messages and every exchange made for it, by exchange id."""
+
+    id: str = field(default_factory=lambda: new_id("ses_"))
+    messages: list[Message] = field(default_factory=list)
+    exchanges: dict[str, Exchange] = field(default_factory=dict)
+
+
+def pending_tool_calls(messages: list[Message]) -> list[ToolCall]:
+    """Calls of the last assistant message that no tool message has answered yet."""
+    for position in range(len(messages) - 1, -1, -1):
+        message = messages[position]
+        if message.role == "assistant":
+            answered = {m.tool_call_id for m in messages[position + 1:] if m.role == "tool"}
+            return [call for call in message.tool_calls if call.id not in answered]
+        if message.role == "user":
+            return []
+    return []
+
+
+def awaits_model(messages: list[Message]) -> bool:
+    """True when the next step is the model's: the last message is the user's or a result."""
+    if not messages or messages[-1].role not in ("user", "tool"):
+        return False
+    return not pending_tool_calls(messages)
+
+
+def tool_result_messages(
+    calls: list[ToolCall], results: Mapping[str, str], errors: Mapping[str, bool] | None = None
+) -> list[Message]:
+    """One role "tool" message per call, in the order the model made the calls."""
+    errors = errors or {}
+    return [
+        Message(role="tool", content=results.get(call.id, ""), tool_call_id=call.id,
+                name=call.name, is_error=errors.get(call.id, False))
+        for call in calls
+    ]
+
+
+def missing_results(calls: list[ToolCall], results: Mapping[str, str]) -> list[ToolCall]:
+    return [call for call in calls if not results.get(call.id, "").strip()]

@@ -1,0 +1,31 @@
+"""The server's model list (GET {base}/models), for the sidebar's model picker."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from core.config import Endpoint
+from core.errors import MalformedResponse
+from core.http import RetryPolicy, open_response
+from core.providers.openai_compat import model_ids
+from core.types import Attempt
+
+
+def fetch_models(endpoint: Endpoint, client: httpx.Client) -> list[str]:
+    """Model ids, sorted; typed errors say why the list could not be had."""
+    request = client.build_request("GET", endpoint.models_url(),
+                                   headers=endpoint.headers(stream=False))
+    attempts: list[Attempt] = []
+    response = open_response(client, request, policy=RetryPolicy(max_retries=0),
+                             attempts=attempts, key_env=endpoint.key_env, sleep=time.sleep)
+    try:
+        body = response.json()
+    except ValueError:
+        raise MalformedResponse(
+            "The model list is not JSON. Check the base URL (it usually ends in /v1), or "
+            "type the model name instead.") from None
+    finally:
+        response.close()
+    return model_ids(body)
