@@ -45,7 +45,10 @@ def page() -> None:
             st.error("Type a result for every call before sending (missing: "
                      + ", ".join(f"{c.name} {c.id}" for c in missing) + ").")
         else:
-            conversation.messages.extend(tool_result_messages(pending, results))
+            answered = tool_result_messages(pending, results)
+            conversation.messages.extend(answered)
+            for message in answered:
+                messages.render_message(message, None)
             state.clear_results(pending)
             pending = []
             action = "run"

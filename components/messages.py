@@ -14,10 +14,10 @@ def usage_line(usage: Usage | None, exchange: Exchange | None) -> str:
     parts: list[str] = []
     if usage is not None:
         parts.append(f"prompt {_n(usage.prompt_tokens)}")
-        if usage.cached_tokens:
+        if usage.cached_tokens is not None:
             parts.append(f"cached {usage.cached_tokens}")
         parts.append(f"completion {_n(usage.completion_tokens)}")
-        if usage.reasoning_tokens:
+        if usage.reasoning_tokens is not None:
             parts.append(f"reasoning {usage.reasoning_tokens}")
         parts.append(f"total {_n(usage.total)} tokens")
         if usage.estimated:
