@@ -29,6 +29,8 @@ def usage_line(usage: Usage | None, exchange: Exchange | None) -> str:
             parts.append(f"latency {exchange.latency_s:.2f} s")
         if exchange.ttft_s is not None:
             parts.append(f"first token {exchange.ttft_s * 1000:.0f} ms")
+        if len(exchange.attempts) > 1:
+            parts.append(f"succeeded on attempt {len(exchange.attempts)}")
     return " · ".join(parts)
 
 
