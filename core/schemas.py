@@ -1,91 +1,321 @@
-"""Tool definitions: load the YAML library and check what every provider requires.
+"""Tool definitions: parse, validate, lint for strict mode, and load the YAML library.
 
-YAML is read with `safe_load` only. A file that fails to load is reported with its error and
-location instead of breaking the library.
+Every check returns `Problem`s with a location a person can act on: line and column for syntax
+errors, a JSON pointer for schema errors. YAML is read with `safe_load` only. A library file
+that fails to load is reported with its error instead of breaking the library.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import jsonschema
+import referencing.exceptions
 import yaml
 
 from core.types import ToolSpec
 
 NAME_RULE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-MAX_TOOL_FILE_BYTES = 256_000
+MAX_TOOLS = 128
+EMPTY_PARAMETERS: dict[str, Any] = {"type": "object", "properties": {}}
+Format = Literal["yaml", "json"]
 
 
-@dataclass
-class LibraryEntry:
-    """One file of the tool library: a spec, or the reason it could not be read."""
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a tool definition, and where."""
 
-    path: Path
-    spec: ToolSpec | None = None
-    error: str | None = None
-    source: str = ""
+    message: str
+    pointer: str = ""  # JSON pointer into the tool document ("" is the whole document)
+    line: int | None = None
+    column: int | None = None
+    severity: Literal["error", "warning"] = "error"
 
-    @property
-    def name(self) -> str:
-        return self.spec.name if self.spec else self.path.stem
+    def where(self) -> str:
+        if self.line is not None:
+            return f"line {self.line}, column {self.column}"
+        return self.pointer or "/"
+
+    def __str__(self) -> str:
+        return f"{self.where()}: {self.message}"
 
 
-def spec_problems(data: Any) -> list[str]:
-    """What keeps a parsed document from being a tool definition providers accept."""
+class ToolFileError(ValueError):
+    """A tool document that cannot be used; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def pointer(path: Any) -> str:
+    """A JSON pointer (RFC 6901) from a sequence of keys and indexes."""
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in path]
+    return "/" + "/".join(parts) if parts else ""
+
+
+# --- Parsing -----------------------------------------------------------------------------------
+
+def parse_text(text: str, fmt: Format) -> tuple[Any, list[Problem]]:
+    """The document in `text`, or syntax problems with line and column (1-based)."""
+    if fmt == "json":
+        try:
+            return json.loads(text), []
+        except json.JSONDecodeError as exc:
+            return None, [Problem(f"JSON syntax error: {exc.msg}", line=exc.lineno,
+                                  column=exc.colno)]
+    try:
+        return yaml.safe_load(text), []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+        if mark is None:
+            return None, [Problem(message)]
+        return None, [Problem(message, line=mark.line + 1, column=mark.column + 1)]
+
+
+def dump_text(document: dict[str, Any], fmt: Format) -> str:
+    """A document as YAML or JSON text; key order kept so switching formats loses nothing."""
+    if fmt == "json":
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+
+
+# --- Validation --------------------------------------------------------------------------------
+
+def structure_problems(data: Any) -> list[Problem]:
+    """What keeps a document from being a tool definition every provider accepts."""
     if not isinstance(data, dict):
-        return ["the file must hold a mapping with name, description and parameters"]
+        return [Problem("the document must be a mapping with name, description and parameters")]
     problems = []
     name = data.get("name")
     if not isinstance(name, str) or not NAME_RULE.match(name):
-        problems.append("name must be 1-64 letters, digits, '_' or '-' "
-                        f"(got {name!r})")
-    if not isinstance(data.get("description"), str) or not data["description"].strip():
-        problems.append("description is missing; models choose tools by it")
-    params = data.get("parameters", {"type": "object", "properties": {}})
+        problems.append(Problem(f"name must be 1-64 letters, digits, '_' or '-' (got {name!r})",
+                                "/name"))
+    description = data.get("description")
+    if not isinstance(description, str) or not description.strip():
+        problems.append(Problem("description is missing; models choose tools by it",
+                                "/description"))
+    params = data.get("parameters", EMPTY_PARAMETERS)
     if not isinstance(params, dict):
-        problems.append("parameters must be a JSON Schema object")
-    elif params.get("type") != "object":
-        problems.append("parameters must have type: object at the top")
+        problems.append(Problem("parameters must be a JSON Schema object", "/parameters"))
+    else:
+        if params.get("type") != "object":
+            problems.append(Problem("parameters must have type: object at the top",
+                                    "/parameters/type"))
+        problems.extend(metaschema_problems(params))
     strict = data.get("strict")
     if strict is not None and not isinstance(strict, bool):
-        problems.append("strict must be true or false")
+        problems.append(Problem("strict must be true or false", "/strict"))
+    results = data.get("results")
+    if results is not None and not (
+        isinstance(results, dict) and all(isinstance(v, str) for v in results.values())
+    ):
+        problems.append(Problem("results must map names to result text (e.g. ok: '{...}')",
+                                "/results"))
+    if strict is True and isinstance(params, dict):
+        problems.extend(strict_problems(params))
     return problems
 
 
-def parse_tool_yaml(text: str) -> ToolSpec:
-    """A ToolSpec from YAML text; ValueError says what is wrong and where."""
+_VALIDATOR = jsonschema.Draft202012Validator
+
+
+def metaschema_problems(schema: dict[str, Any], base: str = "/parameters") -> list[Problem]:
+    """Every way `schema` breaks the JSON Schema metaschema (draft 2020-12)."""
+    meta = _VALIDATOR(_VALIDATOR.META_SCHEMA)
+    problems = []
+    for error in sorted(meta.iter_errors(schema), key=lambda e: list(e.absolute_path)):
+        problems.append(Problem(f"not valid JSON Schema: {error.message}",
+                                base + pointer(error.absolute_path)))
+    return problems
+
+
+# --- Strict mode ----------------------------------------------------------------------------
+
+STRICT_KEYWORDS = frozenset({
+    "type", "description", "title", "enum", "const", "properties", "required",
+    "additionalProperties", "items", "anyOf", "$ref", "$defs", "definitions",
+    "pattern", "format", "multipleOf", "maximum", "exclusiveMaximum", "minimum",
+    "exclusiveMinimum", "minItems", "maxItems",
+})
+
+
+def _walk(schema: Any, path: tuple[Any, ...]) -> Iterator[tuple[dict[str, Any], tuple[Any, ...]]]:
+    """Every subschema with its path (properties, items, anyOf, $defs)."""
+    if not isinstance(schema, dict):
+        return
+    yield schema, path
+    for key in ("properties", "$defs", "definitions"):
+        children = schema.get(key)
+        if isinstance(children, dict):
+            for name, sub in children.items():
+                yield from _walk(sub, (*path, key, name))
+    if isinstance(schema.get("items"), dict):
+        yield from _walk(schema["items"], (*path, "items"))
+    if isinstance(schema.get("anyOf"), list):
+        for index, sub in enumerate(schema["anyOf"]):
+            yield from _walk(sub, (*path, "anyOf", index))
+
+
+def _is_object(schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    return kind == "object" or (isinstance(kind, list) and "object" in kind) or \
+        "properties" in schema
+
+
+def strict_problems(parameters: dict[str, Any], base: str = "/parameters") -> list[Problem]:
+    """Where a schema breaks the rules of strict mode (structured outputs)."""
+    problems = []
+    for schema, path in _walk(parameters, ()):
+        at = base + pointer(path)
+        for keyword in schema:
+            if keyword not in STRICT_KEYWORDS:
+                problems.append(Problem(f"strict mode does not accept the keyword "
+                                        f"'{keyword}'", f"{at}/{pointer([keyword])[1:]}"))
+        if _is_object(schema):
+            if schema.get("additionalProperties") is not False:
+                problems.append(Problem("strict mode needs additionalProperties: false on "
+                                        "every object", at))
+            props = list((schema.get("properties") or {}).keys())
+            required = schema.get("required") or []
+            missing = [p for p in props if p not in required]
+            if missing:
+                problems.append(Problem(
+                    "strict mode needs every property in required (type optional ones as a "
+                    f"union with \"null\"); not listed: {', '.join(missing)}", f"{at}/required"))
+    return problems
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """The same subschema, also accepting null (how strict mode spells "optional")."""
+    out = dict(schema)
+    kind = out.get("type")
+    if isinstance(kind, str) and kind != "null":
+        out["type"] = [kind, "null"]
+    elif isinstance(kind, list) and "null" not in kind:
+        out["type"] = [*kind, "null"]
+    elif "anyOf" in out and {"type": "null"} not in out["anyOf"]:
+        out["anyOf"] = [*out["anyOf"], {"type": "null"}]
+    if isinstance(out.get("enum"), list) and None not in out["enum"]:
+        out["enum"] = [*out["enum"], None]
+    return out
+
+
+def make_strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `schema` rewritten for strict mode: closed objects, everything required,
+    optional properties made nullable, unsupported keywords removed."""
+    out = {k: v for k, v in schema.items() if k in STRICT_KEYWORDS}
+    for key in ("properties", "$defs", "definitions"):
+        if isinstance(out.get(key), dict):
+            out[key] = {name: make_strict(sub) if isinstance(sub, dict) else sub
+                        for name, sub in out[key].items()}
+    if isinstance(out.get("items"), dict):
+        out["items"] = make_strict(out["items"])
+    if isinstance(out.get("anyOf"), list):
+        out["anyOf"] = [make_strict(s) if isinstance(s, dict) else s for s in out["anyOf"]]
+    if _is_object(out):
+        props = out.setdefault("properties", {})
+        required = set(out.get("required") or [])
+        for name in props:
+            if name not in required and isinstance(props[name], dict):
+                props[name] = _nullable(props[name])
+        out["required"] = list(props)
+        out["additionalProperties"] = False
+    return out
+
+
+# --- Arguments against the schema that was sent -----------------------------------------------
+
+@dataclass(frozen=True)
+class Violation:
+    pointer: str
+    message: str
+    value: Any
+
+
+def argument_violations(arguments: Any, parameters: dict[str, Any]) -> list[Violation]:
+    """Every way the model's arguments break the parameters schema; [] when they fit."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ValueError(f"YAML syntax error{where}: {problem}") from None
-    problems = spec_problems(data)
-    if problems:
-        raise ValueError("; ".join(problems))
+        validator = _VALIDATOR(parameters)
+        errors = sorted(validator.iter_errors(arguments), key=lambda e: list(e.absolute_path))
+    except (jsonschema.SchemaError, jsonschema.exceptions.UnknownType,
+            referencing.exceptions.Unresolvable) as exc:
+        return [Violation("", f"the schema itself could not be used: {exc}", None)]
+    return [Violation(pointer(e.absolute_path), e.message, e.instance) for e in errors]
+
+
+# --- Documents and specs ----------------------------------------------------------------------
+
+def spec_from_document(data: dict[str, Any]) -> ToolSpec:
     return ToolSpec(
         name=data["name"],
         description=data["description"],
-        parameters=data.get("parameters") or {"type": "object", "properties": {}},
+        parameters=data.get("parameters") or dict(EMPTY_PARAMETERS),
         strict=data.get("strict"),
+        results=dict(data.get("results") or {}),
     )
 
 
-def load_library(directory: Path) -> list[LibraryEntry]:
-    """Every *.yaml / *.yml file of the library, sorted by file name; broken ones included."""
-    entries = []
-    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
-        entry = LibraryEntry(path=path)
-        try:
-            if path.stat().st_size > MAX_TOOL_FILE_BYTES:
-                raise ValueError(f"the file is larger than {MAX_TOOL_FILE_BYTES // 1000} kB")
-            entry.source = path.read_text(encoding="utf-8")
-            entry.spec = parse_tool_yaml(entry.source)
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            entry.error = str(exc)
-        entries.append(entry)
-    return entries
+def document_from_spec(spec: ToolSpec) -> dict[str, Any]:
+    """The YAML/JSON document of a tool, in the library's key order."""
+    document: dict[str, Any] = {"name": spec.name, "description": spec.description}
+    if spec.strict is not None:
+        document["strict"] = spec.strict
+    document["parameters"] = spec.parameters
+    if spec.results:
+        document["results"] = spec.results
+    return document
+
+
+def parse_tool(text: str, fmt: Format = "yaml") -> tuple[ToolSpec | None, list[Problem]]:
+    """A ToolSpec from text, with every problem found (warnings do not block the spec)."""
+    data, problems = parse_text(text, fmt)
+    if problems:
+        return None, problems
+    problems = structure_problems(data)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return spec_from_document(data), problems
+
+
+def parse_tool_yaml(text: str) -> ToolSpec:
+    """A ToolSpec from YAML text; ToolFileError lists what is wrong and where."""
+    spec, problems = parse_tool(text, "yaml")
+    if spec is None:
+        raise ToolFileError(problems)
+    return spec
+
+
+# --- Sets of tools ---------------------------------------------------------------------------
+
+def set_problems(specs: list[ToolSpec]) -> list[Problem]:
+    """Rules about the set sent together: unique names, at most 128 tools."""
+    problems = []
+    if len(specs) > MAX_TOOLS:
+        problems.append(Problem(f"{len(specs)} tools are enabled; providers accept at most "
+                                f"{MAX_TOOLS}"))
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.name in seen:
+            problems.append(Problem(f"two enabled tools are named {spec.name!r}; names must be "
+                                    "unique", "/name"))
+        seen.add(spec.name)
+    return problems
+
+
+def estimate_tokens(spec: ToolSpec) -> int:
+    """Tokens a definition adds to every request, estimated as compact-JSON characters / 4.
+
+    A heuristic (real tokenizers differ by model and are not available offline); good enough
+    to show what a long description costs.
+    """
+    body = {"type": "function", "function": {"name": spec.name, "description": spec.description,
+                                             "parameters": spec.parameters}}
+    return max(1, round(len(json.dumps(body, separators=(",", ":"), ensure_ascii=False)) / 4))

@@ -27,6 +27,7 @@ class ToolSpec:
     description: str
     parameters: dict[str, Any]
     strict: bool | None = None
+    results: dict[str, str] = field(default_factory=dict)  # canned results, by name
 
 
 @dataclass

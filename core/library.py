@@ -1,0 +1,98 @@
+"""The tool library: one YAML file per tool under tools/, read and written here.
+
+A file that fails to load is listed with its problems instead of breaking the library; saving
+writes `<name>.yaml` and removes the old file when a tool is renamed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.schemas import (
+    Problem,
+    ToolFileError,
+    document_from_spec,
+    dump_text,
+    parse_tool,
+    structure_problems,
+)
+from core.types import ToolSpec
+
+MAX_TOOL_FILE_BYTES = 256_000
+
+
+@dataclass
+class LibraryEntry:
+    """One file of the tool library: a spec, or the problems that keep it from being one."""
+
+    path: Path
+    spec: ToolSpec | None = None
+    problems: list[Problem] = field(default_factory=list)
+    source: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.spec.name if self.spec else self.path.stem
+
+    @property
+    def error(self) -> str | None:
+        errors = [p for p in self.problems if p.severity == "error"]
+        return "; ".join(str(p) for p in errors) if errors else None
+
+
+def load_library(directory: Path) -> list[LibraryEntry]:
+    """Every *.yaml / *.yml file of the library, sorted by file name; broken ones included."""
+    entries = []
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        entry = LibraryEntry(path=path)
+        try:
+            if path.stat().st_size > MAX_TOOL_FILE_BYTES:
+                raise ToolFileError([Problem(
+                    f"the file is larger than {MAX_TOOL_FILE_BYTES // 1000} kB")])
+            entry.source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            entry.problems = [Problem(f"the file cannot be read: {exc}")]
+        except ToolFileError as exc:
+            entry.problems = exc.problems
+        else:
+            entry.spec, entry.problems = parse_tool(entry.source, "yaml")
+        entries.append(entry)
+    return entries
+
+
+def path_for(directory: Path, name: str) -> Path:
+    return directory / f"{name}.yaml"
+
+
+def save_tool(directory: Path, spec: ToolSpec, *, replaces: Path | None = None) -> Path:
+    """Write the tool's YAML atomically; on a rename, remove the file it replaces."""
+    problems = [p for p in structure_problems(document_from_spec(spec)) if p.severity == "error"]
+    if problems:
+        raise ToolFileError(problems)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = path_for(directory, spec.name)
+    text = dump_text(document_from_spec(spec), "yaml")
+    handle, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".yaml")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(temp, target)
+    if replaces is not None and replaces.resolve() != target.resolve() and replaces.exists():
+        replaces.unlink()
+    return target
+
+
+def delete_tool(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def free_name(base: str, taken: set[str]) -> str:
+    """`base_copy`, `base_copy2`, … — the first name not taken (for Duplicate)."""
+    stem = f"{base}_copy"[:64]
+    name, n = stem, 2
+    while name in taken:
+        name = f"{stem[:60]}{n}"
+        n += 1
+    return name

@@ -1,0 +1,125 @@
+"""Tool lists in the three formats people paste: OpenAI `tools`, Anthropic tools, MCP tools/list.
+
+Import detects the format per item, so a mixed or wrapped list (a whole OpenAI request body, a
+JSON-RPC `tools/list` response) works too. Size is capped before parsing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from core.providers.openai_compat import tool_to_wire
+from core.schemas import EMPTY_PARAMETERS, Problem, parse_text, structure_problems
+from core.types import ToolSpec
+
+MAX_IMPORT_BYTES = 1_000_000
+ExportFormat = Literal["openai", "anthropic", "mcp"]
+
+
+def to_openai(specs: list[ToolSpec]) -> list[dict[str, Any]]:
+    return [tool_to_wire(spec) for spec in specs]
+
+
+def to_anthropic(specs: list[ToolSpec]) -> list[dict[str, Any]]:
+    return [{"name": s.name, "description": s.description, "input_schema": s.parameters}
+            for s in specs]
+
+
+def to_mcp(specs: list[ToolSpec]) -> dict[str, Any]:
+    """The `result` of an MCP tools/list response."""
+    return {"tools": [{"name": s.name, "description": s.description, "inputSchema": s.parameters}
+                      for s in specs]}
+
+
+def export(specs: list[ToolSpec], fmt: ExportFormat) -> str:
+    data: Any = {"openai": to_openai, "anthropic": to_anthropic, "mcp": to_mcp}[fmt](specs)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+@dataclass
+class ImportResult:
+    specs: list[ToolSpec] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    formats: set[str] = field(default_factory=set)
+
+
+def _items(data: Any) -> list[Any] | None:
+    """The list of tools inside whatever wrapper was pasted."""
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):
+        if isinstance(data.get("result"), dict):  # a JSON-RPC response
+            data = data["result"]
+        if isinstance(data.get("tools"), list):
+            return data["tools"]
+        if "name" in data or "function" in data:
+            return [data]
+    return None
+
+
+def _document(item: Any) -> tuple[dict[str, Any] | None, str]:
+    """A library document (name, description, parameters, strict) and the format it came in."""
+    if not isinstance(item, dict):
+        return None, ""
+    if item.get("type") == "function" and isinstance(item.get("function"), dict):
+        fn = item["function"]
+        doc = {"name": fn.get("name"), "description": fn.get("description", ""),
+               "parameters": fn.get("parameters", EMPTY_PARAMETERS)}
+        if "strict" in fn:
+            doc["strict"] = fn["strict"]
+        return doc, "openai"
+    if "input_schema" in item:
+        return {"name": item.get("name"), "description": item.get("description", ""),
+                "parameters": item["input_schema"]}, "anthropic"
+    if "inputSchema" in item:
+        return {"name": item.get("name"), "description": item.get("description", ""),
+                "parameters": item["inputSchema"]}, "mcp"
+    if "name" in item:
+        return {k: v for k, v in item.items() if k in
+                ("name", "description", "parameters", "strict", "results")}, "function"
+    return None, ""
+
+
+def parse_import(text: str) -> ImportResult:
+    """Tools out of pasted or uploaded text (JSON or YAML), each checked like a library file."""
+    result = ImportResult()
+    if len(text.encode("utf-8", "replace")) > MAX_IMPORT_BYTES:
+        result.problems.append(Problem(
+            f"the import is larger than {MAX_IMPORT_BYTES // 1_000_000} MB; split it"))
+        return result
+    stripped = text.lstrip()
+    data, problems = parse_text(text, "json" if stripped[:1] in "[{" else "yaml")
+    if problems:
+        result.problems = problems
+        return result
+    items = _items(data)
+    if items is None:
+        result.problems.append(Problem(
+            "no tool list found: paste an OpenAI tools array, an Anthropic tools list, or an "
+            "MCP tools/list result"))
+        return result
+    for index, item in enumerate(items):
+        doc, fmt = _document(item)
+        if doc is None:
+            result.problems.append(Problem("not a tool definition in any known format",
+                                           f"/{index}"))
+            continue
+        item_problems = [p for p in structure_problems(doc) if p.severity == "error"]
+        if item_problems:
+            result.problems.extend(Problem(p.message, f"/{index}{p.pointer}")
+                                   for p in item_problems)
+            continue
+        result.formats.add(fmt)
+        result.specs.append(ToolSpec(
+            name=doc["name"], description=doc["description"],
+            parameters=doc.get("parameters") or dict(EMPTY_PARAMETERS),
+            strict=doc.get("strict"), results=dict(doc.get("results") or {}),
+        ))
+    return result
+
+
+def import_plan(incoming: list[ToolSpec], existing: set[str]) -> list[tuple[str, str]]:
+    """What an import will do, per tool: ("add" | "replace", name)."""
+    return [("replace" if spec.name in existing else "add", spec.name) for spec in incoming]
