@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.types import Message, Usage
+
 FIXTURE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "sse"
 
 WEATHER = "get_current_weather"
@@ -162,3 +164,20 @@ def fixture_path(name: str) -> Path:
 def load_fixture(name: str) -> bytes:
     """The transcript's exact bytes (CRLF and missing final newlines preserved)."""
     return fixture_path(name).read_bytes()
+
+
+def usage_row(usage: Usage | None) -> UsageRow | None:
+    if usage is None:
+        return None
+    return (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens,
+            usage.cached_tokens, usage.reasoning_tokens)
+
+
+def assert_matches(message: Message, expected: Expected) -> None:
+    """The whole final message, field by field, so a failure names the field that differs."""
+    assert message.role == "assistant"
+    assert message.content == expected.content
+    assert message.reasoning == expected.reasoning
+    assert [(c.id, c.name, c.arguments) for c in message.tool_calls] == list(expected.calls)
+    assert message.finish_reason == expected.finish_reason
+    assert usage_row(message.usage) == expected.usage
