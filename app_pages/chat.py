@@ -1,5 +1,7 @@
 """Chat: ask, see every tool call, answer it by hand, and let the model continue."""
 
+from dataclasses import replace
+
 import streamlit as st
 
 from components import live_turn, messages, state, tool_results
@@ -16,8 +18,10 @@ from core.types import Message
 def page() -> None:
     chat = state.chat()
     conversation = chat.conversation
-    endpoint, settings = state.endpoint(), state.settings()
     tools = state.enabled_tools()
+    endpoint = state.endpoint()
+    settings = replace(state.settings(), tool_choice=state.tool_choice(tools),
+                       parallel_tool_calls=state.parallel_tool_calls())
 
     head, button = st.columns([5, 1], vertical_alignment="bottom")
     head.title("Chat")
@@ -75,7 +79,7 @@ def page() -> None:
         st.info("The model has not answered the last message yet.", icon="⏳")
         st.button("Send to model", key="chat.resend", on_click=state.request, args=("retry",))
     if pending:
-        tool_results.render(pending)
+        tool_results.render(pending, {t.name: t.results for t in state.library_specs()})
 
 
 def _error_box(error: state.TurnError) -> None:

@@ -16,12 +16,15 @@ import streamlit as st
 from core.config import Endpoint, initial_endpoint
 from core.conversation import Conversation
 from core.errors import ToolsmithError
+from core.library import LibraryEntry, delete_tool, free_name, load_library, save_tool
 from core.providers.openai_compat import ChatSettings
-from core.schemas import LibraryEntry, load_library
+from core.schema_form import apply_editor_delta, parameters_from_rows, rows_from_parameters
+from core.schemas import Format, ToolFileError, dump_text, parse_text, parse_tool, strict_document
 from core.turn import TurnResult
 from core.types import ToolCall, ToolSpec
 
-TOOLS_DIR = Path(__file__).resolve().parent.parent / "tools"
+TOOLS_DIR = Path(os.environ.get("TOOLSMITH_TOOLS_DIR")
+                 or Path(__file__).resolve().parent.parent / "tools")
 
 
 @dataclass
@@ -145,6 +148,23 @@ def set_model_list(base_url: str, models: list[str]) -> None:
     st.session_state.setdefault("conn.models", {})[base_url] = models
 
 
+# --- Widgets whose values must outlive the page they are on ----------------------------------
+
+def keep(key: str) -> None:
+    """Widget callback: copy the value somewhere Streamlit does not clean up on page switches."""
+    st.session_state[f"kept.{key}"] = st.session_state.get(key)
+
+
+def restore(key: str, default: Any) -> None:
+    """Before drawing a widget: give it back the value kept by `keep` (or the default)."""
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(f"kept.{key}", default)
+
+
+def kept(key: str, default: Any) -> Any:
+    return st.session_state.get(key, st.session_state.get(f"kept.{key}", default))
+
+
 # --- Tools ---------------------------------------------------------------------------------
 
 def library() -> list[LibraryEntry]:
@@ -160,17 +180,57 @@ def enabled_tool_names(entries: list[LibraryEntry]) -> set[str]:
 
 def set_tool_enabled(name: str) -> None:
     """Widget callback for the per-tool switch on the Tools page."""
-    enabled = st.session_state["tools.enabled"]
+    enabled = st.session_state.setdefault("tools.enabled", set())
     if st.session_state.get(f"tools.enable.{name}"):
         enabled.add(name)
     else:
         enabled.discard(name)
 
 
+def library_specs() -> list[ToolSpec]:
+    return [e.spec for e in library() if e.spec]
+
+
 def enabled_tools() -> list[ToolSpec]:
+    """The valid, enabled library tools: exactly what the next request sends."""
     entries = library()
     enabled = enabled_tool_names(entries)
     return [e.spec for e in entries if e.spec and e.spec.name in enabled]
+
+
+TOOL_CHOICES = ("auto", "none", "required")
+PARALLEL_CHOICES = ("server default", "on", "off")
+
+
+def tool_choice(tools: list[ToolSpec]) -> str | dict[str, Any] | None:
+    """The tool_choice to send: None leaves it to the server ("auto" is its default)."""
+    choice = kept("tools.tool_choice", "auto")
+    if choice == "auto":
+        return None
+    if choice in TOOL_CHOICES:
+        return choice
+    if any(t.name == choice for t in tools):
+        return {"type": "function", "function": {"name": choice}}
+    return None
+
+
+def parallel_tool_calls() -> bool | None:
+    return {"on": True, "off": False}.get(kept("tools.parallel", "server default"))
+
+
+@dataclass
+class ToolDraft:
+    """Text being edited for one tool, kept across reruns and page switches until saved."""
+
+    text: str
+    fmt: Format
+    origin: Path | None  # the library file it came from; None for a new tool
+    saved_text: str = ""  # the file's text when the draft started, to tell unsaved edits
+    form_version: int = 0  # bumped to give the form a fresh widget after each applied edit
+
+
+def tool_drafts() -> dict[str, ToolDraft]:
+    return st.session_state.setdefault("tools.drafts", {})
 
 
 # --- Chat flow helpers -------------------------------------------------------------------------
@@ -207,3 +267,215 @@ def set_settings(value: ChatSettings) -> None:
 
 def settings() -> ChatSettings:
     return st.session_state.get("conn.settings") or ChatSettings(model=endpoint().model)
+
+
+# --- Tool editor -------------------------------------------------------------------------------
+
+NEW_TOOL_TEMPLATE = {
+    "name": "new_tool",
+    "description": "Say what the tool does and when the model should use it.",
+    "parameters": {"type": "object", "properties": {
+        "query": {"type": "string", "description": "What to look up"}}, "required": ["query"]},
+}
+
+
+def editor_text_key(editor_id: str) -> str:
+    return f"tools.editor.text.{editor_id}"
+
+
+def editor_fmt_key(editor_id: str) -> str:
+    return f"tools.editor.fmt.{editor_id}"
+
+
+def selected_tool(default: str) -> str:
+    restore("tools.editor.selected", default)
+    return st.session_state["tools.editor.selected"]
+
+
+def select_tool(editor_id: str) -> None:
+    """Callback: open a tool in the editor (from the library's Edit buttons)."""
+    st.session_state["tools.editor.selected"] = editor_id
+    st.session_state["kept.tools.editor.selected"] = editor_id
+    st.session_state["tools.tab_hint"] = f"Opened `{editor_id}` in the Editor tab."
+
+
+def draft_for(editor_id: str, entry: LibraryEntry | None) -> ToolDraft:
+    drafts = tool_drafts()
+    if editor_id not in drafts:
+        if entry is not None:
+            drafts[editor_id] = ToolDraft(entry.source, "yaml", entry.path, entry.source)
+        else:
+            text = dump_text(NEW_TOOL_TEMPLATE, "yaml")
+            drafts[editor_id] = ToolDraft(text, "yaml", None, "")
+    draft = drafts[editor_id]
+    restore(editor_text_key(editor_id), draft.text)
+    restore(editor_fmt_key(editor_id), draft.fmt)
+    return draft
+
+
+def flash(kind: str, text: str) -> None:
+    st.session_state["tools.flash"] = (kind, text)
+
+
+def take_flash() -> tuple[str, str] | None:
+    return st.session_state.pop("tools.flash", None)
+
+
+def set_draft_text(editor_id: str, text: str) -> None:
+    """Callback-only: replace the draft text and the editor widget's value."""
+    draft = tool_drafts()[editor_id]
+    draft.text = text
+    draft.form_version += 1
+    st.session_state[editor_text_key(editor_id)] = text
+
+
+def on_text_change(editor_id: str) -> None:
+    draft = tool_drafts()[editor_id]
+    draft.text = st.session_state.get(editor_text_key(editor_id), "")
+    draft.form_version += 1
+
+
+def on_format_change(editor_id: str) -> None:
+    """Switch YAML <-> JSON by converting the document; refuse while the text does not parse."""
+    draft = tool_drafts()[editor_id]
+    wanted: Format = st.session_state[editor_fmt_key(editor_id)]
+    data, problems = parse_text(draft.text, draft.fmt)
+    if problems or not isinstance(data, dict):
+        st.session_state[editor_fmt_key(editor_id)] = draft.fmt
+        flash("error", f"Fix the {draft.fmt.upper()} syntax first: converting text that does "
+                       "not parse would lose it.")
+        return
+    draft.fmt = wanted
+    set_draft_text(editor_id, dump_text(data, wanted))
+
+
+def new_tool() -> None:
+    drafts = tool_drafts()
+    n = 1
+    while f"new-{n}" in drafts:
+        n += 1
+    select_tool(f"new-{n}")
+
+
+def duplicate_tool(editor_id: str, taken: set[str]) -> None:
+    draft = tool_drafts()[editor_id]
+    data, problems = parse_text(draft.text, draft.fmt)
+    if problems or not isinstance(data, dict):
+        flash("error", "Fix the syntax errors before duplicating.")
+        return
+    data["name"] = free_name(str(data.get("name") or "tool"), taken)
+    new_tool()
+    new_id = st.session_state["tools.editor.selected"]
+    tool_drafts()[new_id] = ToolDraft(dump_text(data, draft.fmt), draft.fmt, None, "")
+    flash("success", f"Duplicated as `{data['name']}` (not saved yet).")
+
+
+def save_tool_draft(editor_id: str, taken_by_others: set[str]) -> None:
+    draft = tool_drafts()[editor_id]
+    spec, _ = parse_tool(draft.text, draft.fmt)
+    if spec is None:
+        flash("error", "Not saved: fix the problems listed first.")
+        return
+    if spec.name in taken_by_others:
+        flash("error", f"Not saved: another tool is already named `{spec.name}`. Rename this "
+                       "one, or edit that tool instead.")
+        return
+    try:
+        path = save_tool(TOOLS_DIR, spec, replaces=draft.origin)
+    except (OSError, ToolFileError) as exc:
+        flash("error", f"Not saved: {exc}")
+        return
+    old_name = draft.origin.stem if draft.origin else None
+    enabled = st.session_state.setdefault("tools.enabled", set())
+    if old_name in enabled or draft.origin is None:
+        enabled.discard(old_name)
+        enabled.add(spec.name)
+    saved = path.read_text(encoding="utf-8")
+    del tool_drafts()[editor_id]
+    tool_drafts()[path.stem] = ToolDraft(draft.text, draft.fmt, path, saved)
+    st.session_state[editor_text_key(path.stem)] = draft.text
+    st.session_state[editor_fmt_key(path.stem)] = draft.fmt
+    select_tool(path.stem)
+    flash("success", f"Saved `{path.name}`.")
+
+
+def revert_tool(editor_id: str) -> None:
+    draft = tool_drafts().pop(editor_id)
+    st.session_state.pop(editor_text_key(editor_id), None)
+    st.session_state.pop(f"kept.{editor_text_key(editor_id)}", None)
+    st.session_state.pop(editor_fmt_key(editor_id), None)
+    st.session_state.pop(f"kept.{editor_fmt_key(editor_id)}", None)
+    if draft.origin is None:
+        st.session_state.pop("tools.editor.selected", None)
+        st.session_state.pop("kept.tools.editor.selected", None)
+
+
+def ask_delete(editor_id: str) -> None:
+    st.session_state["tools.confirm_delete"] = editor_id
+
+
+def cancel_delete() -> None:
+    st.session_state.pop("tools.confirm_delete", None)
+
+
+def confirm_delete_pending(editor_id: str) -> bool:
+    return st.session_state.get("tools.confirm_delete") == editor_id
+
+
+def delete_tool_file(editor_id: str) -> None:
+    draft = tool_drafts().get(editor_id)
+    cancel_delete()
+    if draft is None or draft.origin is None:
+        return
+    delete_tool(draft.origin)
+    st.session_state.get("tools.enabled", set()).discard(draft.origin.stem)
+    revert_tool(editor_id)
+    st.session_state.pop("tools.editor.selected", None)
+    st.session_state.pop("kept.tools.editor.selected", None)
+    flash("success", f"Deleted `{draft.origin.name}`.")
+
+
+def apply_form_edit(editor_id: str, form_key: str) -> None:
+    """Callback of the parameter table: rebuild the schema from the edited rows."""
+    draft = tool_drafts()[editor_id]
+    data, problems = parse_text(draft.text, draft.fmt)
+    if problems or not isinstance(data, dict):
+        return
+    params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+    rows = apply_editor_delta(rows_from_parameters(params), st.session_state.get(form_key) or {})
+    data["parameters"] = parameters_from_rows(rows, params)
+    set_draft_text(editor_id, dump_text(data, draft.fmt))
+
+
+def apply_strict(editor_id: str) -> None:
+    draft = tool_drafts()[editor_id]
+    data, problems = parse_text(draft.text, draft.fmt)
+    if problems or not isinstance(data, dict) or not isinstance(data.get("parameters"), dict):
+        return
+    set_draft_text(editor_id, dump_text(strict_document(data), draft.fmt))
+    flash("success", "Rewritten for strict mode. Review, then Save.")
+
+
+# --- Canned results ----------------------------------------------------------------------------
+
+def use_canned_result(call_id: str, text: str) -> None:
+    """Callback: put a canned result into a result box."""
+    st.session_state[result_key(call_id)] = text
+    chat().result_drafts[call_id] = text
+
+
+def import_tools(specs: list[ToolSpec]) -> None:
+    """Callback: write imported tools into the library (replacing same-named ones)."""
+    try:
+        for spec in specs:
+            save_tool(TOOLS_DIR, spec)
+    except (OSError, ToolFileError) as exc:
+        flash("error", f"Import stopped: {exc}")
+        return
+    enabled = st.session_state.setdefault("tools.enabled", set())
+    enabled.update(spec.name for spec in specs)
+    for spec in specs:
+        tool_drafts().pop(spec.name, None)
+    st.session_state["tools.import_text"] = ""
+    st.session_state["kept.tools.import_text"] = ""
+    flash("success", f"Imported {len(specs)} tool(s): " + ", ".join(s.name for s in specs))

@@ -1,15 +1,20 @@
-"""One card per tool call: name, call id, arguments pretty-printed, the raw string on demand."""
+"""One card per tool call: name, call id, arguments pretty-printed, the raw string on demand,
+and whether the arguments fit the schema sent in that very request."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import streamlit as st
 
+from core.schemas import argument_violations
 from core.types import ToolCall
 
 
-def render(call: ToolCall, *, live: bool = False) -> None:
+def render(call: ToolCall, *, sent: dict[str, dict[str, Any]] | None = None,
+           live: bool = False) -> None:
+    """`sent`: the tools offered by the request that produced this call (None: unknown)."""
     with st.container(border=True):
         name = call.name or "(no name sent)"
         call_id = call.id or "(id not yet sent)"
@@ -23,7 +28,27 @@ def render(call: ToolCall, *, live: bool = False) -> None:
             st.warning(f"The arguments are {problem}. They are shown raw below; you can still "
                        "answer the call, or Retry for a fresh attempt.", icon="⚠️")
             st.code(call.arguments, language=None)
-            return
-        st.code(json.dumps(value, indent=2, ensure_ascii=False), language="json")
-        with st.expander("Raw arguments string"):
-            st.code(json.dumps(call.arguments, ensure_ascii=False), language=None)
+        else:
+            st.code(json.dumps(value, indent=2, ensure_ascii=False), language="json")
+            with st.expander("Raw arguments string"):
+                st.code(json.dumps(call.arguments, ensure_ascii=False), language=None)
+        if sent is not None:
+            _schema_check(call, value, problem, sent)
+
+
+def _schema_check(call: ToolCall, value: Any, problem: str | None,
+                  sent: dict[str, dict[str, Any]]) -> None:
+    if call.name not in sent:
+        st.error(f"Unknown tool: the request offered no tool named `{call.name}` "
+                 f"(it offered {', '.join(f'`{n}`' for n in sent) or 'none'}).", icon="❓")
+        return
+    if problem:
+        return
+    violations = argument_violations(value, sent[call.name])
+    if not violations:
+        st.success("Arguments fit the schema that was sent.", icon="✅")
+        return
+    st.error(f"Arguments break the schema that was sent ({len(violations)} "
+             f"violation{'s' if len(violations) != 1 else ''}):", icon="🚫")
+    st.table([{"where": v.pointer or "/", "problem": v.message,
+               "value": json.dumps(v.value, ensure_ascii=False)[:200]} for v in violations])

@@ -8,7 +8,8 @@ from components import state
 from core.types import ToolCall
 
 
-def render(calls: list[ToolCall]) -> None:
+def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
+    """Result boxes; `canned`: named canned results per tool name, offered as one-click fills."""
     with st.container(border=True):
         count = "call" if len(calls) == 1 else f"{len(calls)} calls"
         st.markdown(f"⏳ **The model is waiting for the result of {count}.** Type what each "
@@ -22,5 +23,13 @@ def render(calls: list[ToolCall]) -> None:
                 placeholder='e.g. {"temperature": 22, "unit": "celsius"}',
                 height=100,
             )
+            options = canned.get(call.name) or {}
+            if options:
+                cols = st.columns(min(len(options), 6))
+                for index, (label, text) in enumerate(options.items()):
+                    cols[index % len(cols)].button(
+                        f"Use “{label}”", key=f"chat.canned.{call.id}.{label}",
+                        on_click=state.use_canned_result, args=(call.id, text),
+                        help=text[:300])
         st.button("Send tool results", type="primary", key="chat.send_results",
                   on_click=state.request, args=("results",))

@@ -231,6 +231,14 @@ def make_strict(schema: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def strict_document(document: dict[str, Any]) -> dict[str, Any]:
+    """A tool document with strict: true and its parameters rewritten by make_strict."""
+    out = dict(document)
+    out["strict"] = True
+    out["parameters"] = make_strict(document.get("parameters") or dict(EMPTY_PARAMETERS))
+    return out
+
+
 # --- Arguments against the schema that was sent -----------------------------------------------
 
 @dataclass(frozen=True)

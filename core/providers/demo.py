@@ -51,7 +51,7 @@ _QUERY_WORDS = ("query", "q", "search", "text", "question", "prompt", "keywords"
 def _words(text: str) -> set[str]:
     text = re.sub(r"([a-z])([A-Z])", r"\1 \2", text).replace("_", " ").lower()
     return {w[:-1] if len(w) > 3 and w.endswith("s") else w
-            for w in _WORD.findall(text) if w not in _STOP}
+            for w in _WORD.findall(text) if len(w) > 2 and w not in _STOP}
 
 
 def places_in(question: str) -> list[str]:

@@ -316,3 +316,14 @@ def model_ids(body: Any) -> list[str]:
         elif isinstance(item, str):
             ids.append(item)
     return sorted(set(ids))
+
+
+def sent_tool_schemas(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Parameters schema of every tool a request body offered, by tool name."""
+    schemas: dict[str, dict[str, Any]] = {}
+    for tool in body.get("tools") or []:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
+            params = function.get("parameters")
+            schemas[function["name"]] = params if isinstance(params, dict) else {}
+    return schemas

@@ -1,0 +1,141 @@
+"""The tool editor: text (YAML or JSON) validated on every change, a parameter form, and the
+Save / Revert / Duplicate / Delete / Make strict actions."""
+
+from __future__ import annotations
+
+import difflib
+
+import pandas as pd
+import streamlit as st
+
+from components import state
+from core.library import LibraryEntry
+from core.schema_form import FORM_TYPES, beyond_form, rows_from_parameters
+from core.schemas import dump_text, parse_text, parse_tool, strict_document, strict_problems
+
+
+def render(entries: list[LibraryEntry]) -> None:
+    by_id = {e.path.stem: e for e in entries}
+    drafts = state.tool_drafts()
+    options = [*by_id, *(d for d in drafts if d not in by_id and drafts[d].origin is None)]
+    top, new = st.columns([5, 1], vertical_alignment="bottom")
+    new.button("New tool", key="tools.new", on_click=state.new_tool, icon="➕")
+    editor_id = state.selected_tool(options[0] if options else "new-1")
+    if editor_id not in options:
+        options.append(editor_id)
+    top.selectbox("Tool to edit", options, key="tools.editor.selected", on_change=state.keep,
+                  args=("tools.editor.selected",),
+                  format_func=lambda i: f"{i} (new, unsaved)" if i not in by_id else i)
+    draft = state.draft_for(editor_id, by_id.get(editor_id))
+    spec, problems = parse_tool(draft.text, draft.fmt)
+    unsaved = _unsaved(draft)
+    if unsaved:
+        st.warning("Unsaved changes — they are kept while you switch pages, but not written "
+                   "to the library until you Save.", icon="✏️")
+
+    st.segmented_control("Format", ["yaml", "json"], key=state.editor_fmt_key(editor_id),
+                         format_func=str.upper, on_change=state.on_format_change,
+                         args=(editor_id,), required=True)
+    text_col, check_col = st.columns([3, 2])
+    text_col.text_area(
+        f"Definition ({draft.fmt.upper()})", key=state.editor_text_key(editor_id), height=420,
+        on_change=state.on_text_change, args=(editor_id,),
+        help="Checked each time you leave the box or press Ctrl+Enter.",
+    )
+    with check_col:
+        _checks(spec, problems)
+        if spec is not None:
+            st.caption(f"Highlighted ({draft.fmt.upper()}):")
+            st.code(draft.text, language=draft.fmt)
+
+    taken = {e.spec.name for e in entries if e.spec and e.path != draft.origin}
+    cols = st.columns(5)
+    cols[0].button("Save", key="tools.save", type="primary", disabled=spec is None,
+                   on_click=state.save_tool_draft, args=(editor_id, taken), icon="💾")
+    cols[1].button("Revert", key="tools.revert", disabled=not unsaved,
+                   on_click=state.revert_tool, args=(editor_id,))
+    cols[2].button("Duplicate", key="tools.duplicate", on_click=state.duplicate_tool,
+                   args=(editor_id, {e.name for e in entries}))
+    cols[3].button("Delete", key="tools.delete", disabled=draft.origin is None,
+                   on_click=state.ask_delete, args=(editor_id,))
+    show_strict = cols[4].toggle("Make strict…", key=f"tools.strict_preview.{editor_id}",
+                                 disabled=spec is None)
+    if state.confirm_delete_pending(editor_id) and draft.origin is not None:
+        with st.container(border=True):
+            st.error(f"Delete `{draft.origin.name}` from the library? This cannot be undone.")
+            yes, no = st.columns(2)
+            yes.button("Yes, delete", key="tools.delete_yes", on_click=state.delete_tool_file,
+                       args=(editor_id,))
+            no.button("Cancel", key="tools.delete_no", on_click=state.cancel_delete)
+    if show_strict and spec is not None:
+        _strict_preview(editor_id, draft.text, draft.fmt)
+    _form(editor_id, draft)
+
+
+def _unsaved(draft: state.ToolDraft) -> bool:
+    if draft.origin is None:
+        return True
+    current, problems = parse_text(draft.text, draft.fmt)
+    saved, _ = parse_text(draft.saved_text, "yaml")
+    return bool(problems) or current != saved
+
+
+def _checks(spec: object, problems: list) -> None:
+    errors = [p for p in problems if p.severity == "error"]
+    if not problems and spec is not None:
+        st.success("Valid: a JSON Schema with type object, and a name and description every "
+                   "provider accepts.", icon="✅")
+        return
+    if errors:
+        st.error(f"{len(errors)} problem{'s' if len(errors) != 1 else ''}: this tool cannot be "
+                 "saved, enabled or sent until they are fixed.", icon="🚫")
+    for problem in problems:
+        (st.error if problem.severity == "error" else st.warning)(
+            f"**{problem.where()}** — {problem.message}")
+
+
+def _strict_preview(editor_id: str, text: str, fmt: str) -> None:
+    data, _ = parse_text(text, fmt)  # type: ignore[arg-type]
+    rewritten = dump_text(strict_document(data), fmt)  # type: ignore[arg-type]
+    remaining = strict_problems(strict_document(data)["parameters"])
+    with st.container(border=True):
+        if rewritten == text:
+            st.success("Already strict: nothing to change.")
+            return
+        st.markdown("**Make strict** would change the definition like this:")
+        diff = difflib.unified_diff(text.splitlines(), rewritten.splitlines(), "current",
+                                    "strict", lineterm="")
+        st.code("\n".join(diff), language="diff")
+        for problem in remaining:
+            st.warning(str(problem))
+        st.button("Apply", key="tools.strict_apply", on_click=state.apply_strict,
+                  args=(editor_id,))
+
+
+def _form(editor_id: str, draft: state.ToolDraft) -> None:
+    st.subheader("Parameters", divider="gray")
+    data, problems = parse_text(draft.text, draft.fmt)
+    params = data.get("parameters") if isinstance(data, dict) else None
+    if problems or not isinstance(params, dict):
+        st.info("The form shows the parameters once the text parses.")
+        return
+    reasons = beyond_form(params)
+    if reasons:
+        st.info("This schema uses more than the form can show (" + "; ".join(reasons[:5])
+                + "). Edit it as text above; nothing is dropped.", icon="ℹ️")
+        return
+    key = f"tools.form.{editor_id}.{draft.form_version}"
+    st.data_editor(
+        pd.DataFrame(rows_from_parameters(params),
+                     columns=["name", "type", "description", "required", "enum"]),
+        key=key, num_rows="dynamic", hide_index=True, width="stretch",
+        on_change=state.apply_form_edit, args=(editor_id, key),
+        column_config={
+            "name": st.column_config.TextColumn("name", required=True),
+            "type": st.column_config.SelectboxColumn("type", options=list(FORM_TYPES),
+                                                     required=True, default="string"),
+            "description": st.column_config.TextColumn("description"),
+            "required": st.column_config.CheckboxColumn("required", default=False),
+            "enum": st.column_config.TextColumn("enum", help="Allowed values, comma-separated"),
+        },
+    )

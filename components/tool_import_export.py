@@ -1,0 +1,62 @@
+"""Import tools from OpenAI / Anthropic / MCP lists (previewed first); export the enabled set."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import state
+from core.library import LibraryEntry
+from core.tool_formats import MAX_IMPORT_BYTES, export, import_plan, parse_import
+from core.types import ToolSpec
+
+EXPORT_LABELS = {"openai": "OpenAI tools", "anthropic": "Anthropic tools", "mcp": "MCP tools/list"}
+
+
+def render(entries: list[LibraryEntry], sent: list[ToolSpec]) -> None:
+    st.subheader("Import")
+    st.caption("Paste or upload an OpenAI `tools` array (or a whole request body), an Anthropic "
+               "tools list (`input_schema`), or an MCP `tools/list` result (`inputSchema`). JSON "
+               f"or YAML, up to {MAX_IMPORT_BYTES // 1_000_000} MB.")
+    upload = st.file_uploader("Upload a file", type=["json", "yaml", "yml"],
+                              key="tools.import_file", max_upload_size=1)
+    state.restore("tools.import_text", "")
+    st.text_area("…or paste here", key="tools.import_text", height=160,
+                 on_change=state.keep, args=("tools.import_text",))
+    text = ""
+    if upload is not None:
+        raw = upload.getvalue()
+        if len(raw) > MAX_IMPORT_BYTES:
+            st.error(f"{upload.name} is larger than {MAX_IMPORT_BYTES // 1_000_000} MB.")
+        else:
+            text = raw.decode("utf-8", "replace")
+    text = text or st.session_state.get("tools.import_text", "")
+    if text.strip():
+        _preview(text, entries)
+
+    st.subheader("Export the enabled tools")
+    if not sent:
+        st.info("No tools are enabled; switch some on in the Library tab.")
+        return
+    fmt = st.segmented_control("Format", list(EXPORT_LABELS), format_func=EXPORT_LABELS.get,
+                               key="tools.export_fmt", default="openai", required=True)
+    body = export(sent, fmt or "openai")
+    st.code(body, language="json")
+    st.download_button(f"Download {EXPORT_LABELS[fmt or 'openai']} (JSON)", body,
+                       file_name=f"tools-{fmt}.json", mime="application/json",
+                       key="tools.export_download")
+
+
+def _preview(text: str, entries: list[LibraryEntry]) -> None:
+    result = parse_import(text)
+    for problem in result.problems:
+        st.error(str(problem))
+    if not result.specs:
+        if not result.problems:
+            st.warning("The list is empty: nothing to import.")
+        return
+    plan = import_plan(result.specs, {e.name for e in entries})
+    st.markdown(f"Found **{len(result.specs)}** tool(s) ({', '.join(sorted(result.formats))} "
+                "format). Importing will:")
+    st.table([{"action": action, "tool": name} for action, name in plan])
+    st.button(f"Import {len(result.specs)} tool(s)", key="tools.import_go", type="primary",
+              on_click=state.import_tools, args=(result.specs,))
