@@ -26,6 +26,7 @@ import email.utils
 import gzip
 import itertools
 import json
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -282,6 +283,12 @@ FAULTS: dict[str, FaultFn] = {
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     wire: WireServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client hanging up mid-stream or resetting a kept-alive socket is normal here."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
