@@ -122,7 +122,7 @@ def key_source() -> str:
 
 def take_typed_key() -> None:
     """Widget callback: move the typed key out of the widget so it is never sent back."""
-    typed = st.session_state.get("sidebar.api_key", "").strip()
+    typed = "".join(st.session_state.get("sidebar.api_key", "").split())
     if typed:
         st.session_state["conn.typed_key"] = typed
     st.session_state["sidebar.api_key"] = ""

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.errors import ConfigError
 from core.http import RetryPolicy, Timeouts
 
 DEMO_BASE_URL = "http://toolsmith-demo.invalid/v1"
@@ -75,6 +76,11 @@ class Endpoint:
         headers = {"Content-Type": "application/json",
                    "Accept": "text/event-stream" if stream else "application/json"}
         if self.api_key:
+            if not self.api_key.isascii() or any(c.isspace() for c in self.api_key):
+                raise ConfigError(
+                    "The API key contains a space or a non-ASCII character (often a pasted "
+                    "line break, zero-width space or '…'), so it cannot be sent. Enter the key "
+                    f"again, or fix {self.key_env}.")
             headers["Authorization"] = f"Bearer {self.api_key}"
         return headers
 

@@ -63,10 +63,12 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        if parsed is None:
-            return None
-        return max(0.0, parsed.timestamp() - time.time())
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None  # neither seconds nor a date: RFC 9110 says ignore it
+    return max(0.0, parsed.timestamp() - time.time())
 
 
 def make_client(timeouts: Timeouts, transport: httpx.BaseTransport | None = None) -> httpx.Client:

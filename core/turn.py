@@ -58,15 +58,15 @@ def run_turn(
     sleep: Callable[[float], None] = time.sleep,
 ) -> TurnResult:
     body = openai_compat.build_request(messages, tools, settings)
-    headers = endpoint.headers(stream=settings.stream)
     exchange = Exchange(
         provider=endpoint.provider, model=settings.model, base_url=endpoint.base_url,
         request_body=body, stream=settings.stream, started_at=time.time(),
     )
-    exchange.request_headers = masked_headers(headers)
     own_client = client is None
     client = client or client_for(endpoint.timeouts, demo=endpoint.is_demo)
     try:
+        headers = endpoint.headers(stream=settings.stream)
+        exchange.request_headers = masked_headers(headers)
         request = client.build_request(
             "POST", endpoint.chat_url(), content=json.dumps(body).encode(), headers=headers
         )
@@ -154,7 +154,7 @@ def _read_stream(
     saw_done = False
     try:
         try:
-            for chunk in response.iter_raw():
+            for chunk in response.iter_bytes():  # decoded: proxies may gzip a stream
                 if kept < TRANSCRIPT_LIMIT:
                     raw_parts.append(chunk)
                     kept += len(chunk)

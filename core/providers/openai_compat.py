@@ -95,7 +95,9 @@ def parse_usage(raw: Any) -> Usage | None:
     )
     cached = _int(prompt_details.get("cached_tokens")) if isinstance(prompt_details, dict) else None
     if cached is None:
-        cached = _int(raw.get("prompt_cache_hit_tokens")) or _int(raw.get("cached_tokens"))
+        cached = _int(raw.get("prompt_cache_hit_tokens"))
+    if cached is None:
+        cached = _int(raw.get("cached_tokens"))
     reasoning = (
         _int(completion_details.get("reasoning_tokens"))
         if isinstance(completion_details, dict) else None
@@ -134,7 +136,8 @@ def _content_text(value: Any) -> str:
 
 def raise_if_error(chunk: dict[str, Any]) -> None:
     """An error object inside a 200 response, in any of the wrappers servers use."""
-    if "error" in chunk or chunk.get("object") == "error" or chunk.get("type") == "error":
+    if chunk.get("error") is not None or chunk.get("object") == "error" \
+            or chunk.get("type") == "error":
         body = error_from_object(chunk)
         said = body.message if body else json.dumps(chunk)[:300]
         raise StreamErrorEvent(
@@ -208,7 +211,7 @@ class StreamAccumulator:
     def add(self, chunk: Any) -> bool:
         if not isinstance(chunk, dict):
             raise MalformedResponse("A stream chunk is not a JSON object.")
-        if "error" in chunk or "choices" not in chunk:
+        if "choices" not in chunk or chunk.get("error") is not None:
             raise_if_error(chunk)
         self.chunks += 1
         usage = chunk.get("usage")
