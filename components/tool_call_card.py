@@ -46,7 +46,7 @@ def _schema_check(call: ToolCall, value: Any, problem: str | None,
         return
     violations = argument_violations(value, sent[call.name])
     if not violations:
-        st.success("Arguments fit the schema that was sent.", icon="✅")
+        st.caption("✅ Arguments fit the schema that was sent.")
         return
     st.error(f"Arguments break the schema that was sent ({len(violations)} "
              f"violation{'s' if len(violations) != 1 else ''}):", icon="🚫")

@@ -25,9 +25,9 @@ def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
             )
             options = canned.get(call.name) or {}
             if options:
-                cols = st.columns(min(len(options), 6))
-                for index, (label, text) in enumerate(options.items()):
-                    cols[index % len(cols)].button(
+                row = st.container(horizontal=True)
+                for label, text in options.items():
+                    row.button(
                         f"Use “{label}”", key=f"chat.canned.{call.id}.{label}",
                         on_click=state.use_canned_result, args=(call.id, text),
                         help=text[:300])
