@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ROOT, StartServer
+from tests.support.wire_server import WireServer, fixture_reply
 
 pytestmark = pytest.mark.e2e
 
@@ -84,3 +85,48 @@ def test_deep_link_to_tools_on_a_fresh_server(start_server: StartServer, page: P
     expect(main.get_by_role("heading", name="Chat")).to_be_visible()
     expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible()
     no_exception(page)
+
+
+FAKE_KEY = "sk-test-MARKER-123456"
+
+
+def test_server_error_in_the_browser(
+    start_server: StartServer, page: Page, wire_server: WireServer,
+) -> None:
+    server = start_server(env={
+        "OPENAI_BASE_URL": wire_server.base_url,
+        "OPENAI_API_KEY": FAKE_KEY,
+        "OPENAI_MODEL": "fault-502-html",  # an nginx HTML page with status 502, every time
+    })
+    page.goto(server.url + "/")
+    main = page.get_by_test_id("stMainBlockContainer")
+    expect(main.get_by_text("fault-502-html").first).to_be_visible()
+    expect(main.get_by_text("Offline demo model")).to_have_count(0)
+
+    ask(page, SEED)
+
+    expect(main.get_by_text(re.compile(r"The server answered 502 \(after 3 attempts\)"))) \
+        .to_be_visible()
+    expect(main.get_by_text(re.compile(r"an HTML page titled .502 Bad Gateway."))).to_be_visible()
+    retry = main.get_by_role("button", name="Retry")
+    expect(retry).to_be_visible()
+    user_turn = main.get_by_test_id("stChatMessage").filter(has_text=SEED)
+    expect(user_turn).to_have_count(1)
+    expect(page.get_by_test_id("stChatInputTextArea")).to_be_enabled()
+    no_exception(page)
+    assert len(wire_server.chat_requests) == 3
+    assert wire_server.chat_requests[0].headers["authorization"] == f"Bearer {FAKE_KEY}"
+    assert FAKE_KEY not in page.content()
+
+    # The gateway recovers: Retry brings the model's tool call.
+    wire_server.script(fixture_reply("standard_tool_call"))
+    retry.click()
+    expect(main.get_by_text(re.compile(r"call id\s*call_4yKljCtGceYj1heJY8G9h3te"))) \
+        .to_be_visible()
+    expect(main.get_by_role("button", name="Retry")).to_have_count(0)
+    expect(main.get_by_text(re.compile(r"The server answered 502"))).to_have_count(0)
+    expect(user_turn).to_have_count(1)
+    expect(page.get_by_label(
+        "Result of get_current_weather (call_4yKljCtGceYj1heJY8G9h3te)")).to_be_visible()
+    no_exception(page)
+    assert FAKE_KEY not in page.content()

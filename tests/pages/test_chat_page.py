@@ -6,6 +6,7 @@ variables, so the offline demo model answers, streaming without pauses.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -358,6 +359,58 @@ def test_tools_page_toggle_controls_the_tools_sent(make_app: MakeApp) -> None:
     assert "Seattle, WA" in call.arguments
 
 
+def test_tool_choice_and_parallel_switches_reach_the_request(make_app: MakeApp) -> None:
+    at = make_app()
+    at.switch_page("app_pages/tools.py")
+    run(at)
+    at.selectbox(key="tools.parallel").set_value("off")
+    run(at)
+    at.switch_page("app_pages/chat.py")
+    run(at)
+
+    ask(at, PARALLEL)
+    last = list(at.session_state["chat.state"].conversation.exchanges.values())[-1]
+    assert last.request_body["parallel_tool_calls"] is False
+    assert len(pending_calls(at)) == 1  # the demo model obeys: one call, not two
+
+    at.button(key="chat.new").click()
+    run(at)
+    at.switch_page("app_pages/tools.py")
+    run(at)
+    at.selectbox(key="tools.tool_choice").set_value("none")
+    run(at)
+    at.switch_page("app_pages/chat.py")
+    run(at)
+    ask(at, SEED)
+    last = list(at.session_state["chat.state"].conversation.exchanges.values())[-1]
+    assert last.request_body["tool_choice"] == "none"
+    assert "get_current_weather" in sent_tool_names(at)
+    assert not messages(at)[-1].tool_calls
+    assert "tool_choice: none" in messages(at)[-1].content
+
+
+def test_canned_result_fills_the_box(make_app: MakeApp) -> None:
+    at = ask(make_app(), SEED)
+    [call] = pending_calls(at)
+    at.button(key=f"chat.canned.{call.id}.ok").click()
+    run(at)
+    [box] = result_boxes(at)
+    canned = box.value
+    assert '"temperature": 22' in canned
+    send_results(at)
+    assert messages(at)[-2].content == canned
+    assert "sunny" in messages(at)[-1].content
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG (wording): components/tool_results.render says 'waiting for the result of call.' "
+    "for a single pending call (count = 'call' instead of e.g. '1 call' / 'the call')"))
+def test_pending_banner_wording_for_one_call(make_app: MakeApp) -> None:
+    at = ask(make_app(), SEED)
+    banner = next(t for t in markdown_texts(at) if "is waiting for the result" in t)
+    assert "result of call." not in banner
+
+
 # --- (c) errors from a real (local) server ---------------------------------------------------
 
 FAKE_KEY = "sk-test-MARKER-123456"
@@ -510,3 +563,54 @@ def test_load_model_list_from_the_server(
     options = at.selectbox(key="sidebar.model").options
     assert {"gpt-4o-2024-08-06", "gpt-4o-mini", "wire-echo"} <= set(options)
     assert not [e for e in at.sidebar.error]
+
+
+def test_sidebar_settings_and_typed_key_reach_the_request(
+    make_app: MakeApp, clean_env, wire_server: WireServer,
+) -> None:
+    typed_key = "sk-typed-MARKER-987654"
+    clean_env.setenv("OPENAI_BASE_URL", wire_server.base_url)  # a local server: no key needed
+    clean_env.setenv("OPENAI_MODEL", "gpt-4o-mini")
+    at = make_app()
+    assert not is_demo_page(at)
+    assert at.text_input(key="sidebar.base_url").value == wire_server.base_url
+
+    at.text_input(key="sidebar.api_key").input(typed_key)
+    run(at)
+    # The key leaves the widget at once and is only named, never shown.
+    assert at.text_input(key="sidebar.api_key").value == ""
+    assert any("API key set (typed" in c.value for c in at.sidebar.caption)
+    at.text_area(key="sidebar.system_prompt").input("Answer in one sentence.")
+    at.slider(key="sidebar.temperature").set_value(0.25)
+    at.number_input(key="sidebar.max_tokens").set_value(256)
+    run(at)
+
+    ask(at, SEED)
+
+    [request] = wire_server.chat_requests
+    assert request.headers["authorization"] == f"Bearer {typed_key}"
+    body = request.json
+    assert body["model"] == "gpt-4o-mini"
+    assert body["messages"][:2] == [
+        {"role": "system", "content": "Answer in one sentence."},
+        {"role": "user", "content": SEED}]
+    assert (body["temperature"], body["max_tokens"], body["stream"]) == (0.25, 256, True)
+    assert typed_key not in json.dumps(body)
+    assert pending_calls(at)[0].id == REFERENCE_CALL_ID
+    assert typed_key not in rendered_text(at)
+    assert "MARKER-987654" not in rendered_text(at)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: a 200 text/html page (captive portal / proxy) answering a streaming request is "
+    "reported as 'The server answered with an empty stream. Check the model name' "
+    "(core/turn._is_event_stream treats any non-JSON content type as SSE); the same page "
+    "with streaming off is correctly named as an HTML page with a base-URL hint"))
+def test_html_page_answering_a_stream_request_is_named(
+    make_app: MakeApp, clean_env, wire_server: WireServer,
+) -> None:
+    use_wire_server(clean_env, wire_server, "fault-html-200")
+    at = ask(make_app(), SEED)
+    message = error_box(at) + " " + " ".join(c.value for c in at.caption)
+    assert "HTML page" in message
+    assert "base URL" in message
