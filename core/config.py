@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from core.errors import ConfigError
 from core.http import RetryPolicy, Timeouts
 
 DEMO_BASE_URL = "http://toolsmith-demo.invalid/v1"
+ANTHROPIC_VERSION = "2023-06-01"
+Wire = Literal["openai", "anthropic"]
 DEMO_MODEL = "toolsmith-demo"
 
 
@@ -45,6 +47,8 @@ class Endpoint:
     model: str
     api_key: str = field(default="", repr=False)
     key_env: str = "OPENAI_API_KEY"
+    wire: Wire = "openai"
+    bearer_auth: bool = False  # Anthropic format only: some gateways want Bearer, not x-api-key
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
@@ -54,7 +58,7 @@ class Endpoint:
 
     @property
     def provider(self) -> str:
-        return "demo" if self.is_demo else "openai"
+        return "demo" if self.is_demo else self.wire
 
     def problem(self) -> str | None:
         """Why no request can be sent yet, in words for the sidebar's user; None when ready."""
@@ -66,32 +70,45 @@ class Endpoint:
             return "Choose or type a model name in the sidebar."
         return None
 
+    def _api_root(self) -> str:
+        """The base with /v1: OpenAI-style bases include it, Anthropic-style bases do not."""
+        base = self.base_url.rstrip("/")
+        if self.wire == "anthropic" and not base.endswith("/v1"):
+            base += "/v1"
+        return base
+
     def chat_url(self) -> str:
-        return self.base_url.rstrip("/") + "/chat/completions"
+        suffix = "/messages" if self.wire == "anthropic" else "/chat/completions"
+        return self._api_root() + suffix
 
     def models_url(self) -> str:
-        return self.base_url.rstrip("/") + "/models"
+        return self._api_root() + "/models"
 
     def headers(self, *, stream: bool) -> dict[str, str]:
         headers = {"Content-Type": "application/json",
                    "Accept": "text/event-stream" if stream else "application/json"}
+        if self.wire == "anthropic":
+            headers["anthropic-version"] = ANTHROPIC_VERSION
         if self.api_key:
             if not self.api_key.isascii() or any(c.isspace() for c in self.api_key):
                 raise ConfigError(
                     "The API key contains a space or a non-ASCII character (often a pasted "
                     "line break, zero-width space or '…'), so it cannot be sent. Enter the key "
                     f"again, or fix {self.key_env}.")
-            headers["Authorization"] = f"Bearer {self.api_key}"
+            if self.wire == "anthropic" and not self.bearer_auth:
+                headers["x-api-key"] = self.api_key
+            else:
+                headers["Authorization"] = f"Bearer {self.api_key}"
         return headers
 
 
-def masked_headers(headers: Mapping[str, str]) -> dict[str, str]:
+def masked_headers(headers: Mapping[str, str], key_env: str = "OPENAI_API_KEY") -> dict[str, str]:
     """Headers fit to show or store: credentials replaced by a placeholder."""
     secret = {"authorization", "x-api-key", "api-key"}
     out = {}
     for name, value in headers.items():
         if name.lower() in secret:
-            out[name] = "Bearer $OPENAI_API_KEY" if value.startswith("Bearer ") else "$API_KEY"
+            out[name] = f"Bearer ${key_env}" if value.startswith("Bearer ") else f"${key_env}"
         else:
             out[name] = value
     return out

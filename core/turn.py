@@ -17,7 +17,7 @@ import httpx
 from core import errors
 from core.config import Endpoint, masked_headers
 from core.http import RetryNotice, Timeouts, make_client, open_response, request_id_of
-from core.providers import openai_compat
+from core.providers import wire_format
 from core.providers.openai_compat import ChatSettings, StreamAccumulator
 from core.sse import SSEDecoder
 from core.types import Exchange, Message, ToolSpec
@@ -57,7 +57,8 @@ def run_turn(
     on_retry: RetryFn | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> TurnResult:
-    body = openai_compat.build_request(messages, tools, settings)
+    wire = wire_format(endpoint.wire)
+    body = wire.build_request(messages, tools, settings)
     exchange = Exchange(
         provider=endpoint.provider, model=settings.model, base_url=endpoint.base_url,
         request_body=body, stream=settings.stream, started_at=time.time(),
@@ -66,7 +67,7 @@ def run_turn(
     client = client or client_for(endpoint.timeouts, demo=endpoint.is_demo)
     try:
         headers = endpoint.headers(stream=settings.stream)
-        exchange.request_headers = masked_headers(headers)
+        exchange.request_headers = masked_headers(headers, endpoint.key_env)
         request = client.build_request(
             "POST", endpoint.chat_url(), content=json.dumps(body).encode(), headers=headers
         )
@@ -79,9 +80,10 @@ def run_turn(
         exchange.request_id = request_id_of(response.headers)
         try:
             if settings.stream and _is_event_stream(response):
-                message = _read_stream(response, exchange, on_progress, endpoint.timeouts.idle)
+                message = _read_stream(response, exchange, on_progress, endpoint.timeouts.idle,
+                                       wire.StreamAccumulator())
             else:
-                message = _read_json(response, exchange)
+                message = _read_json(response, exchange, wire.parse_response)
         finally:
             response.close()
     except errors.ToolsmithError as exc:
@@ -117,7 +119,8 @@ def _is_event_stream(response: httpx.Response) -> bool:
     return "json" not in response.headers.get("content-type", "")
 
 
-def _read_json(response: httpx.Response, exchange: Exchange) -> Message:
+def _read_json(response: httpx.Response, exchange: Exchange,
+               parse: Callable[[object], Message]) -> Message:
     try:
         raw = response.read()
     except httpx.TimeoutException:
@@ -140,15 +143,14 @@ def _read_json(response: httpx.Response, exchange: Exchange) -> Message:
             detail=f"It sent {excerpt.message}" if excerpt else "",
         ) from None
     exchange.response_body = data
-    return openai_compat.parse_response(data)
+    return parse(data)
 
 
 def _read_stream(
     response: httpx.Response, exchange: Exchange, on_progress: ProgressFn | None,
-    idle_s: float,
+    idle_s: float, acc: StreamAccumulator,
 ) -> Message:
     decoder = SSEDecoder()
-    acc = StreamAccumulator()
     raw_parts: list[bytes] = []
     kept = 0
     saw_done = False
@@ -162,7 +164,7 @@ def _read_stream(
                     if _handle(event.data, acc, exchange, on_progress):
                         saw_done = True
                         break
-                if saw_done:
+                if saw_done or acc.done:
                     break
             else:
                 for event in decoder.close():
@@ -185,7 +187,7 @@ def _read_stream(
     if acc.chunks == 0:
         raise errors.MalformedResponse(
             "The server answered with an empty stream. Check the model name and Retry.")
-    if not saw_done and acc.finish_reason is None:
+    if not (saw_done or acc.done) and acc.finish_reason is None:
         unfinished = [c.name for c in acc.tool_calls() if c.parsed_arguments()[1]]
         if unfinished:
             raise errors.StreamBroken(
