@@ -251,17 +251,18 @@ def test_no_key_no_authorization_header(wire_server: WireServer) -> None:
     assert "Authorization" not in run.result.exchange.request_headers
 
 
-@pytest.mark.xfail(strict=True, raises=UnicodeEncodeError, reason=(
-    "BUG: core/turn.py run_turn catches only ToolsmithError and httpx.InvalidURL. A key with a "
-    "non-ASCII character (a zero-width space or '…' pasted along with it) makes httpx raise "
-    "UnicodeEncodeError while building the request (Endpoint.headers -> "
-    "client.build_request), and it escapes run_turn instead of coming back as "
-    "TurnResult.error (e.g. ConfigError: 'The API key contains a character that cannot be "
-    "sent...')."))
 def test_key_with_a_pasted_non_ascii_character_is_a_turn_error(wire_server: WireServer) -> None:
+    """Regression (fixed in c886463): httpx's UnicodeEncodeError escaped run_turn."""
     run = turn(wire_server.base_url, "gpt-4o", key=KEY + "\u200b")
-    assert isinstance(run.error, errors.ConfigError)
+    assert_failed(run, errors.ConfigError, "API key", "OPENAI_API_KEY")
     assert KEY not in str(run.error)
+    assert wire_server.chat_requests == []  # nothing was sent
+
+
+def test_key_with_a_pasted_line_break_is_a_turn_error(wire_server: WireServer) -> None:
+    run = turn(wire_server.base_url, "gpt-4o", key=KEY + "\n")
+    assert_failed(run, errors.ConfigError, "API key")
+    assert wire_server.chat_requests == []
 
 
 # --- HTTP status faults -----------------------------------------------------------------------
@@ -335,14 +336,9 @@ def test_429_asking_for_a_long_wait_is_not_retried(wire_server: WireServer) -> N
     assert run.sleeps == []
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "BUG: core/http.py retry_after_seconds: for a Retry-After that is neither a number nor an "
-    "HTTP date (here 'soon'), email.utils.parsedate_to_datetime raises ValueError on Python "
-    ">= 3.10 (it no longer returns None, so the `if parsed is None` branch is dead). The "
-    "ValueError escapes open_response and run_turn. Expected: ignore the header and use the "
-    "backoff (RFC 9110 says an invalid Retry-After is ignored)."))
 def test_429_with_an_unparseable_retry_after_falls_back_to_backoff(
         wire_server: WireServer) -> None:
+    """Regression (fixed in c886463): parsedate_to_datetime's ValueError escaped run_turn."""
     run = turn(wire_server.base_url, "fault-429-unparseable-then-ok")
     assert run.result.error is None
     assert run.sleeps == [0.5]
@@ -483,16 +479,12 @@ def test_stream_of_only_done_is_malformed(wire_server: WireServer) -> None:
     assert_failed(run, errors.MalformedResponse, "empty stream")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: core/turn.py _read_stream reads response.iter_raw(), which does not undo "
-    "Content-Encoding. httpx itself sends 'Accept-Encoding: gzip, deflate', so a server or "
-    "proxy may legally gzip the event stream; the SSE decoder then gets compressed bytes and "
-    "the turn fails with MalformedResponse ('empty stream'). Use response.iter_bytes() "
-    "(decoded) and keep the transcript from the decoded bytes, or send "
-    "'Accept-Encoding: identity' for streams."))
 def test_gzip_encoded_event_stream(wire_server: WireServer) -> None:
+    """Regression (fixed in c886463): iter_raw() fed gzip bytes to the SSE decoder."""
     run = turn(wire_server.base_url, "fault-gzip-stream")
     assert_matches(run.message, FIXTURES["standard_tool_call"])
+    # The inspector keeps the readable stream, not the compressed bytes.
+    assert run.result.exchange.transcript == load_fixture("standard_tool_call").decode()
 
 
 def test_failed_exchange_keeps_what_was_sent(wire_server: WireServer) -> None:
