@@ -293,6 +293,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Tiny writes must leave at once, as from a real SSE server; with Nagle's algorithm each
+    # one would wait for the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -404,7 +407,7 @@ class WireServer:
 
     def start(self) -> WireServer:
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01},
             name=f"wire-server-{self.port}", daemon=True)
         self._thread.start()
         return self
