@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from components import live_turn, messages, state, tool_results
+from components import history_sync, live_turn, messages, state, tool_results
 from components.shell import guarded
 from core.conversation import (
     awaits_model,
@@ -16,6 +16,7 @@ from core.types import Message
 
 
 def page() -> None:
+    history_sync.restore_from_url()
     chat = state.chat()
     conversation = chat.conversation
     tools = state.enabled_tools()
@@ -51,6 +52,7 @@ def page() -> None:
         else:
             answered = tool_result_messages(pending, results)
             conversation.messages.extend(answered)
+            history_sync.save(settings, tools)
             for message in answered:
                 messages.render_message(message, None)
             state.clear_results(pending)
@@ -63,12 +65,14 @@ def page() -> None:
     )
     if prompt and not pending:
         conversation.messages.append(Message(role="user", content=prompt))
+        history_sync.save(settings, tools)
         messages.render_message(conversation.messages[-1], None)
         action = "run"
     if action in ("run", "retry") and awaits_model(conversation.messages) and not problem:
         chat.error = None
         result = live_turn.run(endpoint, conversation.messages, tools, settings)
         state.record_turn(result)
+        history_sync.save(settings, tools)
         st.rerun()
 
     if problem:

@@ -58,11 +58,27 @@ def chat() -> ChatState:
 
 
 def new_chat() -> None:
-    """Start over; the typed results of the old chat go with it."""
+    """Start over; the typed results of the old chat go with it (the old one stays in History)."""
     old = chat()
     for call_id in old.result_drafts:
         st.session_state.pop(result_key(call_id), None)
     st.session_state["chat.state"] = ChatState()
+    st.query_params.pop("session", None)
+
+
+def open_session(conversation: Conversation) -> None:
+    st.session_state["chat.state"] = ChatState(conversation=conversation)
+
+
+def requested_session() -> str | None:
+    """The session named in the URL (?session=<id>), if it is not the one already open."""
+    wanted = st.query_params.get("session")
+    return wanted if wanted and wanted != chat().conversation.id else None
+
+
+def mark_session_in_url() -> None:
+    if chat().conversation.messages:
+        st.query_params["session"] = chat().conversation.id
 
 
 def result_key(call_id: str) -> str:

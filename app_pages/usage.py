@@ -1,0 +1,70 @@
+"""Usage: where the tokens went — per request, over time, by model and provider, and cost."""
+
+import streamlit as st
+
+from components import usage_charts, usage_prices
+from components.shell import guarded
+from components.storage import store
+from core import usage
+
+
+def page() -> None:
+    st.title("Usage")
+    db = store()
+    if db is None:
+        return
+    with st.spinner("Reading usage…"):
+        frame = usage.exchanges_frame(db)
+    if frame.empty:
+        st.info("No requests recorded yet. Ask something on the Chat page (the offline demo "
+                "model works without a key); every request's tokens, latency and cost show up "
+                "here.", icon="📊")
+        return
+    filters = _filters(frame)
+    prices = usage_prices.current()
+    shown = usage.with_cost(usage.apply_filters(frame, filters), prices)
+    if shown.empty:
+        st.warning("No requests match these filters.")
+        return
+    cost = shown["cost_usd"].sum(min_count=1)
+    unpriced = shown.loc[shown["cost_usd"].isna(), "model"].unique()
+    cols = st.columns(5)
+    cols[0].metric("Requests", f"{len(shown):,}")
+    cols[1].metric("Total tokens", f"{int(shown['total_tokens'].sum()):,}")
+    cols[2].metric("Cached prompt", f"{int(shown['cached_tokens'].sum()):,}")
+    cols[3].metric("Reasoning", f"{int(shown['reasoning_tokens'].sum()):,}")
+    cols[4].metric("Estimated cost", "no price" if cost != cost else f"${cost:,.4f}",
+                   help="From the price table below; unpriced models are left out.")
+    if len(unpriced):
+        st.caption("No price for: " + ", ".join(f"`{m}`" for m in unpriced)
+                   + " — add them to the price table to include them.")
+    if shown["usage_estimated"].any():
+        st.caption("Requests to the offline demo model carry estimated token counts.")
+    usage_charts.tokens_per_request(shown)
+    usage_charts.cumulative_tokens(usage.cumulative(shown))
+    left, right = st.columns(2)
+    with left:
+        usage_charts.totals_chart("by-model", usage.totals(shown, "model"), "model")
+    with right:
+        usage_charts.totals_chart("by-provider", usage.totals(shown, "provider"), "provider")
+    usage_charts.latency(shown)
+    usage_prices.editor(prices)
+
+
+def _filters(frame) -> usage.Filters:
+    with st.expander("Filters", expanded=False, icon="🔎"):
+        first, last = frame["started"].min().date(), frame["started"].max().date()
+        picked = st.date_input("Date range", (first, last), key="usage.dates")
+        start, end = (*picked, None)[:2] if isinstance(picked, tuple) else (picked, None)
+        cols = st.columns(3)
+        sessions = cols[0].multiselect("Session", sorted(frame["session_id"].unique()),
+                                       key="usage.sessions")
+        models = cols[1].multiselect("Model", sorted(frame["model"].unique()),
+                                     key="usage.models")
+        providers = cols[2].multiselect("Provider", sorted(frame["provider"].unique()),
+                                        key="usage.providers")
+    return usage.Filters(start=start, end=end, sessions=sessions, models=models,
+                         providers=providers)
+
+
+guarded(page)

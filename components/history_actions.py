@@ -1,0 +1,103 @@
+"""Callbacks of the History page: each calls the store, then leaves a message for the page."""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from components import state
+from components.storage import store
+from core.session_io import SessionFileError, dumps, export_session, import_session
+
+PAGE_SIZE = 50
+
+
+def selected() -> str | None:
+    return st.session_state.get("history.selected")
+
+
+def select(session_id: str) -> None:
+    current = selected()
+    st.session_state["history.selected"] = None if current == session_id else session_id
+
+
+def shown() -> int:
+    return st.session_state.get("history.shown", PAGE_SIZE)
+
+
+def show_more() -> None:
+    st.session_state["history.shown"] = shown() + PAGE_SIZE
+
+
+def _guard(action: str, work) -> bool:
+    db = store()
+    if db is None:
+        return False
+    try:
+        work(db)
+    except SQLAlchemyError as exc:
+        state.flash("error", f"{action} failed: the database answered "
+                             f"{exc.__class__.__name__}. Nothing was changed.")
+        return False
+    except KeyError:
+        state.flash("error", f"{action} failed: that session no longer exists.")
+        return False
+    return True
+
+
+def open_in_chat(session_id: str) -> None:
+    st.session_state["history.open"] = session_id
+
+
+def pending_open() -> str | None:
+    return st.session_state.pop("history.open", None)
+
+
+def export_text(session_id: str) -> str:
+    db = store()
+    if db is None:
+        return ""
+    return dumps(export_session(db, session_id))
+
+
+def rename(session_id: str, title: str) -> None:
+    if _guard("Rename", lambda db: db.rename(session_id, title)):
+        state.flash("success", f"Renamed to “{title.strip() or 'Untitled session'}”.")
+
+
+def fork(session_id: str, message_id: str) -> None:
+    created: list[str] = []
+    if _guard("Fork", lambda db: created.append(db.fork(session_id, message_id))):
+        st.session_state["history.selected"] = created[0]
+        state.flash("success", f"Forked into a new session `{created[0]}` (listed first).")
+
+
+def ask_delete(session_id: str) -> None:
+    st.session_state["history.confirm_delete"] = session_id
+
+
+def cancel_delete() -> None:
+    st.session_state.pop("history.confirm_delete", None)
+
+
+def delete_pending(session_id: str) -> bool:
+    return st.session_state.get("history.confirm_delete") == session_id
+
+
+def delete(session_id: str) -> None:
+    cancel_delete()
+    if _guard("Delete", lambda db: db.delete(session_id)):
+        if state.chat().conversation.id == session_id:
+            state.new_chat()
+        state.flash("success", "Session deleted.")
+
+
+def import_file(data: bytes) -> None:
+    created: list[str] = []
+    try:
+        ok = _guard("Import", lambda db: created.append(import_session(db, data)))
+    except SessionFileError as exc:
+        state.flash("error", f"Not imported: {exc}. Nothing was changed.")
+        return
+    if ok:
+        state.flash("success", f"Imported as session `{created[0]}`.")

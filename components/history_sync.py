@@ -1,0 +1,55 @@
+"""Keep the open chat and the database in step: restore from ?session=, save as it happens."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from components import state
+from components.storage import store
+from core.providers.openai_compat import ChatSettings, tool_to_wire
+from core.types import ToolSpec
+
+log = logging.getLogger("toolsmith")
+
+
+def restore_from_url() -> None:
+    wanted = state.requested_session()
+    if not wanted:
+        return
+    db = store()
+    if db is None:
+        return
+    try:
+        conversation = db.load(wanted)
+    except SQLAlchemyError as exc:
+        st.warning(f"Session {wanted} could not be loaded ({exc.__class__.__name__}).")
+        return
+    if conversation is None:
+        st.warning(f"No saved session {wanted!r}: it may have been deleted. This is a new chat.")
+        st.query_params.pop("session", None)
+        return
+    state.open_session(conversation)
+
+
+def save(settings: ChatSettings, tools: list[ToolSpec]) -> None:
+    """Write what is new in the open conversation; a failure is shown, never raised."""
+    db = store()
+    chat = state.chat()
+    if db is None or not chat.conversation.messages:
+        return
+    endpoint = state.endpoint()
+    safe_settings = asdict(settings)  # ChatSettings holds no secrets
+    safe_settings["base_url"] = endpoint.base_url
+    try:
+        db.record(chat.conversation, provider=endpoint.provider, model=settings.model,
+                  settings=safe_settings, tools=[tool_to_wire(t) for t in tools])
+    except SQLAlchemyError as exc:
+        log.error("saving the session failed: %s", exc.__class__.__name__)
+        st.warning(f"This chat could not be saved to history ({exc.__class__.__name__}); it "
+                   "stays open here.", icon="💾")
+        return
+    state.mark_session_in_url()

@@ -1,0 +1,76 @@
+"""Usage charts: each an Altair chart with its table and a CSV download beside it."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+TOKEN_PARTS = {"uncached_prompt": "prompt (uncached)", "cached_tokens": "prompt (cached)",
+               "completion_other": "completion", "reasoning_tokens": "reasoning"}
+
+
+def _with_table(key: str, chart: alt.Chart, table: pd.DataFrame, title: str) -> None:
+    st.markdown(f"**{title}**")
+    chart_tab, table_tab = st.tabs(["Chart", "Table"])
+    with chart_tab:
+        st.altair_chart(chart, width="stretch")
+    with table_tab:
+        st.dataframe(table, hide_index=True, width="stretch")
+    st.download_button(f"Download {title.lower()} (CSV)", table.to_csv(index=False),
+                       file_name=f"toolsmith-{key}.csv", mime="text/csv",
+                       key=f"usage.csv.{key}", on_click="ignore")
+
+
+def tokens_per_request(frame: pd.DataFrame, limit: int = 500) -> None:
+    recent = frame.tail(limit).reset_index(drop=True)
+    recent = recent.assign(request=recent.index + 1)
+    long = recent.melt(id_vars=["request", "started", "model"], value_vars=list(TOKEN_PARTS),
+                       var_name="part", value_name="tokens")
+    long["part"] = long["part"].map(TOKEN_PARTS)
+    chart = alt.Chart(long).mark_bar().encode(
+        x=alt.X("request:O", title=f"request (latest {len(recent)})",
+                axis=alt.Axis(labels=len(recent) <= 60)),
+        y=alt.Y("sum(tokens):Q", title="tokens"),
+        color=alt.Color("part:N", sort=list(TOKEN_PARTS.values()), title=None),
+        tooltip=["request", "model", "part", "tokens"],
+    ).properties(height=280)
+    table = recent[["request", "started", "model", *TOKEN_PARTS, "total_tokens"]]
+    _with_table("tokens-per-request", chart, table, "Tokens per request")
+
+
+def cumulative_tokens(table: pd.DataFrame) -> None:
+    chart = alt.Chart(table).mark_line(interpolate="step-after").encode(
+        x=alt.X("started:T", title="time"),
+        y=alt.Y("cumulative_tokens:Q", title="tokens so far"),
+    ).properties(height=240)
+    _with_table("cumulative", chart, table, "Cumulative tokens")
+
+
+def totals_chart(key: str, table: pd.DataFrame, by: str) -> None:
+    long = table.melt(id_vars=[by], value_vars=["uncached_prompt", "cached", "completion"],
+                      var_name="part", value_name="tokens")
+    chart = alt.Chart(long).mark_bar().encode(
+        y=alt.Y(f"{by}:N", sort="-x", title=None),
+        x=alt.X("sum(tokens):Q", title="tokens"),
+        color=alt.Color("part:N", title=None),
+        tooltip=[by, "part", "tokens"],
+    ).properties(height=max(120, 28 * len(table)))
+    shown = table.assign(cost_usd=table["cost_usd"].map(
+        lambda c: "no price" if pd.isna(c) else f"${c:,.4f}"))
+    _with_table(key, chart, shown, f"Totals by {by}")
+
+
+def latency(frame: pd.DataFrame, limit: int = 500) -> None:
+    recent = frame.tail(limit).reset_index(drop=True)
+    recent = recent.assign(request=recent.index + 1)
+    long = recent.melt(id_vars=["request", "model"], value_vars=["latency_s", "ttft_s"],
+                       var_name="measure", value_name="seconds").dropna()
+    long["measure"] = long["measure"].map({"latency_s": "latency", "ttft_s": "first token"})
+    chart = alt.Chart(long).mark_line(point=True).encode(
+        x=alt.X("request:Q", title=f"request (latest {len(recent)})"),
+        y=alt.Y("seconds:Q"), color=alt.Color("measure:N", title=None),
+        tooltip=["request", "model", "measure", alt.Tooltip("seconds:Q", format=".3f")],
+    ).properties(height=240)
+    table = recent[["request", "started", "model", "latency_s", "ttft_s"]]
+    _with_table("latency", chart, table, "Latency and time to first token")

@@ -1,0 +1,63 @@
+"""The price table: shipped as pricing.yaml, edited in the page, saved to the data directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from core.usage import PRICE_FIELDS, Price, dump_prices, load_prices
+
+SHIPPED = Path(__file__).resolve().parent.parent / "pricing.yaml"
+
+
+def user_copy() -> Path:
+    data_dir = Path(os.environ.get("TOOLSMITH_DATA_DIR") or Path.home() / ".toolsmith")
+    return data_dir.expanduser() / "prices.yaml"
+
+
+def current() -> dict[str, Price]:
+    try:
+        return load_prices(user_copy(), SHIPPED)
+    except (OSError, ValueError) as exc:
+        st.warning(f"The price table could not be read ({exc}); costs are not shown.")
+        return {}
+
+
+def editor(prices: dict[str, Price]) -> None:
+    with st.expander("Price table (USD per 1M tokens)", icon="💲"):
+        st.caption(f"Saved to `{user_copy()}`; the shipped defaults stay in `pricing.yaml`.")
+        table = pd.DataFrame([{"model": m, **{f: getattr(p, f) for f in PRICE_FIELDS}}
+                              for m, p in prices.items()])
+        edited = st.data_editor(table, num_rows="dynamic", hide_index=True,
+                                key="usage.prices", width="stretch")
+        if st.button("Save prices", key="usage.prices_save"):
+            _save(edited)
+
+
+def _save(edited: pd.DataFrame) -> None:
+    prices: dict[str, Price] = {}
+    for row in edited.to_dict("records"):
+        model = str(row.get("model") or "").strip()
+        if not model:
+            continue
+        try:
+            values = [float(row[f]) for f in PRICE_FIELDS]
+        except (TypeError, ValueError):
+            st.error(f"{model}: every price must be a number. Nothing was saved.")
+            return
+        if any(v != v or v < 0 for v in values):
+            st.error(f"{model}: prices must be numbers of 0 or more. Nothing was saved.")
+            return
+        prices[model] = Price(*values)
+    path = user_copy()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump_prices(prices), encoding="utf-8")
+    except OSError as exc:
+        st.error(f"The price table could not be saved: {exc}")
+        return
+    st.success(f"Saved {len(prices)} prices.")
+    st.rerun()

@@ -1,0 +1,405 @@
+"""Persistence: sessions, messages (with tool calls and results) and exchanges, in SQL.
+
+SQLAlchemy Core over SQLite by default (a file under TOOLSMITH_DATA_DIR, WAL mode) or PostgreSQL
+by URL for a shared deployment. The schema is an ordered list of migrations, applied at start and
+recorded in `schema_migrations`, so an older database is brought forward in place.
+
+Secrets never get here: request bodies carry no key, and headers are stored masked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from core.conversation import Conversation
+from core.types import Attempt, Exchange, Message, ToolCall, Usage, new_id
+
+# --- Schema ------------------------------------------------------------------------------------
+# DDL is written once per migration in SQL both SQLite and PostgreSQL accept; the Table objects
+# below describe the schema after the last migration and are used for every query.
+
+_MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (1, "sessions, messages and exchanges", [
+        """CREATE TABLE sessions (
+            id TEXT PRIMARY KEY, title TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL, provider TEXT, model TEXT,
+            settings_json TEXT, tools_json TEXT)""",
+        """CREATE TABLE messages (
+            id TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES sessions(id)
+            ON DELETE CASCADE, position INTEGER NOT NULL, role TEXT NOT NULL,
+            content TEXT NOT NULL, tool_calls_json TEXT, tool_call_id TEXT, name TEXT,
+            is_error INTEGER NOT NULL DEFAULT 0, reasoning TEXT, usage_json TEXT,
+            finish_reason TEXT, exchange_id TEXT, created_at DOUBLE PRECISION NOT NULL)""",
+        "CREATE UNIQUE INDEX messages_by_session ON messages (session_id, position)",
+        """CREATE TABLE exchanges (
+            id TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES sessions(id)
+            ON DELETE CASCADE, provider TEXT NOT NULL, model TEXT NOT NULL,
+            base_url TEXT NOT NULL, base_url_host TEXT NOT NULL, stream INTEGER NOT NULL,
+            started_at DOUBLE PRECISION NOT NULL, first_byte_at DOUBLE PRECISION,
+            first_token_at DOUBLE PRECISION, ended_at DOUBLE PRECISION, status INTEGER,
+            request_id TEXT, error TEXT, error_kind TEXT, request_json TEXT NOT NULL,
+            request_headers_json TEXT, response_json TEXT, transcript TEXT,
+            attempts_json TEXT, prompt_tokens INTEGER, cached_tokens INTEGER,
+            completion_tokens INTEGER, reasoning_tokens INTEGER, total_tokens INTEGER,
+            usage_estimated INTEGER NOT NULL DEFAULT 0)""",
+    ]),
+    (2, "indexes for the History and Usage pages", [
+        "CREATE INDEX exchanges_by_time ON exchanges (started_at)",
+        "CREATE INDEX exchanges_by_session ON exchanges (session_id)",
+        "CREATE INDEX sessions_by_update ON sessions (updated_at)",
+    ]),
+]
+SCHEMA_VERSION = _MIGRATIONS[-1][0]
+
+metadata = sa.MetaData()
+migrations_table = sa.Table(
+    "schema_migrations", metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text), sa.Column("applied_at", sa.Float),
+)
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("id", sa.Text, primary_key=True), sa.Column("title", sa.Text),
+    sa.Column("created_at", sa.Float), sa.Column("updated_at", sa.Float),
+    sa.Column("provider", sa.Text), sa.Column("model", sa.Text),
+    sa.Column("settings_json", sa.Text), sa.Column("tools_json", sa.Text),
+)
+messages = sa.Table(
+    "messages", metadata,
+    sa.Column("id", sa.Text, primary_key=True), sa.Column("session_id", sa.Text),
+    sa.Column("position", sa.Integer), sa.Column("role", sa.Text), sa.Column("content", sa.Text),
+    sa.Column("tool_calls_json", sa.Text), sa.Column("tool_call_id", sa.Text),
+    sa.Column("name", sa.Text), sa.Column("is_error", sa.Integer),
+    sa.Column("reasoning", sa.Text), sa.Column("usage_json", sa.Text),
+    sa.Column("finish_reason", sa.Text), sa.Column("exchange_id", sa.Text),
+    sa.Column("created_at", sa.Float),
+)
+USAGE_COLUMNS = ("prompt_tokens", "cached_tokens", "completion_tokens", "reasoning_tokens",
+                 "total_tokens")
+exchanges = sa.Table(
+    "exchanges", metadata,
+    sa.Column("id", sa.Text, primary_key=True), sa.Column("session_id", sa.Text),
+    sa.Column("provider", sa.Text), sa.Column("model", sa.Text), sa.Column("base_url", sa.Text),
+    sa.Column("base_url_host", sa.Text), sa.Column("stream", sa.Integer),
+    sa.Column("started_at", sa.Float), sa.Column("first_byte_at", sa.Float),
+    sa.Column("first_token_at", sa.Float), sa.Column("ended_at", sa.Float),
+    sa.Column("status", sa.Integer), sa.Column("request_id", sa.Text),
+    sa.Column("error", sa.Text), sa.Column("error_kind", sa.Text),
+    sa.Column("request_json", sa.Text), sa.Column("request_headers_json", sa.Text),
+    sa.Column("response_json", sa.Text), sa.Column("transcript", sa.Text),
+    sa.Column("attempts_json", sa.Text),
+    *(sa.Column(name, sa.Integer) for name in USAGE_COLUMNS),
+    sa.Column("usage_estimated", sa.Integer),
+)
+
+
+# --- Engine and migrations ---------------------------------------------------------------------
+
+def default_url(env: dict[str, str] | None = None) -> str:
+    env = dict(os.environ) if env is None else env
+    if env.get("TOOLSMITH_DATABASE_URL"):
+        return env["TOOLSMITH_DATABASE_URL"]
+    data_dir = Path(env.get("TOOLSMITH_DATA_DIR") or Path.home() / ".toolsmith").expanduser()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data_dir / 'toolsmith.db'}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")  # two sessions writing at once wait, not fail
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    engine = sa.create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def applied_versions(conn: Connection) -> set[int]:
+    if not sa.inspect(conn).has_table("schema_migrations"):
+        return set()
+    return {row[0] for row in conn.execute(sa.select(migrations_table.c.version))}
+
+
+def migrate(engine: Engine, upto: int | None = None) -> list[int]:
+    """Apply the migrations not yet recorded (in order, each in its own transaction)."""
+    done: list[int] = []
+    with engine.begin() as conn:
+        migrations_table.create(conn, checkfirst=True)
+    for version, name, statements in _MIGRATIONS:
+        if upto is not None and version > upto:
+            break
+        with engine.begin() as conn:
+            if version in applied_versions(conn):
+                continue
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+            conn.execute(migrations_table.insert().values(
+                version=version, name=name, applied_at=time.time()))
+            done.append(version)
+    return done
+
+
+# --- Row <-> value conversion ------------------------------------------------------------------
+
+def _dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _usage_dict(usage: Usage | None) -> dict[str, Any] | None:
+    return None if usage is None else asdict(usage)
+
+
+def _message_row(session_id: str, position: int, message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id, "session_id": session_id, "position": position,
+        "role": message.role, "content": message.content,
+        "tool_calls_json": _dumps([asdict(c) for c in message.tool_calls])
+        if message.tool_calls else None,
+        "tool_call_id": message.tool_call_id, "name": message.name,
+        "is_error": int(message.is_error), "reasoning": message.reasoning or None,
+        "usage_json": _dumps(_usage_dict(message.usage)),
+        "finish_reason": message.finish_reason, "exchange_id": message.exchange_id,
+        "created_at": time.time(),
+    }
+
+
+def _message_from_row(row: Any) -> Message:
+    usage = _loads(row.usage_json)
+    return Message(
+        role=row.role, content=row.content,
+        tool_calls=[ToolCall(**c) for c in _loads(row.tool_calls_json) or []],
+        tool_call_id=row.tool_call_id, name=row.name, is_error=bool(row.is_error),
+        reasoning=row.reasoning or "", usage=Usage(**usage) if usage else None,
+        finish_reason=row.finish_reason, exchange_id=row.exchange_id, id=row.id,
+    )
+
+
+def host_of(url: str) -> str:
+    return urlsplit(url).netloc or url
+
+
+def _exchange_row(session_id: str, exchange: Exchange) -> dict[str, Any]:
+    usage = exchange.usage or Usage()
+    return {
+        "id": exchange.id, "session_id": session_id, "provider": exchange.provider,
+        "model": exchange.model, "base_url": exchange.base_url,
+        "base_url_host": host_of(exchange.base_url), "stream": int(exchange.stream),
+        "started_at": exchange.started_at, "first_byte_at": exchange.first_byte_at,
+        "first_token_at": exchange.first_token_at, "ended_at": exchange.ended_at,
+        "status": exchange.status, "request_id": exchange.request_id, "error": exchange.error,
+        "error_kind": exchange.error_kind, "request_json": _dumps(exchange.request_body),
+        "request_headers_json": _dumps(exchange.request_headers),
+        "response_json": _dumps(exchange.response_body), "transcript": exchange.transcript,
+        "attempts_json": _dumps([asdict(a) for a in exchange.attempts]),
+        "prompt_tokens": usage.prompt_tokens, "cached_tokens": usage.cached_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "reasoning_tokens": usage.reasoning_tokens, "total_tokens": usage.total,
+        "usage_estimated": int(usage.estimated),
+    }
+
+
+def _exchange_from_row(row: Any) -> Exchange:
+    has_usage = any(getattr(row, c) is not None for c in USAGE_COLUMNS)
+    return Exchange(
+        provider=row.provider, model=row.model, base_url=row.base_url,
+        request_body=_loads(row.request_json), stream=bool(row.stream),
+        started_at=row.started_at, id=row.id,
+        request_headers=_loads(row.request_headers_json) or {}, status=row.status,
+        request_id=row.request_id, response_body=_loads(row.response_json),
+        transcript=row.transcript, error=row.error, error_kind=row.error_kind,
+        first_byte_at=row.first_byte_at, first_token_at=row.first_token_at,
+        ended_at=row.ended_at,
+        attempts=[Attempt(**a) for a in _loads(row.attempts_json) or []],
+        usage=Usage(prompt_tokens=row.prompt_tokens, completion_tokens=row.completion_tokens,
+                    total_tokens=row.total_tokens, cached_tokens=row.cached_tokens,
+                    reasoning_tokens=row.reasoning_tokens,
+                    estimated=bool(row.usage_estimated)) if has_usage else None,
+    )
+
+
+# --- The store ---------------------------------------------------------------------------------
+
+@dataclass
+class SessionInfo:
+    id: str
+    title: str
+    created_at: float
+    updated_at: float
+    provider: str | None
+    model: str | None
+    messages: int = 0
+    requests: int = 0
+    tokens: int = 0
+
+
+def title_for(conversation: Conversation) -> str:
+    first = next((m.content for m in conversation.messages if m.role == "user"), "")
+    first = " ".join(first.split())
+    return (first[:77] + "…") if len(first) > 78 else (first or "Untitled session")
+
+
+class Store:
+    """Reads and writes sessions. Every write is its own short transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        engine = make_engine(url)
+        migrate(engine)
+        return cls(engine)
+
+    # Writing, as the conversation happens.
+    def record(self, conversation: Conversation, *, provider: str | None = None,
+               model: str | None = None, settings: dict[str, Any] | None = None,
+               tools: list[dict[str, Any]] | None = None, title: str | None = None) -> None:
+        """Bring the stored session up to date with the in-memory conversation, in one
+        transaction: the session row, the messages not stored yet (the history only grows)
+        and the exchanges not stored yet."""
+        now = time.time()
+        values: dict[str, Any] = {"updated_at": now}
+        for key, value in (("provider", provider), ("model", model), ("title", title),
+                           ("settings_json", _dumps(settings)), ("tools_json", _dumps(tools))):
+            if value is not None:
+                values[key] = value
+        with self.engine.begin() as conn:
+            updated = conn.execute(sessions.update().where(
+                sessions.c.id == conversation.id).values(**values)).rowcount
+            if not updated:
+                conn.execute(sessions.insert().values(
+                    id=conversation.id, created_at=now,
+                    **{"title": title_for(conversation), **values}))
+            count = conn.execute(sa.select(sa.func.count()).select_from(messages).where(
+                messages.c.session_id == conversation.id)).scalar_one()
+            new = conversation.messages[count:]
+            if new:
+                conn.execute(messages.insert(), [
+                    _message_row(conversation.id, count + i, m) for i, m in enumerate(new)])
+            known = set(conn.execute(sa.select(exchanges.c.id).where(
+                exchanges.c.session_id == conversation.id)).scalars())
+            fresh = [e for e in conversation.exchanges.values() if e.id not in known]
+            if fresh:
+                conn.execute(exchanges.insert(),
+                             [_exchange_row(conversation.id, e) for e in fresh])
+
+    # Reading.
+    def load(self, session_id: str) -> Conversation | None:
+        with self.engine.connect() as conn:
+            if conn.execute(sa.select(sessions.c.id).where(
+                    sessions.c.id == session_id)).first() is None:
+                return None
+            rows = conn.execute(sa.select(messages).where(messages.c.session_id == session_id)
+                                .order_by(messages.c.position)).all()
+            ex_rows = conn.execute(sa.select(exchanges).where(
+                exchanges.c.session_id == session_id).order_by(exchanges.c.started_at)).all()
+        conversation = Conversation(id=session_id)
+        conversation.messages = [_message_from_row(r) for r in rows]
+        conversation.exchanges = {r.id: _exchange_from_row(r) for r in ex_rows}
+        return conversation
+
+    def session_info(self, session_id: str) -> SessionInfo | None:
+        found = self.list_sessions(ids=[session_id])
+        return found[0] if found else None
+
+    def session_row(self, session_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(sessions).where(sessions.c.id == session_id)).first()
+        return None if row is None else dict(row._mapping)
+
+    def list_sessions(self, search: str = "", *, ids: Iterable[str] | None = None,
+                      limit: int = 500) -> list[SessionInfo]:
+        """Sessions, newest activity first, with message, request and token counts."""
+        message_count = (sa.select(messages.c.session_id, sa.func.count().label("n"))
+                         .group_by(messages.c.session_id).subquery())
+        exchange_stats = (sa.select(exchanges.c.session_id,
+                                    sa.func.count().label("requests"),
+                                    sa.func.coalesce(sa.func.sum(exchanges.c.total_tokens), 0)
+                                    .label("tokens"))
+                          .group_by(exchanges.c.session_id).subquery())
+        query = (sa.select(sessions, message_count.c.n, exchange_stats.c.requests,
+                           exchange_stats.c.tokens)
+                 .outerjoin(message_count, message_count.c.session_id == sessions.c.id)
+                 .outerjoin(exchange_stats, exchange_stats.c.session_id == sessions.c.id)
+                 .order_by(sessions.c.updated_at.desc()).limit(limit))
+        if ids is not None:
+            query = query.where(sessions.c.id.in_(list(ids)))
+        if search.strip():
+            pattern = f"%{search.strip().lower()}%"
+            in_text = sa.select(messages.c.session_id).where(
+                sa.func.lower(messages.c.content).like(pattern))
+            query = query.where(sa.or_(sa.func.lower(sessions.c.title).like(pattern),
+                                       sessions.c.id.in_(in_text)))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [SessionInfo(id=r.id, title=r.title, created_at=r.created_at,
+                            updated_at=r.updated_at, provider=r.provider, model=r.model,
+                            messages=r.n or 0, requests=r.requests or 0,
+                            tokens=int(r.tokens or 0)) for r in rows]
+
+    # Editing.
+    def rename(self, session_id: str, title: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sessions.update().where(sessions.c.id == session_id).values(
+                title=title.strip() or "Untitled session", updated_at=time.time()))
+
+    def delete(self, session_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(exchanges.delete().where(exchanges.c.session_id == session_id))
+            conn.execute(messages.delete().where(messages.c.session_id == session_id))
+            conn.execute(sessions.delete().where(sessions.c.id == session_id))
+
+    def fork(self, session_id: str, upto_message_id: str) -> str:
+        """A new session holding the messages up to and including the given one."""
+        source = self.load(session_id)
+        if source is None:
+            raise KeyError(session_id)
+        ids = [m.id for m in source.messages]
+        if upto_message_id not in ids:
+            raise KeyError(upto_message_id)
+        kept = source.messages[: ids.index(upto_message_id) + 1]
+        remap = {m.exchange_id: new_id("ex_") for m in kept
+                 if m.exchange_id and m.exchange_id in source.exchanges}
+        fork = Conversation(id=new_id("ses_"))
+        fork.messages = [replace(m, id=new_id("msg_"), exchange_id=remap.get(m.exchange_id or ""))
+                         for m in kept]
+        fork.exchanges = {new: replace(source.exchanges[old], id=new) for old, new in remap.items()}
+        row = self.session_row(session_id) or {}
+        self.record(fork, provider=row.get("provider"), model=row.get("model"),
+                    title=f"Fork of {row.get('title') or 'session'}")
+        return fork.id
+
+    def usage_rows(self, columns: Iterable[str] | None = None) -> tuple[list[str], list[Any]]:
+        """Plain rows of the exchanges table for the Usage page (no bodies, no transcripts)."""
+        names = list(columns or ("id", "session_id", "provider", "model", "base_url_host",
+                                 "started_at", "first_token_at", "ended_at", "status",
+                                 *USAGE_COLUMNS, "usage_estimated"))
+        with self.engine.connect() as conn:
+            result = conn.execute(sa.select(*(exchanges.c[n] for n in names)))
+            return names, result.all()
+
+    def each_table(self, visit: Callable[[str, list[Any]], None]) -> None:
+        """Every row of every table (the secrets audit searches them all)."""
+        with self.engine.connect() as conn:
+            for table in metadata.sorted_tables:
+                visit(table.name, conn.execute(sa.select(table)).all())

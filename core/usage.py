@@ -1,0 +1,138 @@
+"""Exchanges as a pandas DataFrame for the Usage page, and cost from an editable price table.
+
+Prompt tokens are split into uncached and cached parts so a stacked chart adds up to the
+prompt; reasoning tokens are part of completion tokens on the wire, so they are charted apart
+from the rest of the completion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from core.store import Store
+
+PRICE_FIELDS = ("input", "cached_input", "output")
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per 1 million tokens."""
+
+    input: float
+    cached_input: float
+    output: float
+
+
+def parse_prices(text: str) -> dict[str, Price]:
+    """A price table from YAML; ValueError names the entry that is wrong."""
+    data = yaml.safe_load(text) or {}
+    if not isinstance(data, dict):
+        raise ValueError("the price table must map model names to prices")
+    prices = {}
+    for model, entry in data.items():
+        if not isinstance(entry, dict):
+            raise ValueError(f"{model}: expected input, cached_input and output")
+        try:
+            values = [float(entry.get(f, entry.get("input", 0)) if f == "cached_input"
+                            else entry[f]) for f in PRICE_FIELDS]
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"{model}: input and output must be numbers") from None
+        if any(v < 0 for v in values):
+            raise ValueError(f"{model}: prices cannot be negative")
+        prices[str(model)] = Price(*values)
+    return prices
+
+
+def load_prices(*paths: Path) -> dict[str, Price]:
+    """The first price file that exists (a user's copy before the shipped one)."""
+    for path in paths:
+        if path.exists():
+            return parse_prices(path.read_text(encoding="utf-8"))
+    return {}
+
+
+def dump_prices(prices: dict[str, Price]) -> str:
+    return yaml.safe_dump({m: {f: getattr(p, f) for f in PRICE_FIELDS}
+                           for m, p in prices.items()}, sort_keys=False)
+
+
+def price_for(model: str, prices: dict[str, Price]) -> Price | None:
+    """Exact name first, then the longest price-table name that prefixes the model."""
+    if model in prices:
+        return prices[model]
+    matches = [name for name in prices if model.startswith(name)]
+    return prices[max(matches, key=len)] if matches else None
+
+
+def exchanges_frame(store: Store) -> pd.DataFrame:
+    """One row per exchange with derived token parts, latency and time to first token."""
+    names, rows = store.usage_rows()
+    frame = pd.DataFrame.from_records(rows, columns=names)
+    for column in ("prompt_tokens", "cached_tokens", "completion_tokens", "reasoning_tokens",
+                   "total_tokens"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0).astype("int64")
+    frame["uncached_prompt"] = (frame["prompt_tokens"] - frame["cached_tokens"]).clip(lower=0)
+    frame["completion_other"] = (frame["completion_tokens"]
+                                 - frame["reasoning_tokens"]).clip(lower=0)
+    frame["started"] = pd.to_datetime(frame["started_at"], unit="s", utc=True)
+    frame["latency_s"] = frame["ended_at"] - frame["started_at"]
+    frame["ttft_s"] = frame["first_token_at"] - frame["started_at"]
+    return frame.sort_values("started_at", kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class Filters:
+    start: Any = None  # datetime.date or None
+    end: Any = None
+    sessions: list[str] | None = None
+    models: list[str] | None = None
+    providers: list[str] | None = None
+
+
+def apply_filters(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    mask = np.ones(len(frame), dtype=bool)
+    day = frame["started"].dt.date if len(frame) else frame["started"]
+    if filters.start is not None:
+        mask &= (day >= filters.start).to_numpy()
+    if filters.end is not None:
+        mask &= (day <= filters.end).to_numpy()
+    for column, chosen in (("session_id", filters.sessions), ("model", filters.models),
+                           ("provider", filters.providers)):
+        if chosen:
+            mask &= frame[column].isin(chosen).to_numpy()
+    return frame[mask]
+
+
+def with_cost(frame: pd.DataFrame, prices: dict[str, Price]) -> pd.DataFrame:
+    """Adds cost_usd (NaN where the model has no price)."""
+    frame = frame.copy()
+    table = {m: price_for(m, prices) for m in frame["model"].unique()}
+    rate = {f: frame["model"].map({m: getattr(p, f) if p else np.nan for m, p in table.items()})
+            for f in PRICE_FIELDS}
+    frame["cost_usd"] = (frame["uncached_prompt"] * rate["input"]
+                         + frame["cached_tokens"] * rate["cached_input"]
+                         + frame["completion_tokens"] * rate["output"]) / 1_000_000
+    return frame
+
+
+def totals(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Requests, token parts and cost per model or provider, largest first."""
+    grouped = frame.groupby(by, dropna=False).agg(
+        requests=("id", "size"), uncached_prompt=("uncached_prompt", "sum"),
+        cached=("cached_tokens", "sum"), completion=("completion_tokens", "sum"),
+        reasoning=("reasoning_tokens", "sum"), total=("total_tokens", "sum"),
+        cost_usd=("cost_usd", lambda c: c.sum(min_count=1)),
+    )
+    return grouped.sort_values("total", ascending=False).reset_index()
+
+
+def cumulative(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame[["started", "total_tokens"]].copy()
+    out["cumulative_tokens"] = out["total_tokens"].cumsum()
+    return out
