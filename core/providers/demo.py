@@ -1,4 +1,5 @@
-"""The offline demo model: a deterministic stand-in that speaks the OpenAI wire format.
+"""The offline demo model: a deterministic stand-in that speaks the OpenAI wire format and
+Anthropic's Messages format (POST …/v1/messages).
 
 It plugs into httpx as a transport, so the app reaches it through exactly the code path a real
 server takes (request building, SSE decoding, accumulation, errors). It picks the enabled tool
@@ -256,8 +257,75 @@ def _pieces(text: str, size: int) -> list[str]:
     return [text[i:i + size] for i in range(0, len(text), size)] or [""]
 
 
+def openai_body_from_anthropic(body: dict[str, Any]) -> dict[str, Any]:
+    """An Anthropic Messages request in the OpenAI shape plan_reply reads.
+
+    Only what the planner looks at is translated: tool_result blocks become `tool` messages
+    (ahead of any text of the same user message, as Anthropic orders them), tool_use blocks
+    become `tool_calls`, tools' `input_schema` becomes `parameters`, and tool_choice
+    auto/any/tool/none (with disable_parallel_tool_use) becomes OpenAI's tool_choice and
+    parallel_tool_calls.
+    """
+    messages: list[dict[str, Any]] = []
+    for message in body.get("messages") or []:
+        if not isinstance(message, dict):
+            continue
+        role = message.get("role")
+        content = message.get("content")
+        blocks = ([{"type": "text", "text": content}] if isinstance(content, str)
+                  else [b for b in content or [] if isinstance(b, dict)])
+        text = "".join(str(b.get("text") or "") for b in blocks if b.get("type") == "text")
+        if role == "assistant":
+            calls = [{"id": b.get("id"), "type": "function",
+                      "function": {"name": b.get("name"),
+                                   "arguments": json.dumps(b.get("input") or {})}}
+                     for b in blocks if b.get("type") == "tool_use"]
+            turn: dict[str, Any] = {"role": "assistant", "content": text or None}
+            if calls:
+                turn["tool_calls"] = calls
+            messages.append(turn)
+            continue
+        for block in blocks:
+            if block.get("type") == "tool_result":
+                messages.append({"role": "tool", "tool_call_id": block.get("tool_use_id"),
+                                 "content": _result_text(block.get("content"))})
+        if text or not any(b.get("type") == "tool_result" for b in blocks):
+            messages.append({"role": "user", "content": text})
+    tools = [{"type": "function", "function": {
+        "name": t.get("name"), "description": t.get("description", ""),
+        "parameters": t.get("input_schema") or {"type": "object", "properties": {}}}}
+        for t in body.get("tools") or [] if isinstance(t, dict)]
+    openai: dict[str, Any] = {"model": body.get("model"), "messages": messages, "tools": tools}
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict):
+        kind = choice.get("type")
+        if kind == "tool":
+            openai["tool_choice"] = {"type": "function", "function": {"name": choice.get("name")}}
+        elif kind in ("auto", "none"):
+            openai["tool_choice"] = kind
+        elif kind == "any":
+            openai["tool_choice"] = "required"
+        if choice.get("disable_parallel_tool_use"):
+            openai["parallel_tool_calls"] = False
+    return openai
+
+
+def _result_text(content: Any) -> str:
+    """A tool_result's content: a string, or a list of blocks whose text counts."""
+    if isinstance(content, list):
+        return "".join(str(b.get("text") or "") for b in content
+                       if isinstance(b, dict) and b.get("type") == "text")
+    return "" if content is None else str(content)
+
+
+def _anthropic_error(status: int, kind: str, message: str,
+                     headers: dict[str, str]) -> httpx.Response:
+    return httpx.Response(status, headers=headers, json={
+        "type": "error", "error": {"type": kind, "message": message}})
+
+
 class DemoTransport(httpx.BaseTransport):
-    """Answers /models and /chat/completions in process; everything else is a 404."""
+    """Answers /models, /chat/completions and /messages in process; everything else is a 404."""
 
     def __init__(self, chunk_delay: float = 0.0) -> None:
         self.chunk_delay = chunk_delay
@@ -268,6 +336,8 @@ class DemoTransport(httpx.BaseTransport):
         if request.method == "GET" and path.endswith("/models"):
             return httpx.Response(200, headers=headers, json={"object": "list", "data": [
                 {"id": DEMO_MODEL, "object": "model", "owned_by": "toolsmith"}]})
+        if request.method == "POST" and path.endswith("/messages"):
+            return self._messages(request, headers)
         if request.method != "POST" or not path.endswith("/chat/completions"):
             return httpx.Response(404, headers=headers, json={"error": {
                 "message": f"The demo model has no {request.method} {path}", "type": "not_found"}})
@@ -325,3 +395,78 @@ class DemoTransport(httpx.BaseTransport):
         yield chunk({}, finish)
         yield chunk(None, usage=usage)
         yield b"data: [DONE]\n\n"
+
+    # --- Anthropic Messages ---------------------------------------------------------------------
+
+    def _messages(self, request: httpx.Request, headers: dict[str, str]) -> httpx.Response:
+        """POST …/v1/messages: the same plan, answered as Anthropic would answer it."""
+        if not request.headers.get("anthropic-version"):
+            return _anthropic_error(400, "invalid_request_error",
+                                    "anthropic-version: header is required", headers)
+        try:
+            body = json.loads(request.content)
+        except json.JSONDecodeError:
+            return _anthropic_error(400, "invalid_request_error",
+                                    "The request body is not valid JSON.", headers)
+        if not isinstance(body, dict):
+            return _anthropic_error(400, "invalid_request_error",
+                                    "The request body must be a JSON object.", headers)
+        if not isinstance(body.get("max_tokens"), int):
+            return _anthropic_error(400, "invalid_request_error",
+                                    "max_tokens: Field required", headers)
+        plan = plan_reply(openai_body_from_anthropic(body))
+        seed = hashlib.sha1(request.content).hexdigest()
+        prompt = _estimate_tokens(json.dumps(body.get("system")) + json.dumps(body.get("messages"))
+                                  + json.dumps(body.get("tools")))
+        completion = _estimate_tokens(plan.text + json.dumps(plan.calls))
+        usage = {"input_tokens": prompt, "cache_creation_input_tokens": 0,
+                 "cache_read_input_tokens": 0, "output_tokens": completion}
+        blocks: list[dict[str, Any]] = []
+        if plan.text:
+            blocks.append({"type": "text", "text": plan.text})
+        blocks += [{"type": "tool_use", "id": f"toolu_demo_{seed[i * 6:i * 6 + 12]}",
+                    "name": name, "input": args} for i, (name, args) in enumerate(plan.calls)]
+        stop = "tool_use" if plan.calls else "end_turn"
+        message = {"id": f"msg_demo_{seed[:12]}", "type": "message", "role": "assistant",
+                   "model": body.get("model") or DEMO_MODEL}
+        if not body.get("stream"):
+            return httpx.Response(200, headers=headers, json={
+                **message, "content": blocks, "stop_reason": stop, "stop_sequence": None,
+                "usage": usage})
+        headers["content-type"] = "text/event-stream"
+        return httpx.Response(200, headers=headers,
+                              content=self._message_events(message, blocks, stop, usage))
+
+    def _message_events(self, message: dict[str, Any], blocks: list[dict[str, Any]],
+                        stop: str, usage: dict[str, Any]) -> Iterator[bytes]:
+        """The event sequence Anthropic streams, ping included."""
+        def event(payload: dict[str, Any]) -> bytes:
+            if self.chunk_delay:
+                time.sleep(self.chunk_delay)
+            return (b"event: " + payload["type"].encode() + b"\ndata: "
+                    + json.dumps(payload).encode() + b"\n\n")
+
+        yield event({"type": "message_start", "message": {
+            **message, "content": [], "stop_reason": None, "stop_sequence": None,
+            "usage": {**usage, "output_tokens": 1}}})
+        for index, block in enumerate(blocks):
+            if block["type"] == "text":
+                yield event({"type": "content_block_start", "index": index,
+                             "content_block": {"type": "text", "text": ""}})
+                pieces = [{"type": "text_delta", "text": piece}
+                          for piece in re.findall(r"\S+\s*", block["text"])]
+            else:
+                yield event({"type": "content_block_start", "index": index, "content_block": {
+                    "type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}})
+                arguments = json.dumps(block["input"], ensure_ascii=False)
+                pieces = [{"type": "input_json_delta", "partial_json": piece}
+                          for piece in ["", *_pieces(arguments, 6)]]
+            if index == 0:
+                yield event({"type": "ping"})
+            for delta in pieces:
+                yield event({"type": "content_block_delta", "index": index, "delta": delta})
+            yield event({"type": "content_block_stop", "index": index})
+        yield event({"type": "message_delta", "delta": {"stop_reason": stop,
+                                                         "stop_sequence": None},
+                     "usage": {"output_tokens": usage["output_tokens"]}})
+        yield event({"type": "message_stop"})
