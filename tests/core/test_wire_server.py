@@ -1,0 +1,141 @@
+"""The test server itself: other suites (browser, benchmarks) rely on these promises.
+
+It must frame responses correctly, record requests, follow a script, never hang a run on a
+stalled reply, and run standalone from the command line.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.sse_fixtures import load_fixture
+from tests.support.wire_server import (
+    FAULTS,
+    MODELS,
+    Reply,
+    WireServer,
+    fixture_reply,
+    json_reply,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+_CLIENT = httpx.Client(timeout=5.0)  # one client: building one loads an SSL context (~0.1 s)
+
+
+def post(server: WireServer, body: dict, *, timeout: float = 5.0) -> httpx.Response:
+    return _CLIENT.post(f"{server.base_url}/chat/completions", json=body, timeout=timeout)
+
+
+def test_listens_on_a_free_local_port(wire_server: WireServer) -> None:
+    assert wire_server.host == "127.0.0.1"
+    assert wire_server.port > 0
+    assert wire_server.base_url == f"http://127.0.0.1:{wire_server.port}/v1"
+
+
+def test_models_and_unknown_paths(wire_server: WireServer) -> None:
+    assert _CLIENT.get(f"{wire_server.base_url}/models").json() == MODELS
+    missing = _CLIENT.get(f"{wire_server.base_url}/embeddings")
+    assert missing.status_code == 404
+    assert "Invalid URL" in missing.json()["error"]["message"]
+
+
+def test_records_every_request(wire_server: WireServer) -> None:
+    _CLIENT.get(f"{wire_server.base_url}/models", headers={"X-Probe": "1"})
+    post(wire_server, {"model": "m", "messages": []})
+    first, second = wire_server.requests
+    assert (first.method, first.path, first.headers["x-probe"]) == ("GET", "/v1/models", "1")
+    assert second.json == {"model": "m", "messages": []}
+    assert wire_server.chat_requests == [second]
+
+
+@pytest.mark.parametrize("framing", ["chunked", "close", "length"])
+def test_fixture_arrives_byte_exact_in_every_framing(wire_server: WireServer,
+                                                     framing: str) -> None:
+    wire_server.script(fixture_reply("crlf_line_endings", framing=framing))
+    response = post(wire_server, {"model": "m", "stream": True})
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.content == load_fixture("crlf_line_endings")
+
+
+def test_script_answers_the_next_posts_in_order(wire_server: WireServer) -> None:
+    wire_server.script(json_reply({"n": 1}), json_reply({"n": 2}, status=418))
+    answers = [post(wire_server, {"model": "fault-500"}) for _ in range(3)]
+    assert [(a.status_code, a.json().get("n")) for a in answers] == [
+        (200, 1), (418, 2), (500, None)]  # then back to choosing by model
+
+
+def test_then_ok_faults_count_per_model(wire_server: WireServer) -> None:
+    statuses = [post(wire_server, {"model": m, "messages": []}).status_code
+                for m in ("fault-500-then-ok", "fault-429-then-ok", "fault-500-then-ok")]
+    assert statuses == [500, 429, 200]
+
+
+def test_unknown_fault_lists_the_known_ones(wire_server: WireServer) -> None:
+    response = post(wire_server, {"model": "fault-nope"})
+    assert response.status_code == 400
+    assert "fault-429-then-ok" in response.json()["error"]["message"]
+
+
+def test_every_fault_answers_something_or_stalls(wire_server: WireServer) -> None:
+    """No fault crashes the handler (a crash would show as a bare connection reset)."""
+    for name in sorted(FAULTS):
+        if name in ("fault-stall", "fault-no-answer"):
+            continue
+        for stream in (True, False):
+            try:
+                post(wire_server, {"model": name, "stream": stream, "messages": []})
+            except httpx.RemoteProtocolError:
+                assert name.startswith("fault-cut"), name
+
+
+def test_stop_releases_a_stalled_reply() -> None:
+    """A test that fails while a stall is pending must not hang the run."""
+    server = WireServer().start()
+    outcome: list[str] = []
+
+    def client() -> None:
+        try:
+            post(server, {"model": "fault-no-answer"}, timeout=60)
+            outcome.append("answered")
+        except httpx.HTTPError as exc:
+            outcome.append(type(exc).__name__)
+
+    thread = threading.Thread(target=client, daemon=True)
+    thread.start()
+    while not server.requests:  # the request has reached the handler
+        thread.join(0.01)
+    server.stop()
+    thread.join(10)
+    assert not thread.is_alive(), "the stalled handler kept the client waiting after stop()"
+    assert outcome == ["RemoteProtocolError"]
+
+
+def test_cut_reply_closes_without_the_chunked_terminator(wire_server: WireServer) -> None:
+    wire_server.script(Reply(body=b"data: {}\n\n" * 10, framing="chunked", cut_after=25,
+                             content_type="text/event-stream"))
+    with pytest.raises(httpx.RemoteProtocolError):
+        post(wire_server, {"model": "m", "stream": True})
+
+
+def test_runs_standalone() -> None:
+    """`python -m tests.support.wire_server --port 0` prints its URL and serves."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.wire_server", "--port", "0"], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("wire server: http://127.0.0.1:"), line
+        base_url = line.split(": ", 1)[1].strip()
+        assert _CLIENT.get(f"{base_url}/models").status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
