@@ -12,6 +12,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import httpx
 import pytest
 
 from core import errors
@@ -32,8 +33,10 @@ from tests.support.sse_fixtures import (
 from tests.support.wire_server import (
     REFERENCE_RESPONSE,
     WireServer,
+    chunks_to_sse,
     fixture_reply,
     json_reply,
+    sse_reply,
 )
 
 KEY = "sk-test-MARKER-9f8e7d6c5b4a39281706"
@@ -472,8 +475,6 @@ def test_html_page_with_status_200_for_a_stream_request(wire_server: WireServer)
 
 
 def test_stream_of_only_done_is_malformed(wire_server: WireServer) -> None:
-    from tests.support.wire_server import sse_reply
-
     wire_server.script(sse_reply(b": keep-alive\n\ndata: [DONE]\n\n"))
     run = turn(wire_server.base_url, "gpt-4o")
     assert_failed(run, errors.MalformedResponse, "empty stream")
@@ -485,6 +486,54 @@ def test_gzip_encoded_event_stream(wire_server: WireServer) -> None:
     assert_matches(run.message, FIXTURES["standard_tool_call"])
     # The inspector keeps the readable stream, not the compressed bytes.
     assert run.result.exchange.transcript == load_fixture("standard_tool_call").decode()
+
+
+@pytest.mark.xfail(strict=True, raises=httpx.DecodingError, reason=(
+    "BUG: core/turn.py _read_stream catches ReadTimeout, RemoteProtocolError and ReadError "
+    "but not httpx.DecodingError, which response.iter_bytes() raises when the body does not "
+    "match its Content-Encoding (a proxy that says gzip and sends plain text, or a corrupt "
+    "gzip stream). It escapes run_turn instead of becoming TurnResult.error (the JSON path "
+    "already maps the same failure to StreamBroken)."))
+def test_stream_whose_content_encoding_lies_is_a_turn_error(wire_server: WireServer) -> None:
+    run = turn(wire_server.base_url, "fault-lying-gzip")
+    assert isinstance(run.error, (errors.MalformedResponse, errors.StreamBroken))
+
+
+WRONG_SHAPES = [
+    {"choices": [None]},
+    {"choices": {"0": {"delta": {"content": "x"}}}},
+    {"choices": [{"index": 0, "delta": "x"}]},
+    {"choices": [{"index": 0, "delta": {"tool_calls": ["x"]}}]},
+    {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": "f"}]}}]},
+]
+
+
+@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
+    "BUG: core/providers/openai_compat.py StreamAccumulator.add/_tool_delta call .get() on "
+    "whatever the chunk holds, so a chunk with a wrong shape (a null choice, choices as an "
+    "object, delta or a tool call as a string, function as a string) raises AttributeError, "
+    "which escapes run_turn, breaking its 'failures come back as typed errors, never raised' "
+    "contract. Expected MalformedResponse."))
+@pytest.mark.parametrize("shape", WRONG_SHAPES, ids=range(len(WRONG_SHAPES)))
+def test_chunk_with_a_wrong_shape_is_malformed(wire_server: WireServer,
+                                               shape: dict[str, object]) -> None:
+    wire_server.script(sse_reply(chunks_to_sse([shape])))
+    run = turn(wire_server.base_url, "gpt-4o")
+    assert isinstance(run.error, errors.MalformedResponse)
+
+
+@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
+    "BUG: core/providers/openai_compat.py parse_response calls .get() on choices[0].message "
+    "and on each tool_calls item without checking they are objects; "
+    "{'choices': [{'message': 'hi'}]} or a tool call given as a string raises AttributeError "
+    "out of run_turn. Expected MalformedResponse."))
+@pytest.mark.parametrize("message", ["hi", {"role": "assistant", "tool_calls": ["x"]}],
+                         ids=["message-string", "tool-call-string"])
+def test_json_body_with_a_wrong_shape_is_malformed(wire_server: WireServer,
+                                                   message: object) -> None:
+    wire_server.script(json_reply({"choices": [{"index": 0, "message": message}]}))
+    run = turn(wire_server.base_url, "gpt-4o", stream=False)
+    assert isinstance(run.error, errors.MalformedResponse)
 
 
 def test_failed_exchange_keeps_what_was_sent(wire_server: WireServer) -> None:

@@ -277,6 +277,9 @@ FAULTS: dict[str, FaultFn] = {
     "fault-html-200": _always(lambda: html_reply(200, HTML_200)),
     # Legal, and invited by httpx's default Accept-Encoding: a compressed event stream.
     "fault-gzip-stream": _always(lambda: fixture_reply(_STANDARD, gzip=True)),
+    # A misconfigured proxy: says gzip, sends the plain stream.
+    "fault-lying-gzip": _always(lambda: replace(
+        fixture_reply(_STANDARD), headers={"Content-Encoding": "gzip"})),
 }
 
 
