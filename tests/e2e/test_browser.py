@@ -35,14 +35,14 @@ def test_demo_loop_in_the_browser(start_server: StartServer, page: Page) -> None
 
     ask(page, SEED)
 
+    # The result box is drawn last, once the streamed turn has been redrawn from history.
+    result = page.get_by_label(re.compile(r"^Result of get_current_weather \(call_\w+\)$"))
+    expect(result).to_be_visible()
     # The assistant's bubble holds the tool-call card: name, call id, arguments.
     turn = main.get_by_test_id("stChatMessage").filter(has_text="call id")
     expect(turn).to_have_count(1)
-    heading = turn.get_by_text(re.compile(r"get_current_weather\s*·\s*call id\s*call_\w+"))
-    expect(heading).to_be_visible()
+    expect(turn).to_contain_text(re.compile(r"get_current_weather\s*·\s*call id\s*call_\w+"))
     expect(turn.get_by_test_id("stCode").first).to_contain_text('"location": "Boston, MA"')
-    result = page.get_by_label(re.compile(r"^Result of get_current_weather \(call_\w+\)$"))
-    expect(result).to_be_visible()
     expect(page.get_by_test_id("stChatInputTextArea")).to_be_disabled()
     no_exception(page)
 
@@ -52,9 +52,10 @@ def test_demo_loop_in_the_browser(start_server: StartServer, page: Page) -> None
     result.fill('{"temperature": 17, "unit": "celsius", "sky": "drizzle"}')
     page.get_by_role("button", name="Send tool results").click()
 
-    answer = main.get_by_text(re.compile(r"Here is what I found: .*drizzle"))
-    expect(answer).to_be_visible()
-    expect(answer).to_contain_text("17")
+    answer = main.get_by_test_id("stChatMessage").filter(has_text="Here is what I found")
+    expect(answer).to_have_count(1)
+    expect(answer).to_contain_text(re.compile(r"17.*drizzle"))
+    expect(answer).not_to_contain_text("▌")  # the streaming cursor is gone: the turn is over
     expect(page.get_by_label(re.compile(r"^Result of get_current_weather"))).to_have_count(0)
     expect(page.get_by_test_id("stChatInputTextArea")).to_be_enabled()
     expect(main.get_by_text("(estimated)", exact=False)).to_have_count(2)
@@ -72,9 +73,10 @@ def test_deep_link_to_tools_on_a_fresh_server(start_server: StartServer, page: P
     nav = page.get_by_test_id("stSidebarNav")
     expect(nav).to_be_visible()
     links = nav.get_by_role("link")
-    expect(links).to_have_count(2)
     expect(links.filter(has_text="Chat")).to_have_count(1)
     expect(links.filter(has_text="Tools")).to_have_count(1)
+    # Legacy multipage mode would list the entry script itself as a page called "app".
+    expect(links.filter(has_text=re.compile(r"^\s*app\s*$", re.IGNORECASE))).to_have_count(0)
     expect(nav.get_by_text(re.compile(r"^app$"))).to_have_count(0)
     # The shared sidebar from app.py is there too (legacy multipage mode would lose it).
     expect(page.get_by_test_id("stSidebar").get_by_text("Model server")).to_be_visible()
@@ -84,6 +86,22 @@ def test_deep_link_to_tools_on_a_fresh_server(start_server: StartServer, page: P
     expect(page).to_have_url(re.compile(r"/$"))
     expect(main.get_by_role("heading", name="Chat")).to_be_visible()
     expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible()
+    no_exception(page)
+
+
+@pytest.mark.parametrize(("path", "title"), [("/history", "History"), ("/usage", "Usage")])
+def test_other_deep_links_on_a_fresh_server(
+    start_server: StartServer, page: Page, path: str, title: str,
+) -> None:
+    """design.md §4 (a): every page, as the first request of a fresh server, runs in app.py."""
+    server = start_server()
+    page.goto(server.url + path)
+    main = page.get_by_test_id("stMainBlockContainer")
+    expect(main.get_by_role("heading", name=title, exact=True)).to_be_visible()
+    links = page.get_by_test_id("stSidebarNav").get_by_role("link")
+    for name in ("Chat", "Tools", title):
+        expect(links.filter(has_text=name)).to_have_count(1)
+    expect(page.get_by_test_id("stSidebar").get_by_text("Model server")).to_be_visible()
     no_exception(page)
 
 
@@ -121,13 +139,14 @@ def test_server_error_in_the_browser(
     # The gateway recovers: Retry brings the model's tool call.
     wire_server.script(fixture_reply("standard_tool_call"))
     retry.click()
+    result = page.get_by_label(
+        "Result of get_current_weather (call_4yKljCtGceYj1heJY8G9h3te)", exact=True)
+    expect(result).to_be_visible()
     expect(main.get_by_text(re.compile(r"call id\s*call_4yKljCtGceYj1heJY8G9h3te"))) \
-        .to_be_visible()
+        .to_have_count(1)
     expect(main.get_by_role("button", name="Retry")).to_have_count(0)
     expect(main.get_by_text(re.compile(r"The server answered 502"))).to_have_count(0)
     expect(user_turn).to_have_count(1)
-    expect(page.get_by_label(
-        "Result of get_current_weather (call_4yKljCtGceYj1heJY8G9h3te)")).to_be_visible()
     no_exception(page)
     assert FAKE_KEY not in page.content()
 

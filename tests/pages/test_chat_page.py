@@ -417,7 +417,7 @@ FAKE_KEY = "sk-test-MARKER-123456"
 REFERENCE_CALL_ID = REFERENCE_RESPONSE["choices"][0]["message"]["tool_calls"][0]["id"]
 
 
-def use_wire_server(clean_env, wire: WireServer, model: str) -> None:
+def use_wire_server(clean_env: pytest.MonkeyPatch, wire: WireServer, model: str) -> None:
     clean_env.setenv("OPENAI_BASE_URL", wire.base_url)
     clean_env.setenv("OPENAI_API_KEY", FAKE_KEY)
     clean_env.setenv("OPENAI_MODEL", model)
@@ -429,7 +429,7 @@ def error_box(at: AppTest) -> str:
 
 
 def test_rejected_key_shows_a_clear_error_then_retry_works(
-    make_app: MakeApp, clean_env, wire_server: WireServer,
+    make_app: MakeApp, clean_env: pytest.MonkeyPatch, wire_server: WireServer,
 ) -> None:
     use_wire_server(clean_env, wire_server, "fault-401")
     at = make_app()
@@ -478,7 +478,7 @@ def test_rejected_key_shows_a_clear_error_then_retry_works(
 
 
 def test_server_error_is_retried_then_reported_and_retry_recovers(
-    make_app: MakeApp, clean_env, wire_server: WireServer,
+    make_app: MakeApp, clean_env: pytest.MonkeyPatch, wire_server: WireServer,
 ) -> None:
     use_wire_server(clean_env, wire_server, "fault-500")
     at = make_app()
@@ -505,7 +505,7 @@ def test_server_error_is_retried_then_reported_and_retry_recovers(
 
 
 def test_failed_follow_up_keeps_the_sent_results(
-    make_app: MakeApp, clean_env, wire_server: WireServer,
+    make_app: MakeApp, clean_env: pytest.MonkeyPatch, wire_server: WireServer,
 ) -> None:
     use_wire_server(clean_env, wire_server, "gpt-4o-2024-08-06")
     at = ask(make_app(), SEED)
@@ -534,7 +534,7 @@ def test_failed_follow_up_keeps_the_sent_results(
     "box (core/errors.status_error puts body.message into detail; app_pages/chat._error_box "
     "renders it), although keys are 'never shown again'"))
 def test_key_echoed_in_an_error_body_is_not_shown(
-    make_app: MakeApp, clean_env, wire_server: WireServer,
+    make_app: MakeApp, clean_env: pytest.MonkeyPatch, wire_server: WireServer,
 ) -> None:
     use_wire_server(clean_env, wire_server, "gpt-4o-2024-08-06")
     at = make_app()
@@ -551,7 +551,7 @@ def test_key_echoed_in_an_error_body_is_not_shown(
     "BUG: 'Load model list' raises httpx.ResponseNotRead: core/models.fetch_models calls "
     "response.json() on the unread streaming response that core.http.open_response returns"))
 def test_load_model_list_from_the_server(
-    make_app: MakeApp, clean_env, wire_server: WireServer,
+    make_app: MakeApp, clean_env: pytest.MonkeyPatch, wire_server: WireServer,
 ) -> None:
     use_wire_server(clean_env, wire_server, "gpt-4o-mini")
     at = make_app()
@@ -566,7 +566,7 @@ def test_load_model_list_from_the_server(
 
 
 def test_sidebar_settings_and_typed_key_reach_the_request(
-    make_app: MakeApp, clean_env, wire_server: WireServer,
+    make_app: MakeApp, clean_env: pytest.MonkeyPatch, wire_server: WireServer,
 ) -> None:
     typed_key = "sk-typed-MARKER-987654"
     clean_env.setenv("OPENAI_BASE_URL", wire_server.base_url)  # a local server: no key needed
@@ -607,7 +607,7 @@ def test_sidebar_settings_and_typed_key_reach_the_request(
     "(core/turn._is_event_stream treats any non-JSON content type as SSE); the same page "
     "with streaming off is correctly named as an HTML page with a base-URL hint"))
 def test_html_page_answering_a_stream_request_is_named(
-    make_app: MakeApp, clean_env, wire_server: WireServer,
+    make_app: MakeApp, clean_env: pytest.MonkeyPatch, wire_server: WireServer,
 ) -> None:
     use_wire_server(clean_env, wire_server, "fault-html-200")
     at = ask(make_app(), SEED)
