@@ -88,6 +88,17 @@ class RetryNotice:
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "openai-request-id", "cf-ray")
 
 
+_KEPT_HEADER_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-", "ratelimit-")
+_KEPT_HEADERS = {*REQUEST_ID_HEADERS, "retry-after", "retry-after-ms", "openai-processing-ms",
+                 "openai-model", "openai-version", "content-type", "server"}
+
+
+def notable_headers(headers: httpx.Headers) -> dict[str, str]:
+    """Response headers worth showing: request ids, rate limits, retry hints, server."""
+    return {name: value for name, value in headers.items()
+            if name in _KEPT_HEADERS or name.startswith(_KEPT_HEADER_PREFIXES)}
+
+
 def request_id_of(headers: httpx.Headers) -> str | None:
     for name in REQUEST_ID_HEADERS:
         if headers.get(name):

@@ -58,6 +58,10 @@ _MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "CREATE INDEX exchanges_by_session ON exchanges (session_id)",
         "CREATE INDEX sessions_by_update ON sessions (updated_at)",
     ]),
+    (3, "request URL and notable response headers of each exchange", [
+        "ALTER TABLE exchanges ADD COLUMN url TEXT",
+        "ALTER TABLE exchanges ADD COLUMN response_headers_json TEXT",
+    ]),
 ]
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 
@@ -100,6 +104,7 @@ exchanges = sa.Table(
     sa.Column("attempts_json", sa.Text),
     *(sa.Column(name, sa.Integer) for name in USAGE_COLUMNS),
     sa.Column("usage_estimated", sa.Integer),
+    sa.Column("url", sa.Text), sa.Column("response_headers_json", sa.Text),
 )
 
 
@@ -214,7 +219,8 @@ def _exchange_row(session_id: str, exchange: Exchange) -> dict[str, Any]:
         "prompt_tokens": usage.prompt_tokens, "cached_tokens": usage.cached_tokens,
         "completion_tokens": usage.completion_tokens,
         "reasoning_tokens": usage.reasoning_tokens, "total_tokens": usage.total,
-        "usage_estimated": int(usage.estimated),
+        "usage_estimated": int(usage.estimated), "url": exchange.url,
+        "response_headers_json": _dumps(exchange.response_headers),
     }
 
 
@@ -224,7 +230,8 @@ def _exchange_from_row(row: Any) -> Exchange:
         provider=row.provider, model=row.model, base_url=row.base_url,
         request_body=_loads(row.request_json), stream=bool(row.stream),
         started_at=row.started_at, id=row.id,
-        request_headers=_loads(row.request_headers_json) or {}, status=row.status,
+        request_headers=_loads(row.request_headers_json) or {}, url=row.url or "",
+        response_headers=_loads(row.response_headers_json) or {}, status=row.status,
         request_id=row.request_id, response_body=_loads(row.response_json),
         transcript=row.transcript, error=row.error, error_kind=row.error_kind,
         first_byte_at=row.first_byte_at, first_token_at=row.first_token_at,

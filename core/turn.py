@@ -8,6 +8,7 @@ the caller always gets the exchange to show and keep.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,12 +17,20 @@ import httpx
 
 from core import errors
 from core.config import Endpoint, masked_headers
-from core.http import RetryNotice, Timeouts, make_client, open_response, request_id_of
+from core.http import (
+    RetryNotice,
+    Timeouts,
+    make_client,
+    notable_headers,
+    open_response,
+    request_id_of,
+)
 from core.providers import wire_format
 from core.providers.openai_compat import ChatSettings, StreamAccumulator
 from core.sse import SSEDecoder
 from core.types import Exchange, Message, ToolSpec
 
+log = logging.getLogger("toolsmith")
 TRANSCRIPT_LIMIT = 2_000_000  # characters of raw SSE kept per exchange for the inspector
 
 
@@ -62,6 +71,7 @@ def run_turn(
     exchange = Exchange(
         provider=endpoint.provider, model=settings.model, base_url=endpoint.base_url,
         request_body=body, stream=settings.stream, started_at=time.time(),
+        url=endpoint.chat_url(),
     )
     own_client = client is None
     client = client or client_for(endpoint.timeouts, demo=endpoint.is_demo)
@@ -78,12 +88,21 @@ def run_turn(
         exchange.first_byte_at = time.time()
         exchange.status = response.status_code
         exchange.request_id = request_id_of(response.headers)
+        exchange.response_headers = notable_headers(response.headers)
         try:
             if settings.stream and _is_event_stream(response):
                 message = _read_stream(response, exchange, on_progress, endpoint.timeouts.idle,
                                        wire.StreamAccumulator())
             else:
                 message = _read_json(response, exchange, wire.parse_response)
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+            # Parsers read untrusted JSON; a shape they did not foresee is the server's fault,
+            # not a crash. The traceback goes to the log for whoever improves the parser.
+            log.warning("unexpected response shape", exc_info=True)
+            raise errors.MalformedResponse(
+                "The server's answer did not have the shape this wire format promises, so it "
+                "cannot be read. Check the base URL and format; Retry if it was a glitch.",
+                detail=f"({type(exc).__name__}: {str(exc)[:160]})") from None
         finally:
             response.close()
     except errors.ToolsmithError as exc:

@@ -116,7 +116,9 @@ class Exchange:
     stream: bool
     started_at: float
     id: str = field(default_factory=lambda: new_id("ex_"))
-    request_headers: dict[str, str] = field(default_factory=dict)
+    request_headers: dict[str, str] = field(default_factory=dict)  # credentials masked
+    url: str = ""
+    response_headers: dict[str, str] = field(default_factory=dict)  # ids and rate limits only
     status: int | None = None
     request_id: str | None = None
     response_body: Any = None

@@ -1,0 +1,165 @@
+"""Runnable code equivalent to a request: curl, Python (official SDK and plain httpx), JavaScript.
+
+The key is never written: the code reads it from an environment variable (`$OPENAI_API_KEY`,
+`$ANTHROPIC_API_KEY`), so what a person copies is safe to paste anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import pprint
+from dataclasses import dataclass, replace
+from typing import Any
+
+from core.config import ANTHROPIC_VERSION, Endpoint
+from core.types import Exchange
+
+LANGUAGES = {"curl": "bash", "python-sdk": "python", "python-httpx": "python",
+             "javascript": "javascript"}
+LABELS = {"curl": "curl", "python-sdk": "Python (official SDK)",
+          "python-httpx": "Python (httpx)", "javascript": "JavaScript (fetch)"}
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """What is needed to write the request down: where, which format, which key, what body."""
+
+    url: str
+    wire: str
+    key_env: str
+    bearer: bool
+    body: dict[str, Any]
+    sdk_base_url: str
+
+    @classmethod
+    def of(cls, endpoint: Endpoint, body: dict[str, Any]) -> RequestSpec:
+        anthropic = endpoint.wire == "anthropic"
+        base = endpoint.base_url.rstrip("/")
+        if anthropic and base.endswith("/v1"):
+            base = base[:-3]  # the Anthropic SDK adds /v1 itself
+        return cls(url=endpoint.chat_url(), wire=endpoint.wire, key_env=endpoint.key_env,
+                   bearer=not anthropic or endpoint.bearer_auth, body=body, sdk_base_url=base)
+
+    @classmethod
+    def of_exchange(cls, exchange: Exchange) -> RequestSpec:
+        """The spec of a past request, read back from what was recorded (headers are masked)."""
+        headers = {k.lower(): v for k, v in exchange.request_headers.items()}
+        wire = "anthropic" if "anthropic-version" in headers else "openai"
+        masked = headers.get("authorization") or headers.get("x-api-key") or ""
+        key_env = masked.rsplit("$", 1)[-1] if "$" in masked else (
+            "ANTHROPIC_API_KEY" if wire == "anthropic" else "OPENAI_API_KEY")
+        endpoint = Endpoint("custom", exchange.base_url, exchange.model, key_env=key_env,
+                            wire=wire, bearer_auth="authorization" in headers)
+        spec = cls.of(endpoint, exchange.request_body)
+        return replace(spec, url=exchange.url or spec.url)
+
+    def header_lines(self) -> list[tuple[str, str, bool]]:
+        """(name, value, value-is-the-key) for every header to send."""
+        lines = [("Content-Type", "application/json", False)]
+        if self.wire == "anthropic":
+            lines.append(("anthropic-version", ANTHROPIC_VERSION, False))
+        lines.append(("Authorization", "Bearer ", True) if self.bearer
+                     else ("x-api-key", "", True))
+        return lines
+
+
+def _shell_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def curl(spec: RequestSpec) -> str:
+    parts = [f"curl {'-N ' if spec.body.get('stream') else ''}{_shell_quote(spec.url)}"]
+    for name, value, is_key in spec.header_lines():
+        if is_key:
+            parts.append(f'-H "{name}: {value}${spec.key_env}"')
+        else:
+            parts.append(f"-H {_shell_quote(f'{name}: {value}')}")
+    parts.append("--data-raw " + _shell_quote(json.dumps(spec.body, indent=2,
+                                                           ensure_ascii=False)))
+    return " \\\n  ".join(parts) + "\n"
+
+
+def _python_literal(value: Any) -> str:
+    return pprint.pformat(value, indent=1, width=96, sort_dicts=False)
+
+
+def python_sdk(spec: RequestSpec) -> str:
+    stream = bool(spec.body.get("stream"))
+    if spec.wire == "anthropic":
+        head = ("import os\n\nfrom anthropic import Anthropic\n\n"
+                f"client = Anthropic(base_url={spec.sdk_base_url!r}, "
+                f"api_key=os.environ[{spec.key_env!r}])\n")
+        call = "client.messages.create(**body)"
+    else:
+        head = ("import os\n\nfrom openai import OpenAI\n\n"
+                f"client = OpenAI(base_url={spec.sdk_base_url!r}, "
+                f"api_key=os.environ[{spec.key_env!r}])\n")
+        call = "client.chat.completions.create(**body)"
+    tail = (f"for event in {call}:\n    print(event.model_dump_json())\n" if stream
+            else f"response = {call}\nprint(response.model_dump_json(indent=2))\n")
+    return f"{head}body = {_python_literal(spec.body)}\n{tail}"
+
+
+def python_httpx(spec: RequestSpec) -> str:
+    headers = []
+    for name, value, is_key in spec.header_lines():
+        if is_key:
+            headers.append(f"    {name!r}: {value!r} + os.environ[{spec.key_env!r}],")
+        else:
+            headers.append(f"    {name!r}: {value!r},")
+    header_block = "headers = {\n" + "\n".join(headers) + "\n}\n"
+    send = (
+        "with httpx.stream('POST', url, headers=headers, json=body, timeout=60) as response:\n"
+        "    response.raise_for_status()\n"
+        "    for line in response.iter_lines():\n"
+        "        print(line)\n"
+        if spec.body.get("stream") else
+        "response = httpx.post(url, headers=headers, json=body, timeout=60)\n"
+        "response.raise_for_status()\n"
+        "print(response.json())\n"
+    )
+    return (f"import os\n\nimport httpx\n\nurl = {spec.url!r}\n{header_block}"
+            f"body = {_python_literal(spec.body)}\n{send}")
+
+
+def javascript(spec: RequestSpec) -> str:
+    headers = []
+    for name, value, is_key in spec.header_lines():
+        if is_key:
+            headers.append(f"    {json.dumps(name)}: {json.dumps(value)} + "
+                           f"process.env.{spec.key_env},")
+        else:
+            headers.append(f"    {json.dumps(name)}: {json.dumps(value)},")
+    read = (
+        "const reader = response.body.getReader();\n"
+        "const decoder = new TextDecoder();\n"
+        "for (;;) {\n"
+        "  const { done, value } = await reader.read();\n"
+        "  if (done) break;\n"
+        "  process.stdout.write(decoder.decode(value, { stream: true }));\n"
+        "}\n"
+        if spec.body.get("stream") else
+        "console.log(JSON.stringify(await response.json(), null, 2));\n"
+    )
+    lines = [
+        "// Node 18+ (ES module): node request.mjs",
+        f"const body = {json.dumps(spec.body, indent=2, ensure_ascii=False)};",
+        f"const response = await fetch({json.dumps(spec.url)}, {{",
+        '  method: "POST",',
+        "  headers: {",
+        *headers,
+        "  },",
+        "  body: JSON.stringify(body),",
+        "});",
+        "if (!response.ok) throw new Error(`HTTP ${response.status}: "
+        "${await response.text()}`);",
+    ]
+    return "\n".join(lines) + "\n" + read
+
+
+GENERATORS = {"curl": curl, "python-sdk": python_sdk, "python-httpx": python_httpx,
+              "javascript": javascript}
+
+
+def generate(spec: RequestSpec, language: str) -> str:
+    return GENERATORS[language](spec)
