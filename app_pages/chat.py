@@ -4,15 +4,18 @@ from dataclasses import replace
 
 import streamlit as st
 
-from components import history_sync, live_turn, messages, state, tool_results
+from components import history_sync, inspector, live_turn, messages, state, tool_results
 from components.shell import guarded
+from core.codegen import RequestSpec
+from core.config import Endpoint
 from core.conversation import (
     awaits_model,
     missing_results,
     pending_tool_calls,
     tool_result_messages,
 )
-from core.types import Message
+from core.providers import wire_format
+from core.types import Exchange, Message
 
 
 def page() -> None:
@@ -78,22 +81,37 @@ def page() -> None:
     if problem:
         st.warning(problem, icon="⚙️")
     if chat.error:
-        _error_box(chat.error)
+        _error_box(chat.error, conversation.exchanges.get(chat.error.exchange_id))
     elif awaits_model(conversation.messages):
         st.info("The model has not answered the last message yet.", icon="⏳")
         st.button("Send to model", key="chat.resend", on_click=state.request, args=("retry",))
     if pending:
         tool_results.render(pending, {t.name: t.results for t in state.library_specs()})
+    elif st.session_state.get("chat.show_code"):
+        _next_request_code(endpoint, wire_format(endpoint.wire).build_request(
+            conversation.messages, tools, settings))
+    st.toggle("Show the code for the next request", key="chat.show_code",
+              help="curl, Python and JavaScript for the request as it would be sent now.")
 
 
-def _error_box(error: state.TurnError) -> None:
+def _error_box(error: state.TurnError, exchange: Exchange | None) -> None:
     with st.chat_message("assistant", avatar="⚠️"):
         st.error(error.message, icon="🚫")
         if error.detail:
             st.caption(error.detail)
         st.caption("Your message, the conversation and any typed results are kept.")
-        st.button("Retry", key="chat.retry", type="primary", icon="🔁",
-                  on_click=state.request, args=("retry",))
+        buttons = st.container(horizontal=True)
+        buttons.button("Retry", key="chat.retry", type="primary", icon="🔁",
+                       on_click=state.request, args=("retry",))
+        if exchange is not None:
+            messages.inspect_button(buttons, exchange.id)
+    if exchange is not None and state.inspected() == exchange.id:
+        inspector.render(exchange)
+
+
+def _next_request_code(endpoint: Endpoint, body: dict) -> None:
+    with st.expander("</> View code for the next request", icon="🧾"):
+        inspector.code(RequestSpec.of(endpoint, body), key="chat.next", demo=endpoint.is_demo)
 
 
 guarded(page)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import tool_call_card
+from components import inspector, state, tool_call_card
 from core.providers.openai_compat import sent_tool_schemas
 from core.types import Exchange, Message, Usage
 
@@ -57,14 +57,26 @@ def render_message(message: Message, exchange: Exchange | None) -> None:
             for call in message.tool_calls:
                 tool_call_card.render(call, sent=sent)
             finish = f" · finish: {message.finish_reason}" if message.finish_reason else ""
-            st.caption(usage_line(message.usage, exchange) + finish)
+            line, button = st.columns([12, 1], vertical_alignment="center")
+            line.caption(usage_line(message.usage, exchange) + finish)
+            if exchange is not None:
+                inspect_button(button, exchange.id)
         else:
             st.markdown(message.content)
+
+
+def inspect_button(where: st.delta_generator.DeltaGenerator, exchange_id: str) -> None:
+    where.button("🔍", key=f"chat.inspect.{exchange_id}", help="Inspect this request",
+                 on_click=state.toggle_inspect, args=(exchange_id,))
 
 
 def render_history(messages: list[Message], exchanges: dict[str, Exchange], shown: int) -> bool:
     """Render the last `shown` messages; older ones stay a click away. True if some are hidden."""
     hidden = max(0, len(messages) - shown)
+    inspected = state.inspected()
     for message in messages[hidden:]:
-        render_message(message, exchanges.get(message.exchange_id or ""))
+        exchange = exchanges.get(message.exchange_id or "")
+        render_message(message, exchange)
+        if exchange is not None and exchange.id == inspected:
+            inspector.render(exchange)
     return hidden > 0

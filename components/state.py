@@ -251,6 +251,15 @@ def tool_drafts() -> dict[str, ToolDraft]:
 
 # --- Chat flow helpers -------------------------------------------------------------------------
 
+def toggle_inspect(exchange_id: str) -> None:
+    current = st.session_state.get("chat.inspected")
+    st.session_state["chat.inspected"] = None if current == exchange_id else exchange_id
+
+
+def inspected() -> str | None:
+    return st.session_state.get("chat.inspected")
+
+
 def show_more() -> None:
     chat().shown_messages += 40
 
