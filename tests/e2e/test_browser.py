@@ -47,6 +47,10 @@ def test_demo_loop_in_the_browser(start_server: StartServer, page: Page) -> None
     no_exception(page)
 
     SCREENSHOT.parent.mkdir(exist_ok=True)
+    # Tall enough that the whole turn fits: Streamlit scrolls inside the page, so full_page
+    # alone would still cut the top off.
+    page.set_viewport_size({"width": 1400, "height": 1400})
+    expect(main.get_by_role("heading", name="Chat")).to_be_in_viewport()
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
     result.fill('{"temperature": 17, "unit": "celsius", "sky": "drizzle"}')
