@@ -315,8 +315,8 @@ def parse_response(body: Any) -> Message:
         elif kind == "tool_use":
             value = block.get("input")
             calls.append(ToolCall(
-                id=block.get("id") or new_id("toolu_local_"),
-                name=block.get("name") or "",
+                id=_str(block.get("id")) or new_id("toolu_local_"),
+                name=_str(block.get("name")),
                 arguments=_arguments(value),
             ))
     return Message(
@@ -394,12 +394,12 @@ class StreamAccumulator:
         if kind == "content_block_start":
             return self._start(chunk)
         if kind == "message_start":
-            message = chunk.get("message") or {}
+            message = _obj(chunk.get("message"), "message_start.message")
             self.model = message.get("model") or self.model
             self.message_id = message.get("id") or self.message_id
             self._usage(message.get("usage"))
         elif kind == "message_delta":
-            reason = (chunk.get("delta") or {}).get("stop_reason")
+            reason = _obj(chunk.get("delta"), "message_delta.delta").get("stop_reason")
             if reason:
                 self.finish_reason = reason
             self._usage(chunk.get("usage"))
@@ -416,9 +416,9 @@ class StreamAccumulator:
         self.usage_raw.update((k, v) for k, v in usage.items() if v is not None)
 
     def _start(self, chunk: dict[str, Any]) -> bool:
-        block = chunk.get("content_block") or {}
+        block = _obj(chunk.get("content_block"), "content_block_start.content_block")
         kind = block.get("type") or "text"
-        built = _Block(kind, call_id=block.get("id") or "", name=block.get("name") or "",
+        built = _Block(kind, call_id=_str(block.get("id")), name=_str(block.get("name")),
                        start_input=block.get("input"))
         self._last = _index(chunk, self._last + 1)
         self._blocks[self._last] = built
@@ -432,7 +432,7 @@ class StreamAccumulator:
         return False
 
     def _delta(self, chunk: dict[str, Any]) -> bool:
-        delta = chunk.get("delta") or {}
+        delta = _obj(chunk.get("delta"), "content_block_delta.delta")
         kind = _DELTA_KIND.get(delta.get("type"))
         if kind is None:
             return False  # signature_delta, citations_delta, …
@@ -481,6 +481,21 @@ class StreamAccumulator:
             usage=parse_usage(self.usage_raw),
             finish_reason=self.finish_reason,
         )
+
+
+def _obj(value: Any, where: str) -> dict[str, Any]:
+    """A nested object of an event; missing means empty, any other shape is malformed."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MalformedResponse(
+            "A stream event does not have the shape of an Anthropic Messages event.",
+            detail=f"{where} is a {type(value).__name__}, not an object.")
+    return value
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _index(chunk: dict[str, Any], default: int) -> int:
