@@ -508,32 +508,23 @@ WRONG_SHAPES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
-    "BUG: core/providers/openai_compat.py StreamAccumulator.add/_tool_delta call .get() on "
-    "whatever the chunk holds, so a chunk with a wrong shape (a null choice, choices as an "
-    "object, delta or a tool call as a string, function as a string) raises AttributeError, "
-    "which escapes run_turn, breaking its 'failures come back as typed errors, never raised' "
-    "contract. Expected MalformedResponse."))
 @pytest.mark.parametrize("shape", WRONG_SHAPES, ids=range(len(WRONG_SHAPES)))
 def test_chunk_with_a_wrong_shape_is_malformed(wire_server: WireServer,
                                                shape: dict[str, object]) -> None:
+    """Regression (fixed in b56ea97): AttributeError from .get() on a wrong shape escaped."""
     wire_server.script(sse_reply(chunks_to_sse([shape])))
     run = turn(wire_server.base_url, "gpt-4o")
-    assert isinstance(run.error, errors.MalformedResponse)
+    assert_failed(run, errors.MalformedResponse, "shape", "base URL")
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
-    "BUG: core/providers/openai_compat.py parse_response calls .get() on choices[0].message "
-    "and on each tool_calls item without checking they are objects; "
-    "{'choices': [{'message': 'hi'}]} or a tool call given as a string raises AttributeError "
-    "out of run_turn. Expected MalformedResponse."))
 @pytest.mark.parametrize("message", ["hi", {"role": "assistant", "tool_calls": ["x"]}],
                          ids=["message-string", "tool-call-string"])
 def test_json_body_with_a_wrong_shape_is_malformed(wire_server: WireServer,
                                                    message: object) -> None:
+    """Regression (fixed in b56ea97): AttributeError from parse_response escaped."""
     wire_server.script(json_reply({"choices": [{"index": 0, "message": message}]}))
     run = turn(wire_server.base_url, "gpt-4o", stream=False)
-    assert isinstance(run.error, errors.MalformedResponse)
+    assert_failed(run, errors.MalformedResponse, "shape", "base URL")
 
 
 def test_failed_exchange_keeps_what_was_sent(wire_server: WireServer) -> None:
@@ -546,12 +537,24 @@ def test_failed_exchange_keeps_what_was_sent(wire_server: WireServer) -> None:
     assert (exchange.provider, exchange.model) == ("openai", "fault-500")
 
 
-def test_invalid_base_url_is_a_config_error() -> None:
-    run = Run(run_turn(Endpoint("custom", "http://exa mple.com:99999/v1", "m"),
-                       [Message(role="user", content="hi")], [], ChatSettings(model="m"),
-                       sleep=lambda _s: None))
-    assert isinstance(run.error, (errors.ConfigError, errors.ConnectError))
-    assert "base URL" in str(run.error)
+def base_url_turn(base_url: str) -> Run:
+    """A turn against a base URL that httpx rejects locally (no DNS, no socket)."""
+    return Run(run_turn(Endpoint("custom", base_url, "m"), [Message(role="user", content="hi")],
+                        [], ChatSettings(model="m"), sleep=lambda _s: None))
+
+
+@pytest.mark.parametrize("base_url", ["http://host:port/v1", "http://[::1/v1"])
+def test_invalid_base_url_is_a_config_error(base_url: str) -> None:
+    run = base_url_turn(base_url)
+    assert_failed(run, errors.ConfigError, "base URL", "not a valid address", base_url)
+    assert run.result.exchange.attempts == []  # nothing was sent
+
+
+@pytest.mark.parametrize("base_url", ["localhost:11434/v1", "ftp://example.com/v1"])
+def test_base_url_without_http_says_check_the_base_url(base_url: str) -> None:
+    run = base_url_turn(base_url)
+    assert_failed(run, errors.ConnectError, "Check the base URL")
+    assert len(run.result.exchange.attempts) == 1  # not retried: retrying cannot help
 
 
 def test_assistant_message_with_calls_round_trips_unchanged(wire_server: WireServer) -> None:
