@@ -477,6 +477,26 @@ def test_rejected_key_shows_a_clear_error_then_retry_works(
     assert FAKE_KEY not in rendered_text(at)
 
 
+def test_inspector_and_request_code_never_show_the_key(
+    make_app: MakeApp, clean_env: pytest.MonkeyPatch, wire_server: WireServer,
+) -> None:
+    use_wire_server(clean_env, wire_server, "fault-401")
+    at = ask(make_app(), SEED)
+    assert error_box(at).startswith("The server answered 401")
+
+    [inspect] = [b for b in at.button if (b.key or "").startswith("chat.inspect.")]
+    inspect.click()
+    run(at)
+    at.toggle(key="chat.show_code").set_value(True)
+    run(at)
+
+    shown = rendered_text(at)
+    assert "Bearer $OPENAI_API_KEY" in shown  # the header is there, as a placeholder
+    assert any("curl" in c.value and wire_server.base_url in c.value for c in at.code)
+    assert FAKE_KEY not in shown
+    assert "MARKER-123456" not in shown
+
+
 def test_server_error_is_retried_then_reported_and_retry_recovers(
     make_app: MakeApp, clean_env: pytest.MonkeyPatch, wire_server: WireServer,
 ) -> None:
