@@ -19,7 +19,7 @@ from core import errors
 from core.config import Endpoint
 from core.http import RetryNotice, RetryPolicy, Timeouts
 from core.providers.openai_compat import ChatSettings, StreamAccumulator
-from core.turn import TurnResult, run_turn
+from core.turn import TurnResult, client_for, run_turn
 from core.types import Message, ToolCall, ToolSpec
 from tests.support.sse_fixtures import (
     ARGS,
@@ -78,9 +78,31 @@ def endpoint_for(base_url: str, model: str, *, idle: float = 10.0, key: str = KE
                     timeouts=Timeouts(connect=5.0, idle=idle), retry=RetryPolicy())
 
 
+_CLIENTS: dict[float, httpx.Client] = {}
+
+
+def shared_client(idle: float) -> httpx.Client:
+    """One client per idle timeout, made by core's own factory.
+
+    Building an httpx.Client loads an SSL context (~70 ms), which would dominate this file;
+    the tests marked own_client=True still cover run_turn making and closing its own.
+    """
+    if idle not in _CLIENTS:
+        _CLIENTS[idle] = client_for(Timeouts(connect=5.0, idle=idle), demo=False)
+    return _CLIENTS[idle]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_shared_clients() -> Iterator[None]:
+    yield
+    for client in _CLIENTS.values():
+        client.close()
+    _CLIENTS.clear()
+
+
 def turn(base_url: str, model: str, *, stream: bool = True,
          messages: list[Message] | None = None, idle: float = 10.0,
-         key: str = KEY) -> Run:
+         key: str = KEY, own_client: bool = False) -> Run:
     sleeps: list[float] = []
     notices: list[RetryNotice] = []
     progress: list[StreamAccumulator] = []
@@ -89,6 +111,7 @@ def turn(base_url: str, model: str, *, stream: bool = True,
         messages if messages is not None else [Message(role="user", content=QUESTION)],
         [WEATHER_TOOL],
         ChatSettings(model=model, stream=stream),
+        client=None if own_client else shared_client(idle),
         on_progress=progress.append, on_retry=notices.append, sleep=sleeps.append,
     )
     return Run(result, sleeps, notices, progress)
@@ -119,7 +142,7 @@ def assert_failed(run: Run, error_type: type[errors.ToolsmithError], *words: str
 
 
 def test_streamed_tool_call_turn(wire_server: WireServer) -> None:
-    run = turn(wire_server.base_url, "gpt-4o-2024-08-06")
+    run = turn(wire_server.base_url, "gpt-4o-2024-08-06", own_client=True)
     message = run.message
     assert [(c.id, c.name, c.arguments) for c in message.tool_calls] == [
         ("call_4yKljCtGceYj1heJY8G9h3te", WEATHER, ARGS)]
@@ -185,7 +208,7 @@ def test_follow_up_turn_sends_the_calls_and_one_result_per_call(wire_server: Wir
 
 
 def test_non_streaming_turn(wire_server: WireServer) -> None:
-    run = turn(wire_server.base_url, "gpt-4o-2024-08-06", stream=False)
+    run = turn(wire_server.base_url, "gpt-4o-2024-08-06", stream=False, own_client=True)
     message = run.message
     assert [(c.id, c.name, c.arguments) for c in message.tool_calls] == [
         ("call_4yKljCtGceYj1heJY8G9h3te", WEATHER, ARGS)]
@@ -382,7 +405,7 @@ def test_529_overloaded(wire_server: WireServer) -> None:
 
 
 def test_refused_port_is_a_connect_error(refused_base_url: str) -> None:
-    run = turn(refused_base_url, "gpt-4o")
+    run = turn(refused_base_url, "gpt-4o", own_client=True)
     netloc = refused_base_url.removesuffix("/v1")
     assert_failed(run, errors.ConnectError, f"Could not connect to {netloc}",
                   "Check the base URL", "server is running")
@@ -399,7 +422,7 @@ def test_server_that_never_answers_is_a_timeout(wire_server: WireServer) -> None
 
 
 def test_stream_that_stalls_is_stream_stalled(wire_server: WireServer) -> None:
-    run = turn(wire_server.base_url, "fault-stall", idle=STALL_S)
+    run = turn(wire_server.base_url, "fault-stall", idle=STALL_S, own_client=True)
     assert_failed(run, errors.StreamStalled, f"stopped sending for {STALL_S:g} s", "Retry")
     exchange = run.result.exchange
     assert exchange.status == 200
