@@ -1,0 +1,298 @@
+"""core.session_io: one session as one JSON file and back, on a real store.
+
+A round trip keeps every message, tool call, result, tool, exchange and usage figure, with fresh
+ids; a wrong, truncated or oversized file raises SessionFileError saying what is wrong and
+leaves the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.conversation import Conversation
+from core.providers.openai_compat import tool_to_wire
+from core.session_io import (
+    FORMAT,
+    MAX_IMPORT_BYTES,
+    VERSION,
+    SessionFileError,
+    dumps,
+    export_session,
+    import_session,
+    parse_session_file,
+)
+from core.store import Store
+from tests.support.history import (
+    BACKENDS,
+    WEATHER,
+    Backend,
+    backend,
+    rich_conversation,
+    snapshot,
+)
+
+SETTINGS = {"model": "gpt-4o-2024-08-06", "stream": True, "system_prompt": "Be brief.",
+            "temperature": 0.3, "max_tokens": None, "tool_choice": "auto",
+            "parallel_tool_calls": None, "base_url": "https://api.openai.com/v1"}
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    with backend(request.param, tmp_path) as found:
+        yield found
+
+
+@pytest.fixture
+def store(db: Backend) -> Store:
+    return db.open()
+
+
+@pytest.fixture
+def source(store: Store) -> Conversation:
+    conversation = rich_conversation()
+    store.record(conversation, provider="openai", model="gpt-4o-2024-08-06",
+                 settings=SETTINGS, tools=[tool_to_wire(WEATHER)])
+    store.rename(conversation.id, "Zürich and 東京 — weather")
+    return conversation
+
+
+def exported_bytes(store: Store, session_id: str) -> bytes:
+    return dumps(export_session(store, session_id)).encode("utf-8")
+
+
+def without_ids(document: dict[str, Any]) -> dict[str, Any]:
+    """The export with every id replaced by its position, so two exports can be compared."""
+    document = copy.deepcopy(document)
+    exchange_index = {e["id"]: i for i, e in enumerate(document["exchanges"])}
+    for key in ("id", "created_at", "updated_at"):
+        document["session"].pop(key)
+    for message in document["messages"]:
+        message.pop("id")
+        if message["exchange_id"] is not None:
+            message["exchange_id"] = f"exchange #{exchange_index[message['exchange_id']]}"
+    for exchange in document["exchanges"]:
+        exchange.pop("id")
+    return document
+
+
+# --- Round trip --------------------------------------------------------------------------------
+
+def test_export_is_one_json_document_with_everything(store: Store, source: Conversation) -> None:
+    data = exported_bytes(store, source.id)
+    document = json.loads(data)
+    assert (document["format"], document["version"]) == (FORMAT, VERSION)
+    session = document["session"]
+    assert session["id"] == source.id
+    assert session["title"] == "Zürich and 東京 — weather"
+    assert (session["provider"], session["model"]) == ("openai", "gpt-4o-2024-08-06")
+    assert session["settings"] == SETTINGS
+    assert session["tools"] == [tool_to_wire(WEATHER)]
+    assert [m["id"] for m in document["messages"]] == [m.id for m in source.messages]
+    assert [e["id"] for e in document["exchanges"]] == list(source.exchanges)
+    tool_calls = document["messages"][1]["tool_calls"]
+    assert [c["id"] for c in tool_calls] == ["call_a1", "call_b2"]
+    assert document["messages"][1]["usage"]["cached_tokens"] == 1024
+    assert document["exchanges"][0]["attempts"][0]["retry_after_s"] == 0.5
+    assert "東京" in data.decode("utf-8")  # readable text, not \\u escapes
+
+
+def test_export_then_import_round_trip(store: Store, source: Conversation) -> None:
+    original = export_session(store, source.id)
+
+    new_id = import_session(store, exported_bytes(store, source.id))
+
+    assert new_id != source.id
+    imported = store.load(new_id)
+    assert imported is not None
+    # Fresh ids everywhere...
+    old_ids = {m.id for m in source.messages} | set(source.exchanges)
+    new_ids = {m.id for m in imported.messages} | set(imported.exchanges)
+    assert len(new_ids) == len(old_ids)
+    assert not old_ids & new_ids
+    # ...and the same content, message links to exchanges included.
+    again = export_session(store, new_id)
+    assert without_ids(again) == without_ids(original)
+    for copied, message in zip(imported.messages, source.messages, strict=True):
+        assert replace(copied, id=message.id, exchange_id=message.exchange_id) == message
+        assert (copied.exchange_id is None) == (message.exchange_id is None)
+    for copied, exchange in zip(imported.exchanges.values(), source.exchanges.values(),
+                                strict=True):
+        assert replace(copied, id=exchange.id) == exchange
+    info, source_info = store.session_info(new_id), store.session_info(source.id)
+    assert info is not None and source_info is not None
+    assert (info.title, info.messages, info.requests, info.tokens) == (
+        source_info.title, source_info.messages, source_info.requests, source_info.tokens)
+    # The source is still there, unchanged.
+    assert store.load(source.id) == source
+
+
+def test_importing_twice_gives_two_sessions(store: Store, source: Conversation) -> None:
+    data = exported_bytes(store, source.id)
+    first, second = import_session(store, data), import_session(store, data)
+    assert len({first, second, source.id}) == 3
+    assert len(store.list_sessions()) == 3
+
+
+def test_import_into_another_database(store: Store, source: Conversation,
+                                      tmp_path: Path) -> None:
+    data = exported_bytes(store, source.id)
+    with backend("sqlite", tmp_path / "other") as other_db:
+        other = other_db.open()
+        new_id = import_session(other, data)
+        assert without_ids(export_session(other, new_id)) == without_ids(
+            export_session(store, source.id))
+
+
+def test_an_export_from_before_migration_3_imports(store: Store, source: Conversation) -> None:
+    """Exchange fields added later (url, response headers) may be missing from older files."""
+    document = export_session(store, source.id)
+    for exchange in document["exchanges"]:
+        exchange.pop("url", None)
+        exchange.pop("response_headers", None)
+    new_id = import_session(store, dumps(document).encode())
+    imported = store.load(new_id)
+    assert imported is not None
+    assert [e.url for e in imported.exchanges.values()] == ["", "", ""]
+    assert [e.usage for e in imported.exchanges.values()] == [
+        e.usage for e in source.exchanges.values()]
+
+
+def test_export_of_an_unknown_session_raises_key_error(store: Store) -> None:
+    with pytest.raises(KeyError):
+        export_session(store, "ses_missing")
+
+
+# --- Bad files -----------------------------------------------------------------------------------
+
+def edited(data: bytes, change: Any) -> bytes:
+    document = json.loads(data)
+    change(document)
+    return json.dumps(document).encode()
+
+
+def _set(path: tuple[Any, ...], value: Any) -> Any:
+    def change(document: Any) -> None:
+        target = document
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+    return change
+
+
+def _drop(path: tuple[Any, ...]) -> Any:
+    def change(document: Any) -> None:
+        target = document
+        for key in path[:-1]:
+            target = target[key]
+        del target[path[-1]]
+    return change
+
+
+BAD_FILES: dict[str, tuple[Any, str]] = {
+    # name: (how to make it from a good export, words the error must say)
+    "not JSON": (lambda good: b"this is not json at all", "not valid JSON"),
+    "empty file": (lambda good: b"", "not valid JSON"),
+    "truncated JSON": (lambda good: good[: len(good) // 2], "not valid JSON (truncated?)"),
+    "cut inside a UTF-8 character": (
+        lambda good: good[: good.index("東".encode()) + 1], "not UTF-8 text"),
+    "a JSON list": (lambda good: b"[1, 2, 3]", "not a Toolsmith session export"),
+    "wrong format marker": (lambda good: edited(good, _set(("format",), "toolsmith.tool")),
+                            "not a Toolsmith session export"),
+    "no format marker": (lambda good: edited(good, _drop(("format",))),
+                         "not a Toolsmith session export"),
+    "wrong version": (lambda good: edited(good, _set(("version",), 2)),
+                      "unsupported version 2"),
+    "no session title": (lambda good: edited(good, _drop(("session", "title"))),
+                         "session with a title is missing"),
+    "messages not a list": (lambda good: edited(good, _set(("messages",), {"0": "hi"})),
+                            "messages must be a list"),
+    "a message with a bad role": (lambda good: edited(good, _set(("messages", 2, "role"), "robot")),
+                                  "/messages/2: unknown role 'robot'"),
+    "a message with non-text content": (
+        lambda good: edited(good, _set(("messages", 0, "content"), ["hi"])),
+        "/messages/0: content must be text"),
+    "a tool call without id": (
+        lambda good: edited(good, _drop(("messages", 1, "tool_calls", 1, "id"))),
+        "/messages/1/tool_calls/1: a tool call needs id, name and arguments text"),
+    "tool call arguments as an object": (
+        lambda good: edited(good, _set(("messages", 1, "tool_calls", 0, "arguments"), {})),
+        "/messages/1/tool_calls/0: a tool call needs id, name and arguments text"),
+    "an exchange without a request body": (
+        lambda good: edited(good, _drop(("exchanges", 1, "request_body"))),
+        "/exchanges/1: request_body is missing or of the wrong type"),
+    "usage that is not an object": (
+        lambda good: edited(good, _set(("messages", 1, "usage"), 1500)),
+        "/messages/1/usage: usage must be an object"),
+    "oversized": (lambda good: good + b" " * (MAX_IMPORT_BYTES + 1 - len(good)),
+                  f"larger than {MAX_IMPORT_BYTES // 1_000_000} MB"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_a_bad_file_is_refused_and_changes_nothing(store: Store, source: Conversation,
+                                                   name: str) -> None:
+    make, words = BAD_FILES[name]
+    data = make(exported_bytes(store, source.id))
+    before = snapshot(store)
+    with pytest.raises(SessionFileError) as caught:
+        import_session(store, data)
+    assert words in str(caught.value)
+    assert snapshot(store) == before
+
+
+def test_the_size_limit_is_exact(store: Store, source: Conversation) -> None:
+    """A file of exactly MAX_IMPORT_BYTES is read (padding after the JSON is whitespace)."""
+    good = exported_bytes(store, source.id)
+    at_limit = good + b" " * (MAX_IMPORT_BYTES - len(good))
+    assert len(at_limit) == MAX_IMPORT_BYTES
+    session, conversation = parse_session_file(at_limit)
+    assert session["title"] == "Zürich and 東京 — weather"
+    assert len(conversation.messages) == len(source.messages)
+    with pytest.raises(SessionFileError, match="larger than 20 MB"):
+        parse_session_file(at_limit + b" ")
+
+
+XFAIL_TYPE_ERRORS = pytest.mark.xfail(strict=True, raises=TypeError, reason=(
+    "BUG: core.session_io._exchange builds Attempt(**a) and Exchange(**values) straight from "
+    "the file, so an attempt with a missing or unknown key, or an exchange without 'stream', "
+    "raises TypeError instead of SessionFileError; the History page's import callback catches "
+    "only SessionFileError, so the user gets a traceback instead of a clear error"))
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param(_drop(("exchanges", 0, "attempts", 0, "started_at")),
+                 id="attempt without started_at", marks=XFAIL_TYPE_ERRORS),
+    pytest.param(_set(("exchanges", 0, "attempts", 0, "headers"), {"x": "y"}),
+                 id="attempt with a field from a newer version", marks=XFAIL_TYPE_ERRORS),
+    pytest.param(_drop(("exchanges", 0, "stream")),
+                 id="exchange without stream", marks=XFAIL_TYPE_ERRORS),
+])
+def test_malformed_exchange_details_are_a_session_file_error(
+    store: Store, source: Conversation, change: Any,
+) -> None:
+    data = edited(exported_bytes(store, source.id), change)
+    before = snapshot(store)
+    with pytest.raises(SessionFileError, match=r"/exchanges/0"):
+        import_session(store, data)
+    assert snapshot(store) == before
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: import does not check the types of usage figures: core.session_io._usage passes "
+    "any JSON value through, so {'total_tokens': 'lots'} is accepted and stored (as text in "
+    "SQLite's INTEGER column, where the History list then counts it as 0 tokens; PostgreSQL "
+    "refuses it with a DataError the page reports as a database failure)"))
+def test_usage_figures_must_be_numbers(store: Store, source: Conversation) -> None:
+    data = edited(exported_bytes(store, source.id),
+                  _set(("exchanges", 0, "usage", "total_tokens"), "lots"))
+    before = snapshot(store)
+    with pytest.raises(SessionFileError):
+        import_session(store, data)
+    assert snapshot(store) == before
