@@ -1,5 +1,6 @@
 """Chat: ask, see every tool call, answer it by hand, and let the model continue."""
 
+import json
 from dataclasses import replace
 
 import streamlit as st
@@ -9,13 +10,15 @@ from components.shell import guarded
 from core.codegen import RequestSpec
 from core.config import Endpoint
 from core.conversation import (
+    Conversation,
     awaits_model,
     missing_results,
     pending_tool_calls,
     tool_result_messages,
 )
 from core.providers import wire_format
-from core.types import Exchange, Message
+from core.providers.openai_compat import ChatSettings
+from core.types import Exchange, Message, ToolSpec
 
 
 def page() -> None:
@@ -53,7 +56,7 @@ def page() -> None:
             st.error("Type a result for every call before sending (missing: "
                      + ", ".join(f"{c.name} {c.id}" for c in missing) + ").")
         else:
-            answered = tool_result_messages(pending, results)
+            answered = tool_result_messages(pending, results, state.typed_errors(pending))
             conversation.messages.extend(answered)
             history_sync.save(settings, tools)
             for message in answered:
@@ -88,8 +91,7 @@ def page() -> None:
     if pending:
         tool_results.render(pending, {t.name: t.results for t in state.library_specs()})
     elif st.session_state.get("chat.show_code"):
-        _next_request_code(endpoint, wire_format(endpoint.wire).build_request(
-            conversation.messages, tools, settings))
+        _next_request_code(endpoint, conversation, tools, settings)
     st.toggle("Show the code for the next request", key="chat.show_code",
               help="curl, Python and JavaScript for the request as it would be sent now.")
 
@@ -109,9 +111,21 @@ def _error_box(error: state.TurnError, exchange: Exchange | None) -> None:
         inspector.render(exchange)
 
 
-def _next_request_code(endpoint: Endpoint, body: dict) -> None:
-    with st.expander("</> View code for the next request", icon="🧾"):
+def _next_request_code(endpoint: Endpoint, conversation: Conversation,
+                       tools: list[ToolSpec], settings: ChatSettings) -> None:
+    body = wire_format(endpoint.wire).build_request(conversation.messages, tools, settings)
+    with st.container(border=True):
+        st.markdown("**The next request, as it would be sent now**")
         inspector.code(RequestSpec.of(endpoint, body), key="chat.next", demo=endpoint.is_demo)
+        st.markdown("**Both formats side by side** — the same conversation as each wire "
+                    "format's request body")
+        left, right = st.columns(2)
+        for column, wire in ((left, "openai"), (right, "anthropic")):
+            column.caption("OpenAI · POST …/chat/completions" if wire == "openai"
+                           else "Anthropic · POST …/v1/messages")
+            column.code(json.dumps(wire_format(wire).build_request(
+                conversation.messages, tools, settings), indent=2, ensure_ascii=False),
+                language="json")
 
 
 guarded(page)

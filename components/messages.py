@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import inspector, state, tool_call_card
-from core.providers.openai_compat import sent_tool_schemas
+from core.providers import wire_format
 from core.types import Exchange, Message, Usage
 
 AVATARS = {"user": "🧑‍💻", "assistant": "🤖", "tool": "🛠️"}
@@ -53,7 +53,8 @@ def render_message(message: Message, exchange: Exchange | None) -> None:
                     st.markdown(message.reasoning)
             if message.content:
                 st.markdown(message.content)
-            sent = sent_tool_schemas(exchange.request_body) if exchange else None
+            sent = (wire_format(exchange.wire).sent_tool_schemas(exchange.request_body)
+                    if exchange else None)
             for call in message.tool_calls:
                 tool_call_card.render(call, sent=sent)
             finish = f" · finish: {message.finish_reason}" if message.finish_reason else ""

@@ -5,25 +5,34 @@ Rendered by app.py on every page, so its widgets keep their values across pages.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import streamlit as st
 
 from components import state
 from components.clients import client_for
-from core.config import PRESETS, Endpoint
+from core.config import KEY_ENV, PRESETS, Endpoint, redact
 from core.errors import ToolsmithError
 from core.http import Timeouts
 from core.models import fetch_models
 from core.providers.openai_compat import ChatSettings
 
+log = logging.getLogger("toolsmith")
+
+
+WIRE_LABELS = {"openai": "OpenAI format", "anthropic": "Anthropic format"}
+
 
 def _apply_preset() -> None:
-    """Callback: a new preset fills in its base URL and default model."""
-    preset = PRESETS[st.session_state["sidebar.preset"]]
-    if preset.base_url or st.session_state["sidebar.preset"] == "custom":
+    """Callback: a new preset fills in its base URL, default model and wire format."""
+    name = st.session_state["sidebar.preset"]
+    preset = PRESETS[name]
+    if preset.base_url or name == "custom":
         st.session_state["sidebar.base_url"] = preset.base_url
     st.session_state["sidebar.model"] = preset.default_model or None
+    if name not in ("demo", "custom", "ollama", "vllm"):
+        st.session_state["sidebar.wire"] = preset.wire
 
 
 def _init_widgets() -> None:
@@ -33,6 +42,7 @@ def _init_widgets() -> None:
     st.session_state["sidebar.preset"] = start.preset
     st.session_state["sidebar.base_url"] = start.base_url
     st.session_state["sidebar.model"] = start.model or None
+    st.session_state["sidebar.wire"] = start.wire
 
 
 def render() -> tuple[Endpoint, ChatSettings]:
@@ -45,16 +55,28 @@ def render() -> tuple[Endpoint, ChatSettings]:
         key="sidebar.preset", on_change=_apply_preset,
     )
     is_demo = preset_name == "demo"
+    wire = sb.segmented_control(
+        "Wire format", list(WIRE_LABELS), format_func=WIRE_LABELS.get, key="sidebar.wire",
+        required=True,
+        help="OpenAI: POST {base}/chat/completions. Anthropic: POST {base}/v1/messages. The "
+             "conversation carries over when you switch, so you can compare the two.",
+    ) or "openai"
     if is_demo:
         sb.info("**Offline demo model.** Runs inside Toolsmith: no key, no network. It picks a "
                 "tool from your question and answers from the results you type.", icon="🧪")
         base_url = PRESETS["demo"].base_url
     else:
         base_url = sb.text_input(
-            "Base URL", key="sidebar.base_url", placeholder="https://host/v1",
-            help="OpenAI-compatible endpoint, usually ending in /v1 (OPENAI_BASE_URL).",
+            "Base URL", key="sidebar.base_url",
+            placeholder="https://host/v1" if wire == "openai" else "https://host",
+            help="OpenAI format: the base including /v1 (OPENAI_BASE_URL). Anthropic format: "
+                 "the host without /v1 (ANTHROPIC_BASE_URL); requests go to {base}/v1/messages.",
         ).strip()
-        _key_widgets(sb)
+        _key_widgets(sb, wire)
+        if wire == "anthropic":
+            sb.toggle("Send the key as Authorization: Bearer", key="sidebar.bearer",
+                      help="Anthropic's API wants x-api-key; some gateways want a Bearer "
+                           "token instead.")
     models = [PRESETS["demo"].default_model] if is_demo else state.model_list(base_url)
     current = st.session_state.get("sidebar.model")
     if current and current not in models:
@@ -71,8 +93,9 @@ def render() -> tuple[Endpoint, ChatSettings]:
             sb.error(st.session_state["conn.models_error"])
     timeouts = Timeouts(idle=float(st.session_state.get("sidebar.idle_timeout", 60)))
     endpoint = Endpoint(
-        preset=preset_name, base_url=base_url, model=model, api_key=state.api_key(),
-        timeouts=timeouts,
+        preset=preset_name, base_url=base_url, model=model, api_key=state.api_key(wire),
+        key_env=KEY_ENV[wire], wire=wire, timeouts=timeouts,
+        bearer_auth=bool(st.session_state.get("sidebar.bearer")),
     )
     if is_demo:
         endpoint = replace(endpoint, api_key="")
@@ -95,8 +118,8 @@ def render() -> tuple[Endpoint, ChatSettings]:
     return endpoint, settings
 
 
-def _key_widgets(sb: st.delta_generator.DeltaGenerator) -> None:
-    source = state.key_source()
+def _key_widgets(sb: st.delta_generator.DeltaGenerator, wire: str) -> None:
+    source = state.key_source(wire)
     if source:
         col_text, col_button = sb.columns([3, 1])
         col_text.caption(f"🔑 API key set ({source}).")
@@ -106,18 +129,25 @@ def _key_widgets(sb: st.delta_generator.DeltaGenerator) -> None:
         "API key" if not source else "Replace API key", type="password",
         key="sidebar.api_key", on_change=state.take_typed_key,
         help="Kept in memory for this browser session only; never shown again, stored or "
-             "logged. Or set OPENAI_API_KEY.",
+             f"logged. Or set {KEY_ENV[wire]}.",
     )
 
 
 def _load_models(base_url: str) -> None:
     """Callback (runs before the script, so it may set the model widget)."""
-    endpoint = replace(state.endpoint(), base_url=base_url, api_key=state.api_key())
+    current = state.endpoint()
+    endpoint = replace(current, base_url=base_url, api_key=state.api_key(current.wire))
     st.session_state["conn.models_error"] = ""
     try:
         models = fetch_models(endpoint, client_for(endpoint))
     except ToolsmithError as exc:
-        st.session_state["conn.models_error"] = f"{exc.message} {exc.detail}".strip()
+        st.session_state["conn.models_error"] = redact(f"{exc.message} {exc.detail}".strip(),
+                                                       endpoint.api_key)
+        return
+    except Exception:  # a callback runs outside the page's guard: never let it reach the page
+        log.exception("loading the model list failed")
+        st.session_state["conn.models_error"] = ("The model list could not be loaded (see the "
+                                                 "server log). Type the model name instead.")
         return
     state.set_model_list(base_url, models)
     if models and not st.session_state.get("sidebar.model"):

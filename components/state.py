@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.config import Endpoint, initial_endpoint
+from core.config import KEY_ENV, Endpoint, configured_keys, initial_endpoint
 from core.conversation import Conversation
 from core.errors import ToolsmithError
 from core.library import LibraryEntry, delete_tool, free_name, load_library, save_tool
@@ -85,6 +85,14 @@ def result_key(call_id: str) -> str:
     return f"chat.result.{call_id}"
 
 
+def result_error_key(call_id: str) -> str:
+    return f"chat.result_error.{call_id}"
+
+
+def typed_errors(calls: list[ToolCall]) -> dict[str, bool]:
+    return {c.id: bool(st.session_state.get(result_error_key(c.id))) for c in calls}
+
+
 def save_result_draft(call_id: str) -> None:
     """Widget callback: keep what was typed, even when the widget is not rendered for a while."""
     chat().result_drafts[call_id] = st.session_state.get(result_key(call_id), "")
@@ -123,16 +131,23 @@ def startup_endpoint() -> Endpoint:
     return st.session_state["conn.initial"]
 
 
-def api_key() -> str:
-    """The key typed in the sidebar, else the configured one. Never put into a widget."""
-    return st.session_state.get("conn.typed_key") or startup_endpoint().api_key
+def _configured_keys() -> dict[str, str]:
+    if "conn.keys" not in st.session_state:
+        st.session_state["conn.keys"] = configured_keys(os.environ, _secrets())
+    return st.session_state["conn.keys"]
 
 
-def key_source() -> str:
+def api_key(wire: str = "openai") -> str:
+    """The key typed in the sidebar, else the one configured for the wire format. Never put
+    into a widget."""
+    return st.session_state.get("conn.typed_key") or _configured_keys().get(wire, "")
+
+
+def key_source(wire: str = "openai") -> str:
     if st.session_state.get("conn.typed_key"):
         return "typed in this browser session"
-    if startup_endpoint().api_key:
-        return "from OPENAI_API_KEY (environment or secrets)"
+    if _configured_keys().get(wire):
+        return f"from {KEY_ENV[wire]} (environment or secrets)"
     return ""
 
 

@@ -11,9 +11,10 @@ from core.types import ToolCall
 def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
     """Result boxes; `canned`: named canned results per tool name, offered as one-click fills."""
     with st.container(border=True):
-        count = "call" if len(calls) == 1 else f"{len(calls)} calls"
-        st.markdown(f"⏳ **The model is waiting for the result of {count}.** Type what each "
-                    "tool returned (JSON or text), then send.")
+        what = "the call" if len(calls) == 1 else f"{len(calls)} calls"
+        st.markdown(f"⏳ **The model is waiting for the result of {what}.** Type what "
+                    f"{'the tool' if len(calls) == 1 else 'each tool'} returned (JSON or "
+                    "text), then send.")
         for call in calls:
             state.restore_result_widget(call.id)
             st.text_area(
@@ -23,6 +24,9 @@ def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
                 placeholder='e.g. {"temperature": 22, "unit": "celsius"}',
                 height=100,
             )
+            st.checkbox("This result is an error", key=state.result_error_key(call.id),
+                        help="Sent as is_error on the tool_result in the Anthropic format "
+                             "(the OpenAI format has no such flag).")
             options = canned.get(call.name) or {}
             if options:
                 row = st.container(horizontal=True)

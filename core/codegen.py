@@ -44,7 +44,7 @@ class RequestSpec:
     def of_exchange(cls, exchange: Exchange) -> RequestSpec:
         """The spec of a past request, read back from what was recorded (headers are masked)."""
         headers = {k.lower(): v for k, v in exchange.request_headers.items()}
-        wire = "anthropic" if "anthropic-version" in headers else "openai"
+        wire = exchange.wire
         masked = headers.get("authorization") or headers.get("x-api-key") or ""
         key_env = masked.rsplit("$", 1)[-1] if "$" in masked else (
             "ANTHROPIC_API_KEY" if wire == "anthropic" else "OPENAI_API_KEY")

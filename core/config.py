@@ -25,13 +25,19 @@ class Preset:
     base_url: str
     default_model: str
     needs_key: bool = True
+    wire: str = "openai"
 
 
 PRESETS: dict[str, Preset] = {
     "demo": Preset("Offline demo model (no key needed)", DEMO_BASE_URL, DEMO_MODEL, False),
     "wenwen": Preset("Reference gateway (api.wenwen-ai.com)", "https://api.wenwen-ai.com/v1",
                      "gpt-4o-2024-08-06"),
+    "wenwen-anthropic": Preset("Reference gateway, Anthropic format (api.wenwen-ai.com)",
+                               "https://api.wenwen-ai.com", "claude-sonnet-4-5",
+                               wire="anthropic"),
     "openai": Preset("OpenAI", "https://api.openai.com/v1", "gpt-4o-mini"),
+    "anthropic": Preset("Anthropic", "https://api.anthropic.com", "claude-sonnet-4-5",
+                        wire="anthropic"),
     "ollama": Preset("Ollama (local)", "http://localhost:11434/v1", "llama3.1", False),
     "vllm": Preset("vLLM / LM Studio (local)", "http://localhost:8000/v1", "", False),
     "custom": Preset("Custom", "", "", False),
@@ -102,6 +108,26 @@ class Endpoint:
         return headers
 
 
+REDACTED = "[API key redacted]"
+
+
+def redact(value: Any, secret: str) -> Any:
+    """`value` with every occurrence of `secret` replaced, in strings and nested JSON alike.
+
+    Some gateways echo the key back in error messages; nothing the app shows or stores may
+    carry it.
+    """
+    if not secret or len(secret) < 4:
+        return value
+    if isinstance(value, str):
+        return value.replace(secret, REDACTED) if secret in value else value
+    if isinstance(value, dict):
+        return {k: redact(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, secret) for v in value]
+    return value
+
+
 def masked_headers(headers: Mapping[str, str], key_env: str = "OPENAI_API_KEY") -> dict[str, str]:
     """Headers fit to show or store: credentials replaced by a placeholder."""
     secret = {"authorization", "x-api-key", "api-key"}
@@ -114,28 +140,52 @@ def masked_headers(headers: Mapping[str, str], key_env: str = "OPENAI_API_KEY") 
     return out
 
 
-def preset_for_url(base_url: str) -> str:
+def preset_for_url(base_url: str, wire: str = "openai") -> str:
     for name, preset in PRESETS.items():
-        if preset.base_url and preset.base_url.rstrip("/") == base_url.rstrip("/"):
+        if preset.wire == wire and preset.base_url \
+                and preset.base_url.rstrip("/") == base_url.rstrip("/"):
             return name
     return "custom"
 
 
-def initial_endpoint(env: Mapping[str, str], secrets: Mapping[str, Any]) -> Endpoint:
-    """The endpoint at start: secrets, then environment; the demo model when no key is set.
+KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 
-    A base URL without a key still counts (local servers such as Ollama need no key), but
-    only when TOOLSMITH_PROVIDER does not ask for the demo.
-    """
+
+def _reader(env: Mapping[str, str], secrets: Mapping[str, Any]):
     def get(name: str) -> str:
         value = secrets.get(name) or env.get(name) or ""
         return str(value).strip()
 
+    return get
+
+
+def configured_keys(env: Mapping[str, str], secrets: Mapping[str, Any]) -> dict[str, str]:
+    """The key configured for each wire format (secrets first, then environment)."""
+    get = _reader(env, secrets)
+    return {wire: get(name) for wire, name in KEY_ENV.items()}
+
+
+def initial_endpoint(env: Mapping[str, str], secrets: Mapping[str, Any]) -> Endpoint:
+    """The endpoint at start: secrets, then environment; the demo model when nothing is set.
+
+    TOOLSMITH_PROVIDER (openai | anthropic | demo) decides; without it, OpenAI settings win,
+    then Anthropic ones. A base URL without a key still counts (Ollama and vLLM need none).
+    """
+    get = _reader(env, secrets)
     provider = get("TOOLSMITH_PROVIDER").lower()
-    key, base, model = get("OPENAI_API_KEY"), get("OPENAI_BASE_URL"), get("OPENAI_MODEL")
-    if provider == "demo" or (provider != "openai" and not key and not base):
+    openai_set = bool(get("OPENAI_API_KEY") or get("OPENAI_BASE_URL"))
+    anthropic_set = bool(get("ANTHROPIC_API_KEY") or get("ANTHROPIC_BASE_URL"))
+    if provider == "anthropic" or (provider not in ("openai", "demo") and not openai_set
+                                   and anthropic_set):
+        base = get("ANTHROPIC_BASE_URL") or PRESETS["anthropic"].base_url
+        preset = preset_for_url(base, "anthropic")
+        model = get("ANTHROPIC_MODEL") or PRESETS[preset].default_model \
+            or PRESETS["anthropic"].default_model
+        return Endpoint(preset, base, model, api_key=get("ANTHROPIC_API_KEY"),
+                        key_env="ANTHROPIC_API_KEY", wire="anthropic")
+    if provider == "demo" or (provider != "openai" and not openai_set):
         return Endpoint("demo", DEMO_BASE_URL, DEMO_MODEL)
-    base = base or PRESETS["openai"].base_url
+    base = get("OPENAI_BASE_URL") or PRESETS["openai"].base_url
     preset = preset_for_url(base)
-    model = model or PRESETS[preset].default_model
-    return Endpoint(preset, base, model, api_key=key)
+    model = get("OPENAI_MODEL") or PRESETS[preset].default_model
+    return Endpoint(preset, base, model, api_key=get("OPENAI_API_KEY"))

@@ -138,7 +138,8 @@ _STATUS_HINTS: dict[int, str] = {
     "message history (every tool call needs a result).",
     401: "the API key was rejected. Check {key_env} or the key in the sidebar.",
     403: "access is forbidden for this key or model. Check the key's permissions.",
-    404: "the address or model was not found. Check the base URL (it usually ends in /v1) "
+    404: "the address or model was not found. Check the base URL (OpenAI-style bases end in "
+    "/v1, Anthropic-style bases do not) "
     "and the model name.",
     408: "the server timed out waiting for the request. Retry.",
     409: "the server reported a conflict. Retry.",

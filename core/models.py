@@ -21,11 +21,15 @@ def fetch_models(endpoint: Endpoint, client: httpx.Client) -> list[str]:
     response = open_response(client, request, policy=RetryPolicy(max_retries=0),
                              attempts=attempts, key_env=endpoint.key_env, sleep=time.sleep)
     try:
+        response.read()
         body = response.json()
+    except httpx.HTTPError:
+        raise MalformedResponse("The model list could not be read: the connection broke. "
+                                "Retry, or type the model name instead.") from None
     except ValueError:
         raise MalformedResponse(
-            "The model list is not JSON. Check the base URL (it usually ends in /v1), or "
-            "type the model name instead.") from None
+            "The model list is not JSON. Check the base URL, or type the model name "
+            "instead.") from None
     finally:
         response.close()
     return model_ids(body)

@@ -61,6 +61,7 @@ _MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (3, "request URL and notable response headers of each exchange", [
         "ALTER TABLE exchanges ADD COLUMN url TEXT",
         "ALTER TABLE exchanges ADD COLUMN response_headers_json TEXT",
+        "ALTER TABLE exchanges ADD COLUMN wire TEXT",
     ]),
 ]
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
@@ -105,6 +106,7 @@ exchanges = sa.Table(
     *(sa.Column(name, sa.Integer) for name in USAGE_COLUMNS),
     sa.Column("usage_estimated", sa.Integer),
     sa.Column("url", sa.Text), sa.Column("response_headers_json", sa.Text),
+    sa.Column("wire", sa.Text),
 )
 
 
@@ -119,7 +121,12 @@ def default_url(env: dict[str, str] | None = None) -> str:
     return f"sqlite:///{data_dir / 'toolsmith.db'}"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event open transactions itself, so DDL in a migration is
+    # transactional too (pysqlite would otherwise commit before each CREATE/ALTER).
+    dbapi_connection.isolation_level = None
+    # SQLite's lower() folds ASCII only; search must ignore case of any letter, as on PostgreSQL.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -128,10 +135,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     engine = sa.create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "connect", _sqlite_connect)
+        sa.event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -220,7 +236,7 @@ def _exchange_row(session_id: str, exchange: Exchange) -> dict[str, Any]:
         "completion_tokens": usage.completion_tokens,
         "reasoning_tokens": usage.reasoning_tokens, "total_tokens": usage.total,
         "usage_estimated": int(usage.estimated), "url": exchange.url,
-        "response_headers_json": _dumps(exchange.response_headers),
+        "response_headers_json": _dumps(exchange.response_headers), "wire": exchange.wire,
     }
 
 
@@ -232,6 +248,7 @@ def _exchange_from_row(row: Any) -> Exchange:
         started_at=row.started_at, id=row.id,
         request_headers=_loads(row.request_headers_json) or {}, url=row.url or "",
         response_headers=_loads(row.response_headers_json) or {}, status=row.status,
+        wire=row.wire or "openai",
         request_id=row.request_id, response_body=_loads(row.response_json),
         transcript=row.transcript, error=row.error, error_kind=row.error_kind,
         first_byte_at=row.first_byte_at, first_token_at=row.first_token_at,
@@ -352,11 +369,14 @@ class Store:
         if ids is not None:
             query = query.where(sessions.c.id.in_(list(ids)))
         if search.strip():
-            pattern = f"%{search.strip().lower()}%"
+            escaped = (search.strip().lower().replace("\\", "\\\\").replace("%", "\\%")
+                       .replace("_", "\\_"))
+            pattern = f"%{escaped}%"
             in_text = sa.select(messages.c.session_id).where(
-                sa.func.lower(messages.c.content).like(pattern))
-            query = query.where(sa.or_(sa.func.lower(sessions.c.title).like(pattern),
-                                       sessions.c.id.in_(in_text)))
+                sa.func.lower(messages.c.content).like(pattern, escape="\\"))
+            query = query.where(sa.or_(
+                sa.func.lower(sessions.c.title).like(pattern, escape="\\"),
+                sessions.c.id.in_(in_text)))
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [SessionInfo(id=r.id, title=r.title, created_at=r.created_at,
@@ -393,6 +413,8 @@ class Store:
         fork.exchanges = {new: replace(source.exchanges[old], id=new) for old, new in remap.items()}
         row = self.session_row(session_id) or {}
         self.record(fork, provider=row.get("provider"), model=row.get("model"),
+                    settings=_loads(row.get("settings_json")),
+                    tools=_loads(row.get("tools_json")),
                     title=f"Fork of {row.get('title') or 'session'}")
         return fork.id
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import httpx
 
 from core import errors
-from core.config import Endpoint, masked_headers
+from core.config import Endpoint, masked_headers, redact
 from core.http import (
     RetryNotice,
     Timeouts,
@@ -71,7 +71,7 @@ def run_turn(
     exchange = Exchange(
         provider=endpoint.provider, model=settings.model, base_url=endpoint.base_url,
         request_body=body, stream=settings.stream, started_at=time.time(),
-        url=endpoint.chat_url(),
+        url=endpoint.chat_url(), wire=endpoint.wire,
     )
     own_client = client is None
     client = client or client_for(endpoint.timeouts, demo=endpoint.is_demo)
@@ -106,15 +106,17 @@ def run_turn(
         finally:
             response.close()
     except errors.ToolsmithError as exc:
-        return _failed(exchange, exc)
+        return _failed(exchange, exc, endpoint.api_key)
     except httpx.InvalidURL as exc:
         return _failed(exchange, errors.ConfigError(
             f"The base URL {endpoint.base_url!r} is not a valid address. "
-            "Use a full URL such as https://api.openai.com/v1.", detail=str(exc)))
+            "Use a full URL such as https://api.openai.com/v1.", detail=str(exc)),
+            endpoint.api_key)
     finally:
         if own_client:
             client.close()
     exchange.ended_at = time.time()
+    _scrub(exchange, endpoint.api_key)
     if endpoint.is_demo and message.usage is not None:
         message.usage.estimated = True
     exchange.usage = message.usage
@@ -122,7 +124,19 @@ def run_turn(
     return TurnResult(exchange=exchange, message=message)
 
 
-def _failed(exchange: Exchange, exc: errors.ToolsmithError) -> TurnResult:
+def _scrub(exchange: Exchange, secret: str) -> None:
+    """Remove a key the server echoed back from what is kept of its answer."""
+    if not secret:
+        return
+    exchange.transcript = redact(exchange.transcript, secret)
+    exchange.response_body = redact(exchange.response_body, secret)
+
+
+def _failed(exchange: Exchange, exc: errors.ToolsmithError, secret: str) -> TurnResult:
+    for name in ("message", "detail", "body_excerpt"):
+        if isinstance(getattr(exc, name, None), str):
+            setattr(exc, name, redact(getattr(exc, name), secret))
+    _scrub(exchange, secret)
     exchange.ended_at = time.time()
     exchange.error = str(exc)
     exchange.error_kind = exc.kind
@@ -134,8 +148,11 @@ def _failed(exchange: Exchange, exc: errors.ToolsmithError) -> TurnResult:
 
 
 def _is_event_stream(response: httpx.Response) -> bool:
-    # Some servers ignore "stream": true and answer with one JSON body; read that instead.
-    return "json" not in response.headers.get("content-type", "")
+    """Read as a stream unless the server said JSON (it ignored "stream": true) or HTML (a
+    proxy's or captive portal's page, which the JSON path names as such)."""
+    content_type = response.headers.get("content-type", "").lower()
+    return "html" not in content_type and ("json" not in content_type
+                                           or "ndjson" in content_type)
 
 
 def _read_json(response: httpx.Response, exchange: Exchange,
@@ -158,7 +175,7 @@ def _read_json(response: httpx.Response, exchange: Exchange,
         excerpt = errors.read_error_body(raw)
         raise errors.MalformedResponse(
             "The server answered 2xx but not with JSON. Check that the base URL points at an "
-            "OpenAI-compatible API (it usually ends in /v1).",
+            "API in the chosen format (OpenAI-style bases end in /v1).",
             detail=f"It sent {excerpt.message}" if excerpt else "",
         ) from None
     exchange.response_body = data
@@ -194,7 +211,7 @@ def _read_stream(
                 f"The stream stopped sending for {idle_s:g} s "
                 "before it was complete. The partial answer was discarded; Retry.",
             ) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.DecodingError) as exc:
             raise errors.StreamBroken(
                 "The connection closed in the middle of the answer"
                 f"{' (inside tool-call arguments)' if acc.tool_calls() else ''}. "
@@ -206,12 +223,17 @@ def _read_stream(
     if acc.chunks == 0:
         raise errors.MalformedResponse(
             "The server answered with an empty stream. Check the model name and Retry.")
-    if not (saw_done or acc.done) and acc.finish_reason is None:
+    if not (saw_done or acc.done):
         unfinished = [c.name for c in acc.tool_calls() if c.parsed_arguments()[1]]
-        if unfinished:
+        if unfinished and acc.finish_reason is None:
             raise errors.StreamBroken(
                 "The stream ended in the middle of the arguments of "
                 f"{', '.join(unfinished)} without saying it was done. Retry.")
+        if acc.requires_done:  # this format always ends with an explicit stop event
+            raise errors.StreamBroken(
+                "The stream ended before the server said the answer was complete "
+                "(no message_stop), so it may be cut short. The partial answer was "
+                "discarded; Retry.")
     message = acc.message()
     exchange.response_body = _summary(message, acc)
     return message

@@ -118,6 +118,7 @@ class Exchange:
     id: str = field(default_factory=lambda: new_id("ex_"))
     request_headers: dict[str, str] = field(default_factory=dict)  # credentials masked
     url: str = ""
+    wire: str = "openai"  # the wire format of the request: "openai" or "anthropic"
     response_headers: dict[str, str] = field(default_factory=dict)  # ids and rate limits only
     status: int | None = None
     request_id: str | None = None

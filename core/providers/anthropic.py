@@ -364,6 +364,8 @@ class StreamAccumulator:
     field `message_delta` reports replaces it: those counts are cumulative, not increments.
     """
 
+    requires_done = True  # Anthropic always ends a stream with message_stop
+
     def __init__(self) -> None:
         self._text: list[str] = []
         self._reasoning: list[str] = []

@@ -124,7 +124,14 @@ def _fill(schema: dict[str, Any], question: str, place: str | None, path: str) -
     raise _Missing(path)
 
 
-def _fill_object(schema: dict[str, Any], question: str, place: str | None, path: str) -> dict:
+_EMPTY = {"string": "", "integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}
+
+
+def _fill_object(schema: dict[str, Any], question: str, place: str | None, path: str,
+                 forced: bool = False) -> dict:
+    """Arguments for an object schema. `forced` (tool_choice required or named): a required
+    value the question does not give becomes an empty placeholder instead of a question back,
+    because those choices promise a call."""
     required = set(schema.get("required") or [])
     result: dict[str, Any] = {}
     for key, sub in (schema.get("properties") or {}).items():
@@ -135,14 +142,18 @@ def _fill_object(schema: dict[str, Any], question: str, place: str | None, path:
         except _Missing:
             if key not in required:
                 continue
+            kind = sub.get("type")
+            kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
             if "default" in sub:
                 result[key] = sub["default"]
-            elif sub.get("type") == "boolean":
-                result[key] = False
-            elif sub.get("type") == "array":
-                result[key] = []
-            elif sub.get("type") in ("integer", "number") and "minimum" in sub:
+            elif kind in ("boolean", "array"):
+                result[key] = _EMPTY[kind]
+            elif kind in ("integer", "number") and "minimum" in sub:
                 result[key] = sub["minimum"]
+            elif forced:
+                enum = sub.get("enum")
+                result[key] = enum[0] if isinstance(enum, list) and enum else \
+                    _EMPTY.get(kind or "string", "")
             else:
                 raise
     return result
@@ -188,17 +199,19 @@ def plan_reply(body: dict[str, Any]) -> Plan:
     places = places_in(question) or [None]
     if body.get("parallel_tool_calls") is False:
         places = places[:1]
+    forced = choice == "required" or isinstance(choice, dict)
     calls = []
     for place in places:
         try:
-            calls.append((function.get("name", ""), _fill(schema, question, place, "")))
+            calls.append((function.get("name", ""),
+                          _fill_object(schema, question, place, "", forced)))
         except _Missing as missing:
             field_name = missing.path.strip("/") or "input"
             return Plan(text=f"(Offline demo model) To use `{function.get('name')}` I need "
                              f"`{field_name}`, and I could not read it from your message. "
                              "Could you say it explicitly?")
-    uses_place = any(place is not None and place in json.dumps(args) for place, (_, args)
-                     in zip(places, calls, strict=True))
+    uses_place = any(place is not None and place in args.values()
+                     for place, (_, args) in zip(places, calls, strict=True))
     return Plan(calls=calls if uses_place else calls[:1])
 
 

@@ -197,6 +197,9 @@ class StreamAccumulator:
     chunks. `add()` returns True when something a person would see changed.
     """
 
+    # OpenAI-compatible servers often end without [DONE]; a finish_reason is enough.
+    requires_done = False
+
     def __init__(self) -> None:
         self._text: list[str] = []
         self._reasoning: list[str] = []
