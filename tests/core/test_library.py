@@ -1,0 +1,245 @@
+"""core.library: the tools/ directory — loading (broken files listed, not fatal), saving with
+renames, deleting, and names for duplicates. Every test works on a copy in tmp_path."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from core.library import (
+    MAX_TOOL_FILE_BYTES,
+    delete_tool,
+    free_name,
+    load_library,
+    path_for,
+    save_tool,
+)
+from core.schemas import NAME_RULE, ToolFileError, parse_tool
+from core.types import ToolSpec
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = sorted(p.name for p in (ROOT / "tools").glob("*.yaml"))
+BROKEN_YAML = "name: broken\ndescription: [unclosed\nparameters:\n  type: object\n"
+
+
+@pytest.fixture
+def tools_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "tools"
+    shutil.copytree(ROOT / "tools", target)
+    return target
+
+
+def spec(name: str = "lookup", description: str = "Look something up") -> ToolSpec:
+    return ToolSpec(name, description, {"type": "object", "properties": {
+        "q": {"type": "string"}}, "required": ["q"]}, results={"ok": '{"hits": 1}'})
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+def test_the_shipped_library_loads_cleanly(tools_dir: Path) -> None:
+    entries = load_library(tools_dir)
+    assert [e.path.name for e in entries] == SHIPPED
+    assert len(entries) >= 5
+    for entry in entries:
+        assert entry.spec is not None, entry.error
+        assert entry.problems == []
+        assert entry.error is None
+        assert entry.name == entry.path.stem == entry.spec.name
+        assert entry.source == entry.path.read_text(encoding="utf-8")
+
+
+def test_the_shipped_library_exercises_the_schema_features(tools_dir: Path) -> None:
+    specs = {e.spec.name: e.spec for e in load_library(tools_dir) if e.spec}
+    kinds = set()
+    for s in specs.values():
+        for sub in s.parameters.get("properties", {}).values():
+            kinds.add(str(sub.get("type")))
+            kinds.update(k for k in ("enum", "minimum", "maximum", "items", "properties")
+                         if k in sub)
+    assert {"object", "array", "integer", "number", "enum", "minimum", "maximum",
+            "items", "properties"} <= kinds
+    assert any(not s.parameters.get("properties") for s in specs.values())  # no parameters
+    assert any(set(s.parameters.get("properties", {})) - set(s.parameters.get("required", []))
+               for s in specs.values())  # optional fields
+    assert all(s.results for s in specs.values())  # canned results everywhere
+
+
+def test_a_broken_file_is_listed_with_its_error_and_the_rest_loads(tools_dir: Path) -> None:
+    (tools_dir / "aaa_broken.yaml").write_text(BROKEN_YAML, encoding="utf-8")
+    entries = load_library(tools_dir)
+    assert [e.path.name for e in entries] == sorted(["aaa_broken.yaml", *SHIPPED])
+    broken = entries[0]
+    assert broken.spec is None
+    assert broken.name == "aaa_broken"
+    assert broken.source == BROKEN_YAML
+    [problem] = broken.problems
+    assert (problem.line, problem.column) == (3, 11)
+    assert broken.error is not None
+    assert broken.error.startswith("line 3, column 11: YAML syntax error")
+    assert all(e.spec is not None for e in entries[1:])
+
+
+def test_a_file_that_parses_but_is_not_a_tool_lists_pointers(tools_dir: Path) -> None:
+    (tools_dir / "bad_schema.yaml").write_text(
+        "name: bad schema\ndescription: ''\nparameters:\n  type: object\n"
+        "  properties:\n    n: {type: integr}\n", encoding="utf-8")
+    [entry] = [e for e in load_library(tools_dir) if e.path.name == "bad_schema.yaml"]
+    assert entry.spec is None
+    assert [p.pointer for p in entry.problems] == [
+        "/name", "/description", "/parameters/properties/n/type"]
+    assert "/parameters/properties/n/type: not valid JSON Schema" in (entry.error or "")
+
+
+def test_an_oversize_file_is_listed_not_read(tools_dir: Path) -> None:
+    big = tools_dir / "huge.yaml"
+    big.write_text("name: huge\ndescription: '" + "x" * MAX_TOOL_FILE_BYTES + "'\n",
+                   encoding="utf-8")
+    [entry] = [e for e in load_library(tools_dir) if e.path.name == "huge.yaml"]
+    assert entry.spec is None
+    assert entry.source == ""
+    assert entry.error == f"/: the file is larger than {MAX_TOOL_FILE_BYTES // 1000} kB"
+
+
+def test_a_file_that_is_not_utf8(tools_dir: Path) -> None:
+    (tools_dir / "latin1.yaml").write_bytes("name: caf\xe9\n".encode("latin-1"))
+    [entry] = [e for e in load_library(tools_dir) if e.path.name == "latin1.yaml"]
+    assert entry.spec is None
+    assert "cannot be read" in (entry.error or "")
+
+
+def test_yml_files_count_and_other_files_do_not(tools_dir: Path) -> None:
+    (tools_dir / "extra.yml").write_text(
+        "name: extra\ndescription: An extra tool\n", encoding="utf-8")
+    (tools_dir / "notes.txt").write_text("not a tool", encoding="utf-8")
+    (tools_dir / "tool.json").write_text("{}", encoding="utf-8")
+    names = [e.path.name for e in load_library(tools_dir)]
+    assert "extra.yml" in names
+    assert "notes.txt" not in names and "tool.json" not in names
+
+
+def test_an_empty_or_missing_directory(tmp_path: Path) -> None:
+    assert load_library(tmp_path) == []
+    assert load_library(tmp_path / "nope") == []
+
+
+def test_name_and_file_may_differ(tools_dir: Path) -> None:
+    (tools_dir / "file_name.yaml").write_text(
+        "name: tool_name\ndescription: Named differently\n", encoding="utf-8")
+    [entry] = [e for e in load_library(tools_dir) if e.path.name == "file_name.yaml"]
+    assert entry.name == "tool_name"
+
+
+# --- saving ----------------------------------------------------------------------------------
+
+def test_save_a_new_tool_writes_a_file_named_after_it(tools_dir: Path) -> None:
+    path = save_tool(tools_dir, spec())
+    assert path == tools_dir / "lookup.yaml" == path_for(tools_dir, "lookup")
+    again, problems = parse_tool(path.read_text(encoding="utf-8"))
+    assert problems == []
+    assert again == spec()
+    assert sorted(p.name for p in tools_dir.iterdir()) == sorted([*SHIPPED, "lookup.yaml"])
+    assert [e.spec for e in load_library(tools_dir) if e.name == "lookup"] == [spec()]
+
+
+def test_save_into_a_directory_that_does_not_exist_yet(tmp_path: Path) -> None:
+    path = save_tool(tmp_path / "new" / "tools", spec())
+    assert path.exists()
+
+
+def test_save_over_the_same_file_keeps_it(tools_dir: Path) -> None:
+    original = tools_dir / "get_current_weather.yaml"
+    [entry] = [e for e in load_library(tools_dir) if e.path == original]
+    assert entry.spec is not None
+    changed = ToolSpec(entry.spec.name, "A better description", entry.spec.parameters,
+                       entry.spec.strict, entry.spec.results)
+    path = save_tool(tools_dir, changed, replaces=original)
+    assert path == original
+    assert original.exists()
+    assert parse_tool(original.read_text(encoding="utf-8"))[0] == changed
+
+
+def test_rename_removes_the_old_file(tools_dir: Path) -> None:
+    old = tools_dir / "get_current_weather.yaml"
+    [entry] = [e for e in load_library(tools_dir) if e.path == old]
+    assert entry.spec is not None
+    renamed = ToolSpec("get_weather_now", entry.spec.description, entry.spec.parameters,
+                       entry.spec.strict, entry.spec.results)
+    path = save_tool(tools_dir, renamed, replaces=old)
+    assert path == tools_dir / "get_weather_now.yaml"
+    assert not old.exists()
+    names = [e.name for e in load_library(tools_dir)]
+    assert "get_weather_now" in names and "get_current_weather" not in names
+    assert len(names) == len(SHIPPED)
+
+
+def test_rename_of_a_file_whose_name_differs_from_the_tool(tools_dir: Path) -> None:
+    odd = tools_dir / "odd file.yaml"
+    odd.write_text("name: odd\ndescription: An odd one\n", encoding="utf-8")
+    path = save_tool(tools_dir, spec("odd", "An odd one"), replaces=odd)
+    assert path.name == "odd.yaml"
+    assert not odd.exists()
+
+
+def test_an_invalid_tool_is_not_written(tools_dir: Path) -> None:
+    before = sorted(p.name for p in tools_dir.iterdir())
+    with pytest.raises(ToolFileError) as caught:
+        save_tool(tools_dir, ToolSpec("bad name", "", {"type": "array"}))
+    assert [p.pointer for p in caught.value.problems] == ["/name", "/description",
+                                                          "/parameters/type"]
+    assert sorted(p.name for p in tools_dir.iterdir()) == before
+
+
+def test_a_failed_rename_keeps_the_old_file(tools_dir: Path) -> None:
+    old = tools_dir / "web_search.yaml"
+    with pytest.raises(ToolFileError):
+        save_tool(tools_dir, ToolSpec("web search", "x", {"type": "object"}), replaces=old)
+    assert old.exists()
+
+
+def test_saving_leaves_no_temporary_files(tools_dir: Path) -> None:
+    for n in range(3):
+        save_tool(tools_dir, spec(f"t{n}"))
+    assert not [p for p in tools_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_saved_yaml_keeps_the_library_key_order(tools_dir: Path) -> None:
+    strict = ToolSpec("s", "Strict one", {"type": "object", "properties": {},
+                                          "required": [], "additionalProperties": False},
+                      strict=True, results={"ok": "{}"})
+    text = save_tool(tools_dir, strict).read_text(encoding="utf-8")
+    keys = [line.split(":")[0] for line in text.splitlines() if not line.startswith(" ")]
+    assert keys == ["name", "description", "strict", "parameters", "results"]
+
+
+# --- deleting and naming -----------------------------------------------------------------------
+
+def test_delete_removes_the_file_and_tolerates_a_missing_one(tools_dir: Path) -> None:
+    target = tools_dir / "convert_units.yaml"
+    delete_tool(target)
+    assert not target.exists()
+    delete_tool(target)  # already gone: no error
+    assert "convert_units" not in [e.name for e in load_library(tools_dir)]
+
+
+@pytest.mark.parametrize(("base", "taken", "expected"), [
+    ("web_search", {"web_search"}, "web_search_copy"),
+    ("web_search", {"web_search", "web_search_copy"}, "web_search_copy2"),
+    ("web_search", {"web_search", "web_search_copy", "web_search_copy2"}, "web_search_copy3"),
+    ("x", set(), "x_copy"),
+])
+def test_free_name(base: str, taken: set[str], expected: str) -> None:
+    assert free_name(base, taken) == expected
+
+
+def test_free_name_stays_a_valid_name_for_long_names() -> None:
+    base = "a" * 64
+    taken = {base}
+    for _ in range(15):
+        name = free_name(base, taken)
+        assert name not in taken
+        assert NAME_RULE.match(name), name
+        taken.add(name)
+    long = "b" * 62
+    assert free_name(long, {long}) == ("b" * 62 + "_copy")[:64]
