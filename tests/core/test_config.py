@@ -117,13 +117,8 @@ def test_custom_base_url_without_a_model_says_what_is_missing() -> None:
     assert endpoint.problem() is not None and "model" in endpoint.problem()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: core/config.py initial_endpoint reads only OPENAI_* variables. design.md §2 lists "
-    "ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL / ANTHROPIC_MODEL and TOOLSMITH_PROVIDER=anthropic, "
-    "and core now speaks the Anthropic wire (Endpoint.wire, 4e86709), but "
-    "TOOLSMITH_PROVIDER=anthropic with ANTHROPIC_API_KEY set starts on the offline demo, "
-    "ignoring the key."))
 def test_toolsmith_provider_anthropic_uses_the_anthropic_key() -> None:
+    """Regression (fixed in f482069): ANTHROPIC_* were ignored and the demo started."""
     endpoint = initial_endpoint({"TOOLSMITH_PROVIDER": "anthropic",
                                  "ANTHROPIC_API_KEY": "sk-ant-test-MARKER"}, {})
     assert not endpoint.is_demo

@@ -115,13 +115,8 @@ def test_parallel_tool_calls_false_gives_one_call() -> None:
     assert [a["location"] for a in arguments(result)] == ["Boston, MA"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: core/providers/demo.py plan_reply keeps the parallel calls only if "
-    "`place in json.dumps(args)`; json.dumps escapes non-ASCII (Zürich -> Z\\u00fcrich), so "
-    "for places with non-ASCII letters the check fails and only the first call is kept. "
-    "'weather in Zürich and München' gives 1 call where 'Boston and Tokyo' gives 2. Compare "
-    "against the args values, or json.dumps(..., ensure_ascii=False)."))
 def test_parallel_calls_for_two_cities_with_non_ascii_names() -> None:
+    """Regression (fixed in f482069): json.dumps escaping dropped the second call."""
     result = ask("What's the weather like in Zürich and München today?")
     assert [a["location"] for a in arguments(result)] == ["Zürich", "München"]
 
@@ -140,13 +135,8 @@ def test_tool_choice_required_calls_a_tool_for_a_loosely_related_question() -> N
     assert ask("Tell me about Paris").message.tool_calls == []  # auto would not
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (demo fidelity): core/providers/demo.py plan_reply with tool_choice 'required' "
-    "answers in text ('I need `location`...', finish_reason 'stop') when it cannot fill a "
-    "required argument. The API it imitates guarantees at least one tool call under "
-    "'required', so the demo teaches the wrong contract; it should still call the tool "
-    "(e.g. with a placeholder or empty value) and let the page show the bad arguments."))
 def test_tool_choice_required_always_calls_a_tool() -> None:
+    """Regression (fixed in f482069): 'required' answered in text, as no API may."""
     result = ask("Tell me a joke", tool_choice="required")
     assert result.message is not None
     assert result.message.finish_reason == "tool_calls"

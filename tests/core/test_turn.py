@@ -493,8 +493,11 @@ def test_html_page_with_status_200_for_a_json_request(wire_server: WireServer) -
 
 
 def test_html_page_with_status_200_for_a_stream_request(wire_server: WireServer) -> None:
+    """A captive portal answers a stream request too; the page must be named, not read as
+    an empty stream."""
     run = turn(wire_server.base_url, "fault-html-200")
-    assert_failed(run, errors.MalformedResponse, "empty stream")
+    assert_failed(run, errors.MalformedResponse, "not with JSON", "base URL",
+                  "an HTML page titled “Sign in · Wi-Fi”")
 
 
 def test_stream_of_only_done_is_malformed(wire_server: WireServer) -> None:
@@ -511,15 +514,11 @@ def test_gzip_encoded_event_stream(wire_server: WireServer) -> None:
     assert run.result.exchange.transcript == load_fixture("standard_tool_call").decode()
 
 
-@pytest.mark.xfail(strict=True, raises=httpx.DecodingError, reason=(
-    "BUG: core/turn.py _read_stream catches ReadTimeout, RemoteProtocolError and ReadError "
-    "but not httpx.DecodingError, which response.iter_bytes() raises when the body does not "
-    "match its Content-Encoding (a proxy that says gzip and sends plain text, or a corrupt "
-    "gzip stream). It escapes run_turn instead of becoming TurnResult.error (the JSON path "
-    "already maps the same failure to StreamBroken)."))
 def test_stream_whose_content_encoding_lies_is_a_turn_error(wire_server: WireServer) -> None:
+    """Regression (fixed in f482069): httpx.DecodingError escaped run_turn."""
     run = turn(wire_server.base_url, "fault-lying-gzip")
     assert isinstance(run.error, (errors.MalformedResponse, errors.StreamBroken))
+    assert "Retry" in str(run.error)
 
 
 WRONG_SHAPES = [
