@@ -155,9 +155,6 @@ def test_server_error_in_the_browser(
     assert FAKE_KEY not in page.content()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: 'Load model list' shows Streamlit's exception box (httpx.ResponseNotRead from "
-    "core/models.fetch_models, raised in a widget callback, outside components.shell.guarded)"))
 def test_load_model_list_in_the_browser(
     start_server: StartServer, page: Page, wire_server: WireServer,
 ) -> None:

@@ -402,9 +402,6 @@ def test_canned_result_fills_the_box(make_app: MakeApp) -> None:
     assert "sunny" in messages(at)[-1].content
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (wording): components/tool_results.render says 'waiting for the result of call.' "
-    "for a single pending call (count = 'call' instead of e.g. '1 call' / 'the call')"))
 def test_pending_banner_wording_for_one_call(make_app: MakeApp) -> None:
     at = ask(make_app(), SEED)
     banner = next(t for t in markdown_texts(at) if "is waiting for the result" in t)
@@ -549,10 +546,6 @@ def test_failed_follow_up_keeps_the_sent_results(
     assert len(wire_server.chat_requests) == 3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a server error message that echoes the API key is shown verbatim under the error "
-    "box (core/errors.status_error puts body.message into detail; app_pages/chat._error_box "
-    "renders it), although keys are 'never shown again'"))
 def test_key_echoed_in_an_error_body_is_not_shown(
     make_app: MakeApp, clean_env: pytest.MonkeyPatch, wire_server: WireServer,
 ) -> None:
@@ -567,9 +560,6 @@ def test_key_echoed_in_an_error_body_is_not_shown(
     assert FAKE_KEY not in rendered_text(at)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: 'Load model list' raises httpx.ResponseNotRead: core/models.fetch_models calls "
-    "response.json() on the unread streaming response that core.http.open_response returns"))
 def test_load_model_list_from_the_server(
     make_app: MakeApp, clean_env: pytest.MonkeyPatch, wire_server: WireServer,
 ) -> None:
@@ -621,11 +611,6 @@ def test_sidebar_settings_and_typed_key_reach_the_request(
     assert "MARKER-987654" not in rendered_text(at)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a 200 text/html page (captive portal / proxy) answering a streaming request is "
-    "reported as 'The server answered with an empty stream. Check the model name' "
-    "(core/turn._is_event_stream treats any non-JSON content type as SSE); the same page "
-    "with streaming off is correctly named as an HTML page with a base-URL hint"))
 def test_html_page_answering_a_stream_request_is_named(
     make_app: MakeApp, clean_env: pytest.MonkeyPatch, wire_server: WireServer,
 ) -> None:
