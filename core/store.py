@@ -419,13 +419,23 @@ class Store:
         return fork.id
 
     def usage_rows(self, columns: Iterable[str] | None = None) -> tuple[list[str], list[Any]]:
-        """Plain rows of the exchanges table for the Usage page (no bodies, no transcripts)."""
-        names = list(columns or ("id", "session_id", "provider", "model", "base_url_host",
-                                 "started_at", "first_token_at", "ended_at", "status",
-                                 *USAGE_COLUMNS, "usage_estimated"))
+        """Plain tuples of the exchanges table for the Usage page (no bodies, no transcripts).
+
+        Read through the DB-API cursor: for 100,000 rows, SQLAlchemy's Row objects would cost
+        more than the query itself.
+        """
+        names = list(columns or ("id", "session_id", "provider", "model", "started_at",
+                                 "first_token_at", "ended_at", *USAGE_COLUMNS,
+                                 "usage_estimated"))
+        query = sa.select(*(exchanges.c[n] for n in names))
         with self.engine.connect() as conn:
-            result = conn.execute(sa.select(*(exchanges.c[n] for n in names)))
-            return names, result.all()
+            compiled = query.compile(conn)
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                cursor.execute(str(compiled))
+                return names, cursor.fetchall()
+            finally:
+                cursor.close()
 
     def each_table(self, visit: Callable[[str, list[Any]], None]) -> None:
         """Every row of every table (the secrets audit searches them all)."""

@@ -124,7 +124,7 @@ def with_cost(frame: pd.DataFrame, prices: dict[str, Price]) -> pd.DataFrame:
 def totals(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     """Requests, token parts and cost per model or provider, largest first."""
     grouped = frame.groupby(by, dropna=False).agg(
-        requests=("id", "size"), uncached_prompt=("uncached_prompt", "sum"),
+        requests=("total_tokens", "size"), uncached_prompt=("uncached_prompt", "sum"),
         cached=("cached_tokens", "sum"), completion=("completion_tokens", "sum"),
         reasoning=("reasoning_tokens", "sum"), total=("total_tokens", "sum"),
         cost_usd=("cost_usd", lambda c: c.sum(min_count=1)),
