@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.session_io import FORMAT, dumps, export_session
 from core.store import Store, default_url
+from tests.pages.conftest import APP
 from tests.support.history import SEED, simple_conversation, snapshot
 from tests.support.wire_server import WireServer
 
@@ -271,6 +272,37 @@ def test_open_continues_the_session_on_the_chat_page(make_app: MakeApp) -> None:
     info = db().session_info(source.id)
     assert info is not None and info.messages > 4
     assert len(db().list_sessions()) == 1
+
+
+def app_at(session_id: str) -> AppTest:
+    """A new browser session (a reload, or a restarted server) opened on /?session=<id>."""
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.secrets["TOOLSMITH_TESTS"] = "isolated"
+    at.query_params["session"] = session_id
+    return run(at)
+
+
+def test_a_new_browser_session_restores_the_chat_from_the_url(make_app: MakeApp) -> None:
+    first = chat_turn(make_app())
+    source = first.session_state["chat.state"].conversation
+
+    at = app_at(source.id)
+
+    restored = at.session_state["chat.state"].conversation
+    assert restored.id == source.id
+    assert restored.messages == source.messages
+    assert restored.exchanges == source.exchanges
+    assert at.query_params["session"] == source.id
+    assert source.messages[-1].content in [m.value for m in at.markdown]
+    assert not at.warning
+
+
+def test_a_link_to_a_deleted_session_says_so(make_app: MakeApp) -> None:
+    make_app()  # the clean environment and database
+    at = app_at("ses_0123456789abcdef")
+    assert any("No saved session 'ses_0123456789abcdef'" in w.value for w in at.warning)
+    assert at.session_state["chat.state"].conversation.messages == []
+    assert "session" not in at.query_params
 
 
 def test_export_is_valid_and_holds_no_key(
