@@ -1,0 +1,990 @@
+"""The Tools page (library, editor, form, import/export) and the Chat page's argument checks,
+driven through streamlit.testing.v1.AppTest on the real app.py.
+
+Every test works on a copy of tools/ in tmp_path (TOOLSMITH_TOOLS_DIR). components.state reads
+that variable when it is first imported, so the `tools_dir` fixture drops the cached
+components.* modules for the test and restores them afterwards; it also checks that the real
+tools/ directory was not touched.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+from streamlit.testing.v1 import AppTest
+
+from core.library import load_library
+from core.schemas import estimate_tokens, parse_text, strict_document, strict_problems
+from core.tool_formats import export
+from core.types import Exchange, Message, ToolSpec
+from tests.support.wire_server import REFERENCE_RESPONSE, Reply, WireServer, json_reply
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "tools"
+SEED = "What's the weather like in Boston today?"
+BROKEN_YAML = "name: broken\ndescription: [unclosed\nparameters:\n  type: object\n"
+BAD_SCHEMA_YAML = ("name: bad_schema\ndescription: A schema with a typo\nparameters:\n"
+                   "  type: object\n  properties:\n    n: {type: integr}\n")
+
+MakeApp = Callable[[], AppTest]
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+
+def _snapshot(directory: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(directory.iterdir()) if p.is_file()}
+
+
+def _take_components() -> dict[str, ModuleType]:
+    names = [n for n in sys.modules if n == "components" or n.startswith("components.")]
+    return {n: sys.modules.pop(n) for n in names}
+
+
+@pytest.fixture
+def tools_dir(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """A copy of the shipped library that the app reads and writes for this test only."""
+    target = tmp_path / "tools"
+    shutil.copytree(SHIPPED, target)
+    before = _snapshot(SHIPPED)
+    clean_env.setenv("TOOLSMITH_TOOLS_DIR", str(target))
+    saved = _take_components()
+    try:
+        yield target
+    finally:
+        _take_components()
+        sys.modules.update(saved)
+        assert _snapshot(SHIPPED) == before, "a test wrote into the real tools/ directory"
+
+
+@pytest.fixture
+def open_app(make_app: MakeApp, tools_dir: Path) -> Callable[..., AppTest]:
+    """A fresh app reading `tools_dir`, on the Tools page (or the page asked for)."""
+
+    def make(page: str = "tools") -> AppTest:
+        at = make_app()
+        assert tools_dir == sys.modules["components.state"].TOOLS_DIR
+        if page == "tools":
+            go(at, "tools")
+        return at
+
+    return make
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [e for e in at.error if "Something went wrong" in e.value], "page failed"
+    return at
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"app_pages/{page}.py")
+    return run(at)
+
+
+def text_key(editor_id: str) -> str:
+    return f"tools.editor.text.{editor_id}"
+
+
+def editor_text(at: AppTest, editor_id: str) -> str:
+    return at.text_area(key=text_key(editor_id)).value
+
+
+def type_text(at: AppTest, editor_id: str, text: str) -> AppTest:
+    at.text_area(key=text_key(editor_id)).input(text)
+    return run(at)
+
+
+def open_in_editor(at: AppTest, stem: str) -> AppTest:
+    at.button(key=f"tools.edit.{stem}").click()
+    run(at)
+    assert at.selectbox(key="tools.editor.selected").value == stem
+    return at
+
+
+def set_format(at: AppTest, editor_id: str, fmt: str) -> AppTest:
+    at.segmented_control(key=f"tools.editor.fmt.{editor_id}").set_value(fmt)
+    return run(at)
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click()
+    return run(at)
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def problem_lines(at: AppTest) -> list[str]:
+    """The editor's problem list: one error box per problem, location first in bold."""
+    return [e for e in errors(at) if e.startswith("**")]
+
+
+def successes(at: AppTest) -> list[str]:
+    return [s.value for s in at.success]
+
+
+def unsaved_warning(at: AppTest) -> bool:
+    return any(w.value.startswith("Unsaved changes") for w in at.warning)
+
+
+def markdown_texts(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown]
+
+
+def captions(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption]
+
+
+def code_blocks(at: AppTest, language: str | None = None) -> list[str]:
+    return [c.value for c in at.code if language is None or c.language == language]
+
+
+def library(tools_dir: Path) -> dict[str, ToolSpec]:
+    return {e.spec.name: e.spec for e in load_library(tools_dir) if e.spec}
+
+
+def file_names(tools_dir: Path) -> list[str]:
+    return sorted(p.name for p in tools_dir.iterdir() if not p.name.startswith("."))
+
+
+def edit_form(at: AppTest, delta: dict[str, Any]) -> AppTest:
+    """Send a parameter-table edit as the browser does: the data editor's widget state.
+
+    AppTest cannot edit st.data_editor cells, and seeding its session state does not run the
+    widget's on_change callback (which is how the page applies an edit). So the edit goes in
+    the widget-state message a browser would send, through AppTest's run with widget states.
+    """
+    [table] = at.data_editor
+    states = at._tree.get_widget_states()
+    state = states.widgets.add()
+    state.id = table.proto.id
+    state.string_value = json.dumps(delta)
+    at._run(states)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def last_exchange(at: AppTest) -> Exchange:
+    return list(at.session_state["chat.state"].conversation.exchanges.values())[-1]
+
+
+def messages(at: AppTest) -> list[Message]:
+    return at.session_state["chat.state"].conversation.messages
+
+
+def ask(at: AppTest, text: str) -> AppTest:
+    at.chat_input(key="chat.input").set_value(text)
+    return run(at)
+
+
+def sent_tool_names(at: AppTest) -> list[str]:
+    return [t["function"]["name"] for t in last_exchange(at).request_body.get("tools") or []]
+
+
+# --- the library -------------------------------------------------------------------------------
+
+def test_library_lists_every_tool_with_parameters_and_token_estimates(
+    open_app: Callable[..., AppTest], tools_dir: Path,
+) -> None:
+    at = open_app()
+    specs = library(tools_dir)
+    assert len(specs) >= 5
+    heads = markdown_texts(at)
+    total = 0
+    for spec in specs.values():
+        assert f"**`{spec.name}`** — {spec.description}" in heads
+        n = len(spec.parameters.get("properties") or {})
+        tokens = estimate_tokens(spec)
+        total += tokens
+        [caption] = [c for c in captions(at) if c.endswith(f"`{spec.name}.yaml`")]
+        assert caption.startswith(f"{n} parameter{'s' if n != 1 else ''}")
+        assert f"≈ {tokens} tokens" in caption
+        for param in spec.parameters.get("properties") or {}:
+            assert f"`{param}`" in caption
+        assert ("strict" in caption) is bool(spec.strict)
+        assert at.toggle(key=f"tools.enable.{spec.name}").value is True
+    [summary] = [c for c in captions(at) if "tool files in" in c]
+    assert summary.startswith(f"{len(specs)} tool files in `{tools_dir}`")
+    assert f"{len(specs)} sent with each Chat request, adding ≈ {total} tokens" in summary
+    assert "estimate: characters of the compact JSON definition ÷ 4" in summary
+
+
+def test_switching_a_tool_off_updates_the_estimate(open_app: Callable[..., AppTest],
+                                                   tools_dir: Path) -> None:
+    at = open_app()
+    specs = library(tools_dir)
+    at.toggle(key="tools.enable.create_calendar_event").set_value(False)
+    run(at)
+    expected = sum(estimate_tokens(s) for n, s in specs.items() if n != "create_calendar_event")
+    assert any(f"{len(specs) - 1} sent with each Chat request, adding ≈ {expected} tokens" in c
+               for c in captions(at))
+
+
+def test_a_broken_file_is_listed_with_its_error_and_can_be_fixed(
+    open_app: Callable[..., AppTest], tools_dir: Path,
+) -> None:
+    (tools_dir / "broken.yaml").write_text(BROKEN_YAML, encoding="utf-8")
+    (tools_dir / "bad_schema.yaml").write_text(BAD_SCHEMA_YAML, encoding="utf-8")
+    at = open_app()
+
+    heads = markdown_texts(at)
+    assert "**`broken.yaml`** — cannot be used" in heads
+    assert "**`bad_schema.yaml`** — cannot be used" in heads
+    listed = errors(at)
+    assert any(e.startswith("line 3, column 11: YAML syntax error") for e in listed), listed
+    assert any(e.startswith("/parameters/properties/n/type: not valid JSON Schema") for e in listed)
+    # No switch: a file that is not a valid tool cannot be enabled.
+    keys = {t.key for t in at.toggle}
+    assert "tools.enable.broken" not in keys and "tools.enable.bad_schema" not in keys
+    # Every valid tool still works.
+    for name in library(tools_dir):
+        assert f"tools.enable.{name}" in keys
+
+    # Open it, see the problem with its location, fix it, save it.
+    open_in_editor(at, "broken")
+    assert any("Opened `broken`" in i.value for i in at.info)
+    assert editor_text(at, "broken") == BROKEN_YAML
+    assert problem_lines(at) == [
+        "**line 3, column 11** — YAML syntax error: expected ',' or ']', but got ':' "
+        "(while parsing a flow sequence)"]
+    assert at.button(key="tools.save").disabled
+    type_text(at, "broken", BROKEN_YAML.replace("[unclosed", "Now a real tool"))
+    assert problem_lines(at) == []
+    assert any(s.startswith("Valid:") for s in successes(at))
+    click(at, "tools.save")
+    assert "Saved `broken.yaml`." in successes(at)
+    assert library(tools_dir)["broken"].description == "Now a real tool"
+    # Valid now, so it has a switch, and can be sent.
+    at.toggle(key="tools.enable.broken").set_value(True)
+    run(at)
+    go(at, "chat")
+    ask(at, SEED)
+    assert "broken" in sent_tool_names(at)
+
+
+def test_an_oversize_file_is_listed_and_the_page_works(open_app: Callable[..., AppTest],
+                                                       tools_dir: Path) -> None:
+    (tools_dir / "huge.yaml").write_text("name: huge\ndescription: '" + "x" * 300_000 + "'\n",
+                                         encoding="utf-8")
+    at = open_app()
+    assert "**`huge.yaml`** — cannot be used" in markdown_texts(at)
+    assert any("larger than 256 kB" in e for e in errors(at))
+
+
+# --- the editor: checks as the user types ------------------------------------------------------
+
+def test_yaml_syntax_error_shows_line_and_column_and_disables_save(
+    open_app: Callable[..., AppTest], tools_dir: Path,
+) -> None:
+    at = open_in_editor(open_app(), "get_current_weather")
+    original = editor_text(at, "get_current_weather")
+    broken = original.replace("  type: object", "  type: object\n\tbad: tab", 1)
+    type_text(at, "get_current_weather", broken)
+
+    [line] = problem_lines(at)
+    assert line.startswith("**line 5, column 1** — YAML syntax error")
+    assert "1 problem: this tool cannot be saved, enabled or sent" in errors(at)[0]
+    assert at.button(key="tools.save").disabled
+    assert at.toggle(key="tools.strict_preview.get_current_weather").disabled
+    assert unsaved_warning(at)
+    assert any("once the text parses" in i.value for i in at.info)
+    assert editor_text(at, "get_current_weather") == broken  # what was typed is kept
+    assert (tools_dir / "get_current_weather.yaml").read_text(encoding="utf-8") == original
+
+    type_text(at, "get_current_weather", original)
+    assert problem_lines(at) == []
+    assert not at.button(key="tools.save").disabled
+    assert not unsaved_warning(at)
+
+
+def test_json_syntax_error_shows_line_and_column(open_app: Callable[..., AppTest]) -> None:
+    at = open_in_editor(open_app(), "get_current_weather")
+    set_format(at, "get_current_weather", "json")
+    text = editor_text(at, "get_current_weather")
+    type_text(at, "get_current_weather", text.replace('"description": "Get', '"description" "Get'))
+    [line] = problem_lines(at)
+    assert line.startswith("**line 3, column 17** — JSON syntax error: Expecting ':' delimiter")
+    assert at.button(key="tools.save").disabled
+
+
+def test_schema_errors_show_their_json_pointer(open_app: Callable[..., AppTest]) -> None:
+    at = open_in_editor(open_app(), "get_current_weather")
+    text = editor_text(at, "get_current_weather")
+    bad = text.replace("type: string\n      enum", "type: strng\n      enum").replace(
+        "name: get_current_weather", "name: get current weather")
+    type_text(at, "get_current_weather", bad)
+    assert problem_lines(at) == [
+        "**/name** — name must be 1-64 letters, digits, '_' or '-' (got 'get current weather')",
+        "**/parameters/properties/unit/type** — not valid JSON Schema: 'strng' is not valid "
+        "under any of the given schemas",
+    ]
+    assert errors(at)[0].startswith("2 problems: this tool cannot be saved")
+    assert at.button(key="tools.save").disabled
+
+
+def test_strict_problems_are_listed_with_pointers(open_app: Callable[..., AppTest]) -> None:
+    at = open_in_editor(open_app(), "get_current_weather")
+    text = editor_text(at, "get_current_weather")
+    type_text(at, "get_current_weather", text.replace("parameters:", "strict: true\nparameters:"))
+    lines = problem_lines(at)
+    assert "**/parameters** — strict mode needs additionalProperties: false on every object" \
+        in lines
+    assert any(line.startswith("**/parameters/required** — strict mode needs every property")
+               and line.endswith("not listed: unit") for line in lines)
+
+
+# --- the editor: formats --------------------------------------------------------------------------
+
+def test_yaml_to_json_to_yaml_keeps_the_document(open_app: Callable[..., AppTest],
+                                                 tools_dir: Path) -> None:
+    at = open_in_editor(open_app(), "create_calendar_event")
+    original, _ = parse_text(editor_text(at, "create_calendar_event"), "yaml")
+
+    set_format(at, "create_calendar_event", "json")
+    as_json = editor_text(at, "create_calendar_event")
+    assert json.loads(as_json) == original
+    assert list(json.loads(as_json)) == list(original)
+    assert at.text_area(key=text_key("create_calendar_event")).label == "Definition (JSON)"
+    assert code_blocks(at, "json")[0] == as_json.rstrip("\n")  # highlighted as JSON
+    assert not unsaved_warning(at)
+
+    set_format(at, "create_calendar_event", "yaml")
+    back, problems = parse_text(editor_text(at, "create_calendar_event"), "yaml")
+    assert problems == []
+    assert back == original
+    assert at.text_area(key=text_key("create_calendar_event")).label == "Definition (YAML)"
+    assert not unsaved_warning(at)
+    assert library(tools_dir)["create_calendar_event"].parameters == original["parameters"]
+
+
+def test_switching_format_while_the_text_does_not_parse_is_refused(
+    open_app: Callable[..., AppTest],
+) -> None:
+    at = open_in_editor(open_app(), "convert_units")
+    broken = editor_text(at, "convert_units") + "oops: [\n"
+    type_text(at, "convert_units", broken)
+
+    set_format(at, "convert_units", "json")
+    assert "Fix the YAML syntax first: converting text that does not parse would lose it." \
+        in errors(at)
+    assert at.segmented_control(key="tools.editor.fmt.convert_units").value == "yaml"
+    assert editor_text(at, "convert_units") == broken
+    assert problem_lines(at)[0].startswith("**line ")
+
+
+def test_json_edits_are_saved_as_yaml(open_app: Callable[..., AppTest], tools_dir: Path) -> None:
+    at = open_in_editor(open_app(), "convert_units")
+    set_format(at, "convert_units", "json")
+    data = json.loads(editor_text(at, "convert_units"))
+    data["description"] = "Convert units (edited as JSON)."
+    type_text(at, "convert_units", json.dumps(data, indent=2))
+    assert unsaved_warning(at)
+    click(at, "tools.save")
+    saved = (tools_dir / "convert_units.yaml").read_text(encoding="utf-8")
+    assert yaml.safe_load(saved)["description"] == "Convert units (edited as JSON)."
+    assert at.segmented_control(key="tools.editor.fmt.convert_units").value == "json"
+    assert not unsaved_warning(at)
+
+
+# --- unsaved edits -------------------------------------------------------------------------------
+
+def test_unsaved_edits_survive_a_visit_to_the_chat_page(open_app: Callable[..., AppTest],
+                                                        tools_dir: Path) -> None:
+    at = open_in_editor(open_app(), "web_search")
+    set_format(at, "web_search", "json")
+    edited = editor_text(at, "web_search").replace("Search the web", "Search the WHOLE web")
+    type_text(at, "web_search", edited)
+    assert unsaved_warning(at)
+
+    go(at, "chat")
+    assert not [t for t in at.text_area if (t.key or "").startswith("tools.editor")]
+    go(at, "tools")
+
+    assert at.selectbox(key="tools.editor.selected").value == "web_search"
+    assert at.segmented_control(key="tools.editor.fmt.web_search").value == "json"
+    assert editor_text(at, "web_search") == edited
+    assert unsaved_warning(at)
+    assert "WHOLE" not in (tools_dir / "web_search.yaml").read_text(encoding="utf-8")
+
+    click(at, "tools.revert")
+    assert "WHOLE" not in editor_text(at, "web_search")
+    assert not unsaved_warning(at)
+
+
+def test_broken_unsaved_text_survives_a_page_switch(open_app: Callable[..., AppTest]) -> None:
+    at = open_in_editor(open_app(), "get_server_time")
+    type_text(at, "get_server_time", "name: get_server_time\ndescription: [\n")
+    go(at, "chat")
+    go(at, "tools")
+    assert editor_text(at, "get_server_time") == "name: get_server_time\ndescription: [\n"
+    assert problem_lines(at)[0].startswith("**line 3, column 1**")
+
+
+# --- save, rename, new, duplicate, delete ----------------------------------------------------
+
+def test_save_writes_the_file(open_app: Callable[..., AppTest], tools_dir: Path) -> None:
+    at = open_in_editor(open_app(), "get_current_weather")
+    type_text(at, "get_current_weather", editor_text(at, "get_current_weather").replace(
+        "enum: [celsius, fahrenheit]", "enum: [celsius, fahrenheit, kelvin]"))
+    assert unsaved_warning(at)
+    click(at, "tools.save")
+    assert "Saved `get_current_weather.yaml`." in successes(at)
+    spec = library(tools_dir)["get_current_weather"]
+    assert spec.parameters["properties"]["unit"]["enum"] == ["celsius", "fahrenheit", "kelvin"]
+    assert spec.results  # canned results kept
+    assert not unsaved_warning(at)
+    assert at.button(key="tools.revert").disabled
+
+
+def test_rename_on_save_removes_the_old_file_and_keeps_it_enabled(
+    open_app: Callable[..., AppTest], tools_dir: Path,
+) -> None:
+    at = open_in_editor(open_app(), "get_current_weather")
+    type_text(at, "get_current_weather", editor_text(at, "get_current_weather").replace(
+        "name: get_current_weather", "name: weather_now"))
+    click(at, "tools.save")
+
+    assert "Saved `weather_now.yaml`." in successes(at)
+    assert not (tools_dir / "get_current_weather.yaml").exists()
+    assert (tools_dir / "weather_now.yaml").exists()
+    assert at.selectbox(key="tools.editor.selected").value == "weather_now"
+    assert "get_current_weather" not in at.selectbox(key="tools.editor.selected").options
+    assert at.toggle(key="tools.enable.weather_now").value is True
+
+    go(at, "chat")
+    ask(at, SEED)
+    assert "weather_now" in sent_tool_names(at)
+    assert "get_current_weather" not in sent_tool_names(at)
+
+
+def test_save_refuses_a_name_another_tool_has(open_app: Callable[..., AppTest],
+                                             tools_dir: Path) -> None:
+    before = (tools_dir / "web_search.yaml").read_text(encoding="utf-8")
+    at = open_in_editor(open_app(), "convert_units")
+    type_text(at, "convert_units", editor_text(at, "convert_units").replace(
+        "name: convert_units", "name: web_search"))
+    click(at, "tools.save")
+    assert any("another tool is already named `web_search`" in e for e in errors(at))
+    assert (tools_dir / "web_search.yaml").read_text(encoding="utf-8") == before
+    assert (tools_dir / "convert_units.yaml").exists()
+    assert unsaved_warning(at)
+
+
+def test_new_tool_is_saved_under_its_name(open_app: Callable[..., AppTest],
+                                          tools_dir: Path) -> None:
+    at = click(open_app(), "tools.new")
+    assert at.selectbox(key="tools.editor.selected").value == "new-1"
+    text = editor_text(at, "new-1")
+    assert "name: new_tool" in text
+    assert unsaved_warning(at)
+    assert at.button(key="tools.delete").disabled  # nothing on disk to delete yet
+    type_text(at, "new-1", text.replace("new_tool", "lookup_order"))
+    click(at, "tools.save")
+    assert "lookup_order.yaml" in file_names(tools_dir)
+    assert at.selectbox(key="tools.editor.selected").value == "lookup_order"
+    assert at.toggle(key="tools.enable.lookup_order").value is True
+
+
+def test_duplicate_makes_an_unsaved_copy(open_app: Callable[..., AppTest],
+                                         tools_dir: Path) -> None:
+    before = file_names(tools_dir)
+    at = open_in_editor(open_app(), "web_search")
+    click(at, "tools.duplicate")
+
+    assert "Duplicated as `web_search_copy` (not saved yet)." in successes(at)
+    new_id = at.selectbox(key="tools.editor.selected").value
+    assert new_id.startswith("new-")
+    assert f"{new_id} (new, unsaved)" in at.selectbox(key="tools.editor.selected").options
+    copy_doc, _ = parse_text(editor_text(at, new_id), "yaml")
+    original_doc, _ = parse_text((tools_dir / "web_search.yaml").read_text(), "yaml")
+    assert copy_doc == {**original_doc, "name": "web_search_copy"}
+    assert file_names(tools_dir) == before  # not saved yet
+
+    click(at, "tools.save")
+    assert file_names(tools_dir) == sorted([*before, "web_search_copy.yaml"])
+    assert library(tools_dir)["web_search_copy"].parameters == \
+        library(tools_dir)["web_search"].parameters
+
+    open_in_editor(at, "web_search")
+    click(at, "tools.duplicate")
+    assert "Duplicated as `web_search_copy2` (not saved yet)." in successes(at)
+
+
+def test_delete_asks_first_then_removes_the_file(open_app: Callable[..., AppTest],
+                                                 tools_dir: Path) -> None:
+    at = open_in_editor(open_app(), "convert_units")
+    click(at, "tools.delete")
+    assert "Delete `convert_units.yaml` from the library? This cannot be undone." in errors(at)
+    assert (tools_dir / "convert_units.yaml").exists()
+
+    click(at, "tools.delete_no")
+    assert not [e for e in errors(at) if e.startswith("Delete `")]
+    assert (tools_dir / "convert_units.yaml").exists()
+
+    click(at, "tools.delete")
+    click(at, "tools.delete_yes")
+    assert "Deleted `convert_units.yaml`." in successes(at)
+    assert not (tools_dir / "convert_units.yaml").exists()
+    assert "tools.enable.convert_units" not in {t.key for t in at.toggle}
+    assert "convert_units" not in at.selectbox(key="tools.editor.selected").options
+    go(at, "chat")
+    ask(at, SEED)
+    assert "convert_units" not in sent_tool_names(at)
+
+
+# --- make strict --------------------------------------------------------------------------------
+
+def test_make_strict_shows_a_diff_then_apply_rewrites_the_text(
+    open_app: Callable[..., AppTest], tools_dir: Path,
+) -> None:
+    at = open_in_editor(open_app(), "web_search")
+    text = editor_text(at, "web_search")
+    at.toggle(key="tools.strict_preview.web_search").set_value(True)
+    run(at)
+
+    [diff] = code_blocks(at, "diff")
+    assert diff.startswith("--- current\n+++ strict\n")
+    assert "-      default: 5" in diff
+    assert "+  additionalProperties: false" in diff
+    assert "+strict: true" in diff
+    assert editor_text(at, "web_search") == text  # nothing changed before Apply
+
+    click(at, "tools.strict_apply")
+    assert "Rewritten for strict mode. Review, then Save." in successes(at)
+    data, _ = parse_text(editor_text(at, "web_search"), "yaml")
+    original, _ = parse_text(text, "yaml")
+    assert data == strict_document(original)
+    assert strict_problems(data["parameters"]) == []
+    assert problem_lines(at) == []
+    assert "Already strict: nothing to change." in successes(at)
+    assert unsaved_warning(at)
+
+    click(at, "tools.save")
+    saved = library(tools_dir)["web_search"]
+    assert saved.strict is True
+    assert saved.parameters == strict_document(original)["parameters"]
+
+
+def test_make_strict_on_a_strict_tool_changes_nothing(open_app: Callable[..., AppTest]) -> None:
+    at = open_in_editor(open_app(), "query_database")
+    at.toggle(key="tools.strict_preview.query_database").set_value(True)
+    run(at)
+    # The file is strict already; only the text's layout may differ.
+    diff = code_blocks(at, "diff")
+    if diff:
+        click(at, "tools.strict_apply")
+    assert parse_text(editor_text(at, "query_database"), "yaml")[0]["strict"] is True
+    assert problem_lines(at) == []
+
+
+# --- the parameter form -----------------------------------------------------------------------
+
+def test_the_form_edits_the_schema(open_app: Callable[..., AppTest], tools_dir: Path) -> None:
+    at = open_in_editor(open_app(), "get_current_weather")
+    [table] = at.data_editor
+    assert list(table.value["name"]) == ["location", "unit"]
+    assert list(table.value["enum"]) == ["", "celsius, fahrenheit"]
+
+    edit_form(at, {"edited_rows": {"1": {"enum": "celsius, fahrenheit, kelvin",
+                                         "description": "Temperature unit"}},
+                   "added_rows": [{"name": "days", "type": "integer", "required": True,
+                                   "description": "Forecast days"}],
+                   "deleted_rows": []})
+
+    data, problems = parse_text(editor_text(at, "get_current_weather"), "yaml")
+    assert problems == []
+    props = data["parameters"]["properties"]
+    assert props["unit"] == {"type": "string", "description": "Temperature unit",
+                             "enum": ["celsius", "fahrenheit", "kelvin"]}
+    assert props["days"] == {"type": "integer", "description": "Forecast days"}
+    assert data["parameters"]["required"] == ["location", "days"]
+    assert data["results"]  # the rest of the document is kept
+    assert unsaved_warning(at)
+    [table] = at.data_editor
+    assert list(table.value["name"]) == ["location", "unit", "days"]
+
+    edit_form(at, {"edited_rows": {}, "added_rows": [], "deleted_rows": [0]})
+    data, _ = parse_text(editor_text(at, "get_current_weather"), "yaml")
+    assert list(data["parameters"]["properties"]) == ["unit", "days"]
+    assert data["parameters"]["required"] == ["days"]
+
+    click(at, "tools.save")
+    assert list(library(tools_dir)["get_current_weather"].parameters["properties"]) == [
+        "unit", "days"]
+
+
+def test_the_form_follows_the_text_and_the_format(open_app: Callable[..., AppTest]) -> None:
+    at = open_in_editor(open_app(), "convert_units")
+    set_format(at, "convert_units", "json")
+    edit_form(at, {"edited_rows": {"0": {"name": "amount"}}, "added_rows": [],
+                   "deleted_rows": []})
+    data = json.loads(editor_text(at, "convert_units"))  # still JSON
+    assert next(iter(data["parameters"]["properties"])) == "amount"
+    # The renamed row keeps its required flag.
+    assert data["parameters"]["required"] == ["amount", "from_unit", "to_unit"]
+
+
+def test_the_form_says_when_a_schema_is_beyond_it(open_app: Callable[..., AppTest]) -> None:
+    at = open_in_editor(open_app(), "create_calendar_event")
+    assert not at.data_editor
+    [note] = [i.value for i in at.info if "more than the form can show" in i.value]
+    assert "'start' uses format" in note
+    assert "Edit it as text above; nothing is dropped." in note
+
+
+# --- import and export ------------------------------------------------------------------------
+
+def test_import_previews_then_writes(open_app: Callable[..., AppTest], tools_dir: Path) -> None:
+    incoming = [
+        {"name": "get_current_weather", "description": "Weather, imported",
+         "input_schema": {"type": "object", "properties": {"city": {"type": "string"}},
+                          "required": ["city"]}},
+        {"name": "read_file", "description": "Read a file",
+         "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}}},
+    ]
+    before = _snapshot(tools_dir)
+    at = open_app()
+    at.text_area(key="tools.import_text").input(json.dumps(incoming, indent=2))
+    run(at)
+
+    assert any("Found **2** tool(s) (anthropic format)" in m for m in markdown_texts(at))
+    [plan] = at.table
+    assert plan.value.to_dict("records") == [
+        {"action": "replace", "tool": "get_current_weather"},
+        {"action": "add", "tool": "read_file"}]
+    assert _snapshot(tools_dir) == before  # nothing written by the preview
+
+    click(at, "tools.import_go")
+    assert "Imported 2 tool(s): get_current_weather, read_file" in successes(at)
+    specs = library(tools_dir)
+    assert specs["get_current_weather"].description == "Weather, imported"
+    assert specs["read_file"].parameters["properties"] == {"path": {"type": "string"}}
+    assert at.text_area(key="tools.import_text").value == ""
+    assert at.toggle(key="tools.enable.read_file").value is True
+
+
+def test_import_a_json_rpc_response_by_upload(open_app: Callable[..., AppTest],
+                                              tools_dir: Path) -> None:
+    response = {"jsonrpc": "2.0", "id": 1, "result": {"tools": [
+        {"name": "list_dir", "description": "List a directory",
+         "inputSchema": {"type": "object", "properties": {"path": {"type": "string"}}}}]}}
+    at = open_app()
+    at.file_uploader(key="tools.import_file").upload(
+        "tools.json", json.dumps(response).encode(), "application/json")
+    run(at)
+    assert any("Found **1** tool(s) (mcp format)" in m for m in markdown_texts(at))
+    click(at, "tools.import_go")
+    assert "list_dir.yaml" in file_names(tools_dir)
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ('{"model": "gpt-4o", "messages": []}', "/: no tool list found"),
+    ('[\n  {"name": "a",\n   "description": }\n]', "line 3, column 19: JSON syntax error"),
+    ('[{"name": "bad name", "description": "d", "parameters": {"type": "object"}}]',
+     "/0/name: name must be 1-64 letters"),
+    ("- name: x\n  description: [\n", "line 3, column 1: YAML syntax error"),
+])
+def test_import_of_the_wrong_shape_says_what_and_where(
+    open_app: Callable[..., AppTest], tools_dir: Path, text: str, shown: str,
+) -> None:
+    before = _snapshot(tools_dir)
+    at = open_app()
+    at.text_area(key="tools.import_text").input(text)
+    run(at)
+    assert any(e.startswith(shown) for e in errors(at)), errors(at)
+    assert "tools.import_go" not in {b.key for b in at.button}
+    assert at.text_area(key="tools.import_text").value == text  # kept for fixing
+    assert _snapshot(tools_dir) == before
+
+
+def test_an_empty_list_says_there_is_nothing_to_import(open_app: Callable[..., AppTest]) -> None:
+    at = open_app()
+    at.text_area(key="tools.import_text").input('{"tools": []}')
+    run(at)
+    assert any("nothing to import" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("fmt", ["openai", "anthropic", "mcp"])
+def test_export_is_the_enabled_tools_in_each_format(open_app: Callable[..., AppTest],
+                                                    tools_dir: Path, fmt: str) -> None:
+    at = open_app()
+    at.toggle(key="tools.enable.web_search").set_value(False)
+    run(at)
+    at.segmented_control(key="tools.export_fmt").set_value(fmt)
+    run(at)
+    enabled = [s for n, s in library(tools_dir).items() if n != "web_search"]
+    expected = export(enabled, fmt)  # type: ignore[arg-type]
+    assert expected.rstrip("\n") in code_blocks(at, "json")
+    [download] = [d for d in at.get("download_button") if d.proto.id.endswith(
+        "tools.export_download")]
+    assert download.proto.label.endswith("(JSON)")
+
+
+def test_export_with_nothing_enabled(open_app: Callable[..., AppTest], tools_dir: Path) -> None:
+    at = open_app()
+    for name in library(tools_dir):
+        at.toggle(key=f"tools.enable.{name}").set_value(False)
+    run(at)
+    assert any("No tools are enabled" in i.value for i in at.info)
+
+
+# --- what the Chat page sends ------------------------------------------------------------------
+
+def test_an_invalid_tool_is_never_sent(open_app: Callable[..., AppTest], tools_dir: Path) -> None:
+    (tools_dir / "bad_schema.yaml").write_text(BAD_SCHEMA_YAML, encoding="utf-8")
+    at = open_app()
+    # An unsaved draft that is broken is not what gets sent either.
+    open_in_editor(at, "convert_units")
+    type_text(at, "convert_units", "name: convert_units\ndescription: [\n")
+    # A file that breaks after the tool was enabled.
+    weather = tools_dir / "get_current_weather.yaml"
+    weather.write_text(weather.read_text(encoding="utf-8").replace("type: object", "type: obj"),
+                       encoding="utf-8")
+    run(at)
+    assert "tools.enable.get_current_weather" not in {t.key for t in at.toggle}
+
+    go(at, "chat")
+    [caption] = [c for c in captions(at) if "tools sent:" in c]
+    assert "get_current_weather" not in caption and "bad_schema" not in caption
+    ask(at, SEED)
+    sent = sent_tool_names(at)
+    assert "get_current_weather" not in sent
+    assert "bad_schema" not in sent
+    assert "convert_units" in sent  # the saved, valid file
+    body = last_exchange(at).request_body
+    [convert] = [t for t in body["tools"] if t["function"]["name"] == "convert_units"]
+    assert convert["function"]["description"].startswith("Convert a quantity")
+    assert not messages(at)[-1].tool_calls  # the demo model had no weather tool to call
+
+
+def test_canned_results_from_the_library_fill_the_result_box(
+    open_app: Callable[..., AppTest], tools_dir: Path,
+) -> None:
+    at = open_in_editor(open_app(), "get_current_weather")
+    type_text(at, "get_current_weather", editor_text(at, "get_current_weather").replace(
+        "results:\n", "results:\n  rainy: '{\"temperature\": 9, \"conditions\": \"rain\"}'\n"))
+    click(at, "tools.save")
+
+    go(at, "chat")
+    ask(at, SEED)
+    [call] = messages(at)[-1].tool_calls
+    labels = {b.key: b.label for b in at.button if (b.key or "").startswith("chat.canned.")}
+    assert labels == {f"chat.canned.{call.id}.ok": "Use “ok”",
+                      f"chat.canned.{call.id}.unknown place": "Use “unknown place”",
+                      f"chat.canned.{call.id}.rainy": "Use “rainy”"}
+    click(at, f"chat.canned.{call.id}.rainy")
+    assert at.text_area(key=f"chat.result.{call.id}").value == \
+        '{"temperature": 9, "conditions": "rain"}'
+    click(at, "chat.send_results")
+    assert messages(at)[-2].content == '{"temperature": 9, "conditions": "rain"}'
+    assert "rain" in messages(at)[-1].content
+
+
+# --- bugs ------------------------------------------------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: two library files that define the same tool name (e.g. a copied YAML file) crash "
+    "the Tools page with StreamlitDuplicateElementKey ('tools.enable.<name>' used twice in "
+    "components/tool_library._row), so the page shows 'Something went wrong' and the editor "
+    "that could fix it is never drawn"))
+def test_two_files_with_the_same_tool_name_do_not_break_the_page(
+    open_app: Callable[..., AppTest], tools_dir: Path,
+) -> None:
+    shutil.copy(tools_dir / "get_current_weather.yaml", tools_dir / "weather_copy.yaml")
+    at = open_app()
+    assert any("two enabled tools are named 'get_current_weather'" in e for e in errors(at))
+    assert at.selectbox(key="tools.editor.selected")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: when two library files define the same tool name, the Tools page reports 'names "
+    "must be unique' but state.enabled_tools still sends both definitions, so every Chat "
+    "request carries a duplicate function name (which providers reject)"))
+def test_a_duplicate_tool_name_is_not_sent_twice(open_app: Callable[..., AppTest],
+                                                 tools_dir: Path) -> None:
+    shutil.copy(tools_dir / "get_current_weather.yaml", tools_dir / "weather_copy.yaml")
+    at = open_app(page="chat")
+    ask(at, SEED)
+    sent = sent_tool_names(at)
+    assert len(sent) == len(set(sent)), sent
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: importing a tool that replaces the one open in the editor with unsaved edits drops "
+    "the draft (state.import_tools) but leaves the text box's widget value, so the box keeps "
+    "showing the old unsaved text while the checks, the highlighted copy and Save use the "
+    "imported text; the unsaved warning disappears"))
+def test_import_over_an_open_draft_keeps_the_editor_consistent(
+    open_app: Callable[..., AppTest],
+) -> None:
+    at = open_in_editor(open_app(), "get_current_weather")
+    type_text(at, "get_current_weather", editor_text(at, "get_current_weather").replace(
+        "Get the current weather", "MY UNSAVED EDIT"))
+    incoming = [{"name": "get_current_weather", "description": "Imported description",
+                 "input_schema": {"type": "object", "properties": {}}}]
+    at.text_area(key="tools.import_text").input(json.dumps(incoming))
+    run(at)
+    click(at, "tools.import_go")
+    [highlighted] = [c for c in code_blocks(at, "yaml") if c.startswith("name:")]
+    assert editor_text(at, "get_current_weather") == highlighted
+
+
+# --- argument checks on the Chat page -----------------------------------------------------------
+
+FAKE_KEY = "sk-test-TOOLS-PAGE-000"
+
+
+def use_wire_server(clean_env: pytest.MonkeyPatch, wire: WireServer) -> None:
+    clean_env.setenv("OPENAI_BASE_URL", wire.base_url)
+    clean_env.setenv("OPENAI_API_KEY", FAKE_KEY)
+    clean_env.setenv("OPENAI_MODEL", "gpt-4o-2024-08-06")
+
+
+def tool_call_reply(*calls: tuple[str, Any]) -> Reply:
+    """A whole (non-streamed) answer calling the given tools with the given arguments."""
+    response = copy.deepcopy(REFERENCE_RESPONSE)
+    response["choices"][0]["message"]["tool_calls"] = [
+        {"id": f"call_{i}Abc", "type": "function",
+         "function": {"name": name, "arguments": args if isinstance(args, str)
+                      else json.dumps(args)}}
+        for i, (name, args) in enumerate(calls)]
+    return json_reply(response)
+
+
+def violation_rows(at: AppTest) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    for table in at.table:
+        frame = table.value
+        if list(frame.columns) == ["where", "problem", "value"]:
+            rows.extend(frame.to_dict("records"))
+    return rows
+
+
+@pytest.fixture
+def chat_app(open_app: Callable[..., AppTest], clean_env: pytest.MonkeyPatch,
+             wire_server: WireServer) -> Callable[[], AppTest]:
+    use_wire_server(clean_env, wire_server)
+    return lambda: open_app(page="chat")
+
+
+def test_valid_arguments_are_marked_as_fitting(chat_app: Callable[[], AppTest],
+                                               wire_server: WireServer) -> None:
+    wire_server.script(tool_call_reply(("get_current_weather", {"location": "Boston, MA"})))
+    at = ask(chat_app(), SEED)
+    assert "✅ Arguments fit the schema that was sent." in captions(at)
+    assert not violation_rows(at)
+
+
+def test_violations_are_listed_with_pointer_and_value(chat_app: Callable[[], AppTest],
+                                                      wire_server: WireServer) -> None:
+    wire_server.script(tool_call_reply(
+        ("get_current_weather", {"location": 42, "unit": "kelvin"}),
+        ("create_calendar_event", {"title": "Sync", "start": "2026-12-01T09:30:00Z",
+                                   "duration_minutes": 30,
+                                   "attendees": [{"email": "a@example.com"}, {"optional": 1}]}),
+    ))
+    at = ask(chat_app(), SEED)
+    assert errors(at).count("Arguments break the schema that was sent (2 violations):") == 2
+    rows = violation_rows(at)
+    assert {(r["where"], r["value"]) for r in rows} == {
+        ("/location", "42"), ("/unit", '"kelvin"'),
+        ("/attendees/1", '{"optional": 1}'), ("/attendees/1/optional", "1")}
+    by_where = {r["where"]: r["problem"] for r in rows}
+    assert by_where["/location"] == "42 is not of type 'string'"
+    assert by_where["/unit"] == "'kelvin' is not one of ['celsius', 'fahrenheit']"
+    assert by_where["/attendees/1"] == "'email' is a required property"
+    assert by_where["/attendees/1/optional"] == "1 is not of type 'boolean'"
+
+
+def test_an_unknown_tool_is_flagged(chat_app: Callable[[], AppTest],
+                                    wire_server: WireServer) -> None:
+    wire_server.script(tool_call_reply(("get_stock_price", {"ticker": "ACME"})))
+    at = ask(chat_app(), SEED)
+    [flag] = [e for e in errors(at) if e.startswith("Unknown tool")]
+    assert "no tool named `get_stock_price`" in flag
+    assert "`get_current_weather`" in flag
+    # The call can still be answered.
+    assert at.text_area(key="chat.result.call_0Abc").value == ""
+
+
+def test_a_tool_switched_off_is_unknown_to_the_request(open_app: Callable[..., AppTest],
+                                                       clean_env: pytest.MonkeyPatch,
+                                                       wire_server: WireServer) -> None:
+    use_wire_server(clean_env, wire_server)
+    at = open_app()
+    at.toggle(key="tools.enable.get_current_weather").set_value(False)
+    run(at)
+    go(at, "chat")
+    wire_server.script(tool_call_reply(("get_current_weather", {"location": "Boston, MA"})))
+    ask(at, SEED)
+    assert any(e.startswith("Unknown tool") and "`get_current_weather`" in e
+               for e in errors(at))
+    assert "get_current_weather" not in [
+        t["function"]["name"] for t in wire_server.chat_requests[-1].json["tools"]]
+
+
+def test_the_check_uses_the_schema_sent_even_after_the_tool_is_edited(
+    chat_app: Callable[[], AppTest], wire_server: WireServer, tools_dir: Path,
+) -> None:
+    wire_server.script(tool_call_reply(("get_current_weather",
+                                        {"location": "Boston, MA", "unit": "kelvin"})))
+    at = ask(chat_app(), SEED)
+    assert [r["where"] for r in violation_rows(at)] == ["/unit"]
+
+    # Now kelvin is allowed and a new parameter is required in the library.
+    go(at, "tools")
+    open_in_editor(at, "get_current_weather")
+    type_text(at, "get_current_weather", editor_text(at, "get_current_weather").replace(
+        "enum: [celsius, fahrenheit]", "enum: [celsius, fahrenheit, kelvin]").replace(
+        "required: [location]", "required: [location, unit]"))
+    click(at, "tools.save")
+    assert library(tools_dir)["get_current_weather"].parameters["properties"]["unit"][
+        "enum"] == ["celsius", "fahrenheit", "kelvin"]
+
+    go(at, "chat")
+    rows = violation_rows(at)
+    assert [(r["where"], r["value"]) for r in rows] == [("/unit", '"kelvin"')]
+    assert rows[0]["problem"] == "'kelvin' is not one of ['celsius', 'fahrenheit']"
+
+
+def test_arguments_that_are_not_json_are_shown_raw(chat_app: Callable[[], AppTest],
+                                                   wire_server: WireServer) -> None:
+    wire_server.script(tool_call_reply(("get_current_weather", '{"location": Boston}')))
+    at = ask(chat_app(), SEED)
+    assert any("The arguments are not valid JSON" in w.value for w in at.warning)
+    assert '{"location": Boston}' in code_blocks(at)
+    assert not violation_rows(at)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: a library tool whose schema has a 'pattern' that is not a regular expression passes "
+    "every check, is sent, and when the model calls it the Chat page fails ('Something went "
+    "wrong'): core.schemas.argument_violations lets re.error escape, and the result box for "
+    "the pending call is never drawn"))
+def test_a_schema_with_a_bad_pattern_does_not_break_the_chat_page(
+    chat_app: Callable[[], AppTest], wire_server: WireServer, tools_dir: Path,
+) -> None:
+    (tools_dir / "lookup_code.yaml").write_text(
+        "name: lookup_code\ndescription: Look up a code\nparameters:\n  type: object\n"
+        "  properties:\n    code: {type: string, pattern: '('}\n", encoding="utf-8")
+    wire_server.script(tool_call_reply(("lookup_code", {"code": "A1"})))
+    at = chat_app()
+    at.chat_input(key="chat.input").set_value("Look up A1")
+    at.run()
+    assert not [e for e in errors(at) if "Something went wrong" in e]
+    assert at.text_area(key="chat.result.call_0Abc")
