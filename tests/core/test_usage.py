@@ -32,12 +32,12 @@ from core.usage import (
     totals,
     with_cost,
 )
-from tests.support.history import ROOT, backend
+from tests.support.history import BACKENDS, ROOT, backend
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with backend("sqlite", tmp_path) as db:
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    with backend(request.param, tmp_path) as db:
         yield db.open()
 
 
