@@ -43,24 +43,44 @@ class LibraryEntry:
         return "; ".join(str(p) for p in errors) if errors else None
 
 
+# Parsed files by path, valid while the file's (mtime, size) is unchanged: the Chat page reads
+# the library on every rerun, and parsing plus metaschema checks cost ~4 ms per file.
+_parsed: dict[Path, tuple[tuple[int, int], LibraryEntry]] = {}
+
+
 def load_library(directory: Path) -> list[LibraryEntry]:
     """Every *.yaml / *.yml file of the library, sorted by file name; broken ones included."""
     entries = []
     for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
-        entry = LibraryEntry(path=path)
         try:
-            if path.stat().st_size > MAX_TOOL_FILE_BYTES:
-                raise ToolFileError([Problem(
-                    f"the file is larger than {MAX_TOOL_FILE_BYTES // 1000} kB")])
-            entry.source = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            entry.problems = [Problem(f"the file cannot be read: {exc}")]
-        except ToolFileError as exc:
-            entry.problems = exc.problems
-        else:
-            entry.spec, entry.problems = parse_tool(entry.source, "yaml")
-        entries.append(entry)
+            stat = path.stat()
+        except OSError as exc:
+            entries.append(LibraryEntry(path, problems=[Problem(f"the file cannot be read: "
+                                                                f"{exc}")]))
+            continue
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = _parsed.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, _read_entry(path, stat.st_size))
+            _parsed[path] = cached
+        entries.append(cached[1])
     return entries
+
+
+def _read_entry(path: Path, size: int) -> LibraryEntry:
+    entry = LibraryEntry(path=path)
+    try:
+        if size > MAX_TOOL_FILE_BYTES:
+            raise ToolFileError([Problem(
+                f"the file is larger than {MAX_TOOL_FILE_BYTES // 1000} kB")])
+        entry.source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        entry.problems = [Problem(f"the file cannot be read: {exc}")]
+    except ToolFileError as exc:
+        entry.problems = exc.problems
+    else:
+        entry.spec, entry.problems = parse_tool(entry.source, "yaml")
+    return entry
 
 
 def path_for(directory: Path, name: str) -> Path:
