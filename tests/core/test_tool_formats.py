@@ -293,6 +293,30 @@ def test_input_at_the_cap_is_read() -> None:
     assert [s.name for s in imported(text)] == ["get_current_weather"]
 
 
+def alias_bomb(levels: int) -> str:
+    """A few hundred bytes of YAML whose aliases expand to 10**levels schema objects."""
+    lines = ["defs:", "  l0: &l0 {type: string}"]
+    for i in range(1, levels + 1):
+        refs = ", ".join(f"k{j}: *l{i - 1}" for j in range(10))
+        lines.append(f"  l{i}: &l{i} {{type: object, properties: {{{refs}}}}}")
+    lines += ["tools:", "  - name: bomb", "    description: d", f"    parameters: *l{levels}"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.timeout(3)
+@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
+    "BUG: the 1 MB import cap counts the text, not what YAML aliases expand to: 740 bytes "
+    "expanding to 100,000 nested schemas pass the cap and the metaschema check then runs for "
+    "about a minute (each level ×10), freezing the Tools page while the text is in the import "
+    "box; the editor and library files parse the same way"))
+def test_yaml_aliases_cannot_get_round_the_size_cap() -> None:
+    text = alias_bomb(5)
+    assert len(text.encode()) < 1000
+    result = parse_import(text)
+    assert result.specs == []
+    assert result.problems
+
+
 # --- the import plan ---------------------------------------------------------------------------
 
 def test_import_plan_says_add_or_replace() -> None:
