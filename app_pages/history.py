@@ -25,7 +25,7 @@ def page() -> None:
         (st.success if flash[0] == "success" else st.error)(flash[1])
     search = st.text_input("Search titles and messages", key="history.search",
                            placeholder="e.g. Boston")
-    sessions = db.list_sessions(search)
+    sessions = db.list_sessions(search, limit=history_actions.shown() + 1)
     if not sessions:
         st.info("No saved sessions match." if search else
                 "No saved sessions yet: every chat is saved here as it happens.")
@@ -35,8 +35,7 @@ def page() -> None:
         if info.id == selected:
             _manage(db, info)
     if len(sessions) > history_actions.shown():
-        st.button(f"Show more ({len(sessions) - history_actions.shown()} more)",
-                  key="history.more", on_click=history_actions.show_more)
+        st.button("Show more sessions", key="history.more", on_click=history_actions.show_more)
     st.subheader("Import a session", divider="gray")
     upload = st.file_uploader(
         f"A Toolsmith session export (.json, up to {MAX_IMPORT_BYTES // 1_000_000} MB)",
@@ -69,9 +68,10 @@ def _manage(db: Store, info: SessionInfo) -> None:
     """Rename, fork and delete for the one session picked with Manage."""
     with st.container(border=True):
         st.markdown(f"**Manage** · {info.title}")
-        title = st.text_input("Title", value=info.title, key=f"history.title.{info.id}")
+        title_key = f"history.title.{info.id}"
+        st.text_input("Title", value=info.title, key=title_key)
         st.button("Rename", key=f"history.rename.{info.id}",
-                  on_click=history_actions.rename, args=(info.id, title))
+                  on_click=history_actions.rename, args=(info.id, title_key))
         conversation = db.load(info.id)
         if conversation and conversation.messages:
             labels = {m.id: f"{i + 1}. {m.role}: {(m.content or _calls(m))[:60]}"

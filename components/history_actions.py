@@ -60,7 +60,9 @@ def export_text(session_id: str) -> str:
     return dumps(export_session(db, session_id))
 
 
-def rename(session_id: str, title: str) -> None:
+def rename(session_id: str, title_key: str) -> None:
+    """Callback: the title is read from its widget now, not bound when the button was drawn."""
+    title = str(st.session_state.get(title_key, ""))
     if _guard("Rename", lambda db: db.rename(session_id, title)):
         state.flash("success", f"Renamed to “{title.strip() or 'Untitled session'}”.")
 

@@ -11,7 +11,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from components import state
 from components.storage import store
 from core.providers.openai_compat import ChatSettings, tool_to_wire
-from core.types import ToolSpec
+from core.store import SessionConflict, title_for
+from core.types import ToolSpec, new_id
 
 log = logging.getLogger("toolsmith")
 
@@ -44,9 +45,19 @@ def save(settings: ChatSettings, tools: list[ToolSpec]) -> None:
     endpoint = state.endpoint()
     safe_settings = asdict(settings)  # ChatSettings holds no secrets
     safe_settings["base_url"] = endpoint.base_url
+    session = {"provider": endpoint.provider, "model": settings.model,
+               "settings": safe_settings, "tools": [tool_to_wire(t) for t in tools]}
     try:
-        db.record(chat.conversation, provider=endpoint.provider, model=settings.model,
-                  settings=safe_settings, tools=[tool_to_wire(t) for t in tools])
+        try:
+            db.record(chat.conversation, **session)
+        except SessionConflict:
+            old = chat.conversation.id
+            chat.conversation.id = new_id("ses_")
+            title = f"{title_for(chat.conversation)} (continued in a second tab)"
+            db.record(chat.conversation, title=title, **session)
+            st.warning(f"Session `{old}` was continued in another tab meanwhile, so this "
+                       f"conversation is now saved as a new session `{chat.conversation.id}`. "
+                       "Nothing was lost.", icon="🪟")
     except SQLAlchemyError as exc:
         log.error("saving the session failed: %s", exc.__class__.__name__)
         st.warning(f"This chat could not be saved to history ({exc.__class__.__name__}); it "

@@ -47,16 +47,22 @@ def cumulative_tokens(table: pd.DataFrame) -> None:
     _with_table("cumulative", chart, table, "Cumulative tokens")
 
 
+TOTAL_PARTS = {"uncached_prompt": "prompt (uncached)", "cached": "prompt (cached)",
+               "completion_other": "completion", "reasoning": "reasoning"}
+
+
 def totals_chart(key: str, table: pd.DataFrame, by: str) -> None:
-    long = table.melt(id_vars=[by], value_vars=["uncached_prompt", "cached", "completion"],
-                      var_name="part", value_name="tokens")
+    table = table.assign(completion_other=(table["completion"] - table["reasoning"]).clip(0))
+    long = table.melt(id_vars=[by], value_vars=list(TOTAL_PARTS), var_name="part",
+                      value_name="tokens")
+    long["part"] = long["part"].map(TOTAL_PARTS)
     chart = alt.Chart(long).mark_bar().encode(
         y=alt.Y(f"{by}:N", sort="-x", title=None),
         x=alt.X("sum(tokens):Q", title="tokens"),
-        color=alt.Color("part:N", title=None),
+        color=alt.Color("part:N", sort=list(TOKEN_PARTS.values()), title=None),
         tooltip=[by, "part", "tokens"],
     ).properties(height=max(120, 28 * len(table)))
-    shown = table.assign(cost_usd=table["cost_usd"].map(
+    shown = table.drop(columns="completion_other").assign(cost_usd=table["cost_usd"].map(
         lambda c: "no price" if pd.isna(c) else f"${c:,.4f}"))
     _with_table(key, chart, shown, f"Totals by {by}")
 

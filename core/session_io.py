@@ -53,8 +53,17 @@ def _usage(raw: Any, where: str) -> Usage | None:
     if raw is None:
         return None
     _need(isinstance(raw, dict), where, "usage must be an object")
-    fields = set(Usage.__dataclass_fields__)
-    return Usage(**{k: v for k, v in raw.items() if k in fields})
+    values: dict[str, Any] = {}
+    for name in Usage.__dataclass_fields__:
+        value = raw.get(name)
+        if name == "estimated":
+            values[name] = bool(value)
+            continue
+        _need(value is None or (isinstance(value, int) and not isinstance(value, bool)
+                                and value >= 0), f"{where}/{name}",
+              "token counts must be whole numbers of 0 or more")
+        values[name] = value
+    return Usage(**values)
 
 
 def _message(raw: Any, where: str) -> Message:
@@ -81,15 +90,45 @@ def _message(raw: Any, where: str) -> Message:
     )
 
 
+_NUMBER = (int, float)
+_EXCHANGE_FIELDS: dict[str, Any] = {
+    "id": str, "provider": str, "model": str, "base_url": str, "request_body": dict,
+    "stream": bool, "started_at": _NUMBER,
+}
+_OPTIONAL_FIELDS: dict[str, Any] = {
+    "status": int, "request_id": str, "transcript": str, "error": str, "error_kind": str,
+    "first_byte_at": _NUMBER, "first_token_at": _NUMBER, "ended_at": _NUMBER,
+    "request_headers": dict, "response_headers": dict, "url": str, "wire": str,
+}
+
+
+def _attempt(raw: Any, where: str) -> Attempt:
+    _need(isinstance(raw, dict) and isinstance(raw.get("started_at"), _NUMBER), where,
+          "an attempt needs started_at")
+    return Attempt(started_at=raw["started_at"],
+                   status=raw.get("status") if isinstance(raw.get("status"), int) else None,
+                   error=raw.get("error") if isinstance(raw.get("error"), str) else None,
+                   retry_after_s=raw.get("retry_after_s")
+                   if isinstance(raw.get("retry_after_s"), _NUMBER) else None)
+
+
 def _exchange(raw: Any, where: str) -> Exchange:
+    """Every field checked for its type: a file is untrusted input."""
     _need(isinstance(raw, dict), where, "an exchange must be an object")
-    for key, kind in (("id", str), ("provider", str), ("model", str), ("base_url", str),
-                      ("started_at", (int, float)), ("request_body", dict)):
+    values: dict[str, Any] = {}
+    for key, kind in _EXCHANGE_FIELDS.items():
         _need(isinstance(raw.get(key), kind), where, f"{key} is missing or of the wrong type")
-    attempts = [Attempt(**a) for a in raw.get("attempts") or [] if isinstance(a, dict)]
-    fields = set(Exchange.__dataclass_fields__) - {"attempts", "usage"}
-    values = {k: v for k, v in raw.items() if k in fields}
-    return Exchange(**values, attempts=attempts, usage=_usage(raw.get("usage"), where))
+        values[key] = raw[key]
+    for key, kind in _OPTIONAL_FIELDS.items():
+        if raw.get(key) is not None:
+            _need(isinstance(raw[key], kind), where, f"{key} is of the wrong type")
+            values[key] = raw[key]
+    values["response_body"] = raw.get("response_body")
+    attempts = raw.get("attempts") or []
+    _need(isinstance(attempts, list), where, "attempts must be a list")
+    return Exchange(**values, attempts=[_attempt(a, f"{where}/attempts/{i}")
+                                        for i, a in enumerate(attempts)],
+                    usage=_usage(raw.get("usage"), f"{where}/usage"))
 
 
 def parse_session_file(data: bytes) -> tuple[dict[str, Any], Conversation]:

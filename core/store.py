@@ -61,7 +61,10 @@ _MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (3, "request URL and notable response headers of each exchange", [
         "ALTER TABLE exchanges ADD COLUMN url TEXT",
         "ALTER TABLE exchanges ADD COLUMN response_headers_json TEXT",
+    ]),
+    (4, "wire format of each exchange; exchanges copied by a fork", [
         "ALTER TABLE exchanges ADD COLUMN wire TEXT",
+        "ALTER TABLE exchanges ADD COLUMN copied_from TEXT",
     ]),
 ]
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
@@ -106,7 +109,7 @@ exchanges = sa.Table(
     *(sa.Column(name, sa.Integer) for name in USAGE_COLUMNS),
     sa.Column("usage_estimated", sa.Integer),
     sa.Column("url", sa.Text), sa.Column("response_headers_json", sa.Text),
-    sa.Column("wire", sa.Text),
+    sa.Column("wire", sa.Text), sa.Column("copied_from", sa.Text),
 )
 
 
@@ -140,7 +143,10 @@ def _lower(value: Any) -> Any:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # Writers ask for BEGIN IMMEDIATE: a deferred transaction that reads, then writes fails
+    # at once with "database is locked" when another writer committed in between, whatever
+    # busy_timeout says; IMMEDIATE waits for the write lock up front instead.
+    conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', '')}")
 
 
 def make_engine(url: str) -> Engine:
@@ -157,15 +163,20 @@ def applied_versions(conn: Connection) -> set[int]:
     return {row[0] for row in conn.execute(sa.select(migrations_table.c.version))}
 
 
+def writing(engine: Engine) -> Any:
+    """A transaction that will write (BEGIN IMMEDIATE on SQLite; a plain one elsewhere)."""
+    return engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+
+
 def migrate(engine: Engine, upto: int | None = None) -> list[int]:
     """Apply the migrations not yet recorded (in order, each in its own transaction)."""
     done: list[int] = []
-    with engine.begin() as conn:
+    with writing(engine) as conn, conn.begin():
         migrations_table.create(conn, checkfirst=True)
     for version, name, statements in _MIGRATIONS:
         if upto is not None and version > upto:
             break
-        with engine.begin() as conn:
+        with writing(engine) as conn, conn.begin():
             if version in applied_versions(conn):
                 continue
             for statement in statements:
@@ -237,6 +248,7 @@ def _exchange_row(session_id: str, exchange: Exchange) -> dict[str, Any]:
         "reasoning_tokens": usage.reasoning_tokens, "total_tokens": usage.total,
         "usage_estimated": int(usage.estimated), "url": exchange.url,
         "response_headers_json": _dumps(exchange.response_headers), "wire": exchange.wire,
+        "copied_from": exchange.copied_from,
     }
 
 
@@ -248,7 +260,7 @@ def _exchange_from_row(row: Any) -> Exchange:
         started_at=row.started_at, id=row.id,
         request_headers=_loads(row.request_headers_json) or {}, url=row.url or "",
         response_headers=_loads(row.response_headers_json) or {}, status=row.status,
-        wire=row.wire or "openai",
+        wire=row.wire or "openai", copied_from=row.copied_from,
         request_id=row.request_id, response_body=_loads(row.response_json),
         transcript=row.transcript, error=row.error, error_kind=row.error_kind,
         first_byte_at=row.first_byte_at, first_token_at=row.first_token_at,
@@ -262,6 +274,10 @@ def _exchange_from_row(row: Any) -> Exchange:
 
 
 # --- The store ---------------------------------------------------------------------------------
+
+class SessionConflict(Exception):
+    """The stored session moved on without this copy (it was continued in another tab)."""
+
 
 @dataclass
 class SessionInfo:
@@ -307,15 +323,19 @@ class Store:
                            ("settings_json", _dumps(settings)), ("tools_json", _dumps(tools))):
             if value is not None:
                 values[key] = value
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn, conn.begin():
             updated = conn.execute(sessions.update().where(
                 sessions.c.id == conversation.id).values(**values)).rowcount
             if not updated:
                 conn.execute(sessions.insert().values(
                     id=conversation.id, created_at=now,
                     **{"title": title_for(conversation), **values}))
-            count = conn.execute(sa.select(sa.func.count()).select_from(messages).where(
-                messages.c.session_id == conversation.id)).scalar_one()
+            stored = list(conn.execute(sa.select(messages.c.id).where(
+                messages.c.session_id == conversation.id).order_by(messages.c.position))
+                .scalars())
+            count = len(stored)
+            if stored != [m.id for m in conversation.messages[:count]]:
+                raise SessionConflict(conversation.id)
             new = conversation.messages[count:]
             if new:
                 conn.execute(messages.insert(), [
@@ -386,12 +406,12 @@ class Store:
 
     # Editing.
     def rename(self, session_id: str, title: str) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn, conn.begin():
             conn.execute(sessions.update().where(sessions.c.id == session_id).values(
                 title=title.strip() or "Untitled session", updated_at=time.time()))
 
     def delete(self, session_id: str) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn, conn.begin():
             conn.execute(exchanges.delete().where(exchanges.c.session_id == session_id))
             conn.execute(messages.delete().where(messages.c.session_id == session_id))
             conn.execute(sessions.delete().where(sessions.c.id == session_id))
@@ -410,7 +430,8 @@ class Store:
         fork = Conversation(id=new_id("ses_"))
         fork.messages = [replace(m, id=new_id("msg_"), exchange_id=remap.get(m.exchange_id or ""))
                          for m in kept]
-        fork.exchanges = {new: replace(source.exchanges[old], id=new) for old, new in remap.items()}
+        fork.exchanges = {new: replace(source.exchanges[old], id=new, copied_from=old)
+                          for old, new in remap.items()}
         row = self.session_row(session_id) or {}
         self.record(fork, provider=row.get("provider"), model=row.get("model"),
                     settings=_loads(row.get("settings_json")),
@@ -427,7 +448,9 @@ class Store:
         names = list(columns or ("id", "session_id", "provider", "model", "started_at",
                                  "first_token_at", "ended_at", *USAGE_COLUMNS,
                                  "usage_estimated"))
-        query = sa.select(*(exchanges.c[n] for n in names))
+        # Exchanges a fork copied are the same requests: count them once.
+        query = sa.select(*(exchanges.c[n] for n in names)).where(
+            exchanges.c.copied_from.is_(None))
         with self.engine.connect() as conn:
             compiled = query.compile(conn)
             cursor = conn.connection.dbapi_connection.cursor()

@@ -119,6 +119,7 @@ class Exchange:
     request_headers: dict[str, str] = field(default_factory=dict)  # credentials masked
     url: str = ""
     wire: str = "openai"  # the wire format of the request: "openai" or "anthropic"
+    copied_from: str | None = None  # set on the copies a fork makes (usage counts them once)
     response_headers: dict[str, str] = field(default_factory=dict)  # ids and rate limits only
     status: int | None = None
     request_id: str | None = None

@@ -112,6 +112,9 @@ def apply_filters(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
 def with_cost(frame: pd.DataFrame, prices: dict[str, Price]) -> pd.DataFrame:
     """Adds cost_usd (NaN where the model has no price)."""
     frame = frame.copy()
+    if frame.empty:
+        frame["cost_usd"] = pd.Series(dtype="float64")
+        return frame
     table = {m: price_for(m, prices) for m in frame["model"].unique()}
     rate = {f: frame["model"].map({m: getattr(p, f) if p else np.nan for m, p in table.items()})
             for f in PRICE_FIELDS}

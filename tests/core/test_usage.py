@@ -215,11 +215,6 @@ def test_cost_per_request(store: Store) -> None:
     assert cost[3] == 0.0  # a failed request with no usage costs nothing
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "BUG: core.usage.with_cost fails on an empty frame (what apply_filters returns when no "
-    "request matches): frame['model'].map({}) is an empty str-typed series, and "
-    "int64 * str raises TypeError, so the Usage page breaks instead of saying that no "
-    "requests match"))
 def test_cost_of_no_requests(store: Store, three_days: dict[str, str]) -> None:
     nothing = apply_filters(exchanges_frame(store), Filters(models=["not-used"]))
     assert nothing.empty

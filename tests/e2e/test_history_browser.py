@@ -118,12 +118,6 @@ def test_a_turn_survives_a_reload_and_shows_on_usage(start_server: StartServer,
     screenshot(page, TOOLS_SHOT, 1400)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: typing a new title and clicking Rename (the natural way, without pressing Enter "
-    "first) renames the session to its OLD title: app_pages/history._manage binds "
-    "args=(info.id, title) with the text box's value from the previous run, and the click "
-    "that commits the new text runs the callback with those stale args; the page then says "
-    "'Renamed to “<old title>”'. The callback should read the box's value from session state"))
 def test_rename_by_typing_then_clicking(start_server: StartServer, page: Page) -> None:
     server = start_server()
     page.goto(server.url + "/")

@@ -381,11 +381,6 @@ def test_import_of_a_bad_file_shows_an_error_and_changes_nothing(
     assert titles(at) == ["Already here"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: importing a file whose exchange attempt lacks started_at (or has a field this "
-    "version does not know) raises TypeError in core.session_io._exchange; "
-    "components.history_actions.import_file catches only SessionFileError and "
-    "SQLAlchemyError, so the page shows a traceback instead of 'Not imported: …'"))
 def test_import_of_a_file_with_a_bad_attempt_shows_an_error(make_app: MakeApp) -> None:
     store = db()
     source = simple_conversation("Source", "a")

@@ -9,7 +9,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.conversation import Conversation
@@ -131,11 +130,6 @@ def test_filter_by_model(make_app: MakeApp) -> None:
     assert (metrics(at)["Requests"], metrics(at)["Total tokens"]) == ("1", "300")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: filters that match no request show 'Something went wrong inside Toolsmith' instead "
-    "of 'No requests match these filters.': app_pages/usage.py calls core.usage.with_cost "
-    "before its shown.empty check, and with_cost on an empty frame fails (the model column's "
-    "map gives a str-typed empty series; int * str raises TypeError)"))
 def test_filters_that_match_nothing(make_app: MakeApp) -> None:
     seed(("gpt-4o", "openai", 1000), ("toolsmith-demo", "demo", 300))
     at = open_usage(make_app())
