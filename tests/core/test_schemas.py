@@ -599,6 +599,21 @@ def test_a_pattern_that_is_not_a_regex_is_reported() -> None:
     assert pointers(problems) == ["/parameters/properties/code/pattern"]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: YAML reads an unquoted date (default: 2026-12-01) as datetime.date; parse_tool accepts "
+    "the tool, but it is not JSON — estimate_tokens, dump_text(json), export and the request "
+    "body all raise TypeError, so the Tools and Chat pages fail while the file is in tools/"))
+def test_a_yaml_value_that_is_not_json_is_reported_or_read_as_text() -> None:
+    text = ("name: book_day\ndescription: Book a day\nparameters:\n  type: object\n"
+            "  properties:\n    day:\n      type: string\n      default: 2026-12-01\n")
+    spec, problems = parse_tool(text)
+    if spec is None:
+        assert [p.pointer for p in problems] == ["/parameters/properties/day/default"]
+    else:
+        json.dumps(spec.parameters)  # what is sent to a model must be JSON
+        assert estimate_tokens(spec) > 0
+
+
 # --- parse_tool / parse_tool_yaml ------------------------------------------------------------
 
 def test_parse_tool_reads_every_field() -> None:

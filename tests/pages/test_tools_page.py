@@ -844,6 +844,35 @@ def test_import_over_an_open_draft_keeps_the_editor_consistent(
     assert editor_text(at, "get_current_weather") == highlighted
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: 'Edit' on a library file that could not be read (over 256 kB, or not UTF-8) opens an "
+    "empty editor whose only problem is 'the document must be a mapping' — the real reason is "
+    "not shown, and typing a tool there and saving it overwrites the unread file"))
+def test_editing_an_unreadable_file_says_why(open_app: Callable[..., AppTest],
+                                             tools_dir: Path) -> None:
+    (tools_dir / "huge.yaml").write_text("name: huge\ndescription: '" + "x" * 300_000 + "'\n",
+                                         encoding="utf-8")
+    at = open_in_editor(open_app(), "huge")
+    assert any("larger than 256 kB" in line for line in problem_lines(at)), problem_lines(at)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: a library file with an unquoted YAML date (default: 2026-12-01) passes every check, "
+    "then TypeError 'date is not JSON serializable' breaks the Tools page (token estimate) and "
+    "the Chat page (request body): both show only 'Something went wrong'"))
+def test_a_yaml_date_in_a_tool_breaks_no_page(open_app: Callable[..., AppTest],
+                                              tools_dir: Path) -> None:
+    (tools_dir / "book_day.yaml").write_text(
+        "name: book_day\ndescription: Book a day\nparameters:\n  type: object\n"
+        "  properties:\n    day:\n      type: string\n      default: 2026-12-01\n",
+        encoding="utf-8")
+    at = open_app(page="chat")
+    at.chat_input(key="chat.input").set_value(SEED)
+    at.run()
+    assert not [e for e in errors(at) if "Something went wrong" in e]
+    go(at, "tools")
+
+
 # --- argument checks on the Chat page -----------------------------------------------------------
 
 FAKE_KEY = "sk-test-TOOLS-PAGE-000"
