@@ -324,6 +324,9 @@ def test_switching_format_mid_conversation_and_no_key_anywhere(
     [call] = messages(at)[-1].tool_calls
     assert call.id == FIXTURE_TOOL_USE_ID
     assert exchanges(at)[-1].wire == "anthropic"
+    # The card checks the call against the input_schema of the Anthropic request.
+    fits = [c.value for c in at.caption if c.value == "✅ Arguments fit the schema that was sent."]
+    assert len(fits) == 2  # the OpenAI-format call and the Anthropic-format one
     assert_no_key(at)
 
     # 3. Answer the Anthropic call: the follow-up carries a tool_result for that tool_use.
