@@ -34,6 +34,7 @@ import re
 from typing import Any
 
 from core.errors import MalformedResponse, StreamErrorEvent, error_from_object
+from core.providers.accumulator import AccumulatedMessage
 from core.providers.openai_compat import ChatSettings, model_ids
 from core.providers.openai_compat import parse_usage as _openai_usage
 from core.types import Message, ToolCall, ToolSpec, Usage, new_id
@@ -355,7 +356,7 @@ _DELTA_KIND = {"text_delta": "text", "thinking_delta": "thinking",
                "input_json_delta": "tool_use"}
 
 
-class StreamAccumulator:
+class StreamAccumulator(AccumulatedMessage):
     """Folds Messages stream events into one assistant message.
 
     Fragments are collected in lists and joined once, so the work is linear in the number of
@@ -365,19 +366,15 @@ class StreamAccumulator:
     """
 
     requires_done = True  # Anthropic always ends a stream with message_stop
+    local_id_prefix = "toolu_local_"
 
     def __init__(self) -> None:
-        self._text: list[str] = []
-        self._reasoning: list[str] = []
+        super().__init__()
         self._blocks: dict[int, _Block] = {}
         self._calls: list[_Block] = []
         self._last = -1  # index of the block started last (for events that omit theirs)
-        self.usage_raw: dict[str, Any] | None = None
-        self.finish_reason: str | None = None
         self.model: str | None = None
         self.message_id: str | None = None
-        self.done = False
-        self.chunks = 0
 
     def add(self, chunk: Any) -> bool:
         if not isinstance(chunk, dict):
@@ -460,29 +457,12 @@ class StreamAccumulator:
         target.append(piece)
         return True
 
-    # Read-side views, for live rendering and the final message.
-    def text(self) -> str:
-        return "".join(self._text)
-
-    def reasoning(self) -> str:
-        return "".join(self._reasoning)
-
+    # Read side (text, reasoning, message) comes from AccumulatedMessage.
     def tool_calls(self) -> list[ToolCall]:
         return [block.call() for block in self._calls]
 
-    def message(self) -> Message:
-        calls = self.tool_calls()
-        for call in calls:
-            if not call.id:
-                call.id = new_id("toolu_local_")
-        return Message(
-            role="assistant",
-            content=self.text(),
-            tool_calls=calls,
-            reasoning=self.reasoning(),
-            usage=parse_usage(self.usage_raw),
-            finish_reason=self.finish_reason,
-        )
+    def usage(self) -> Usage | None:
+        return parse_usage(self.usage_raw)
 
 
 def _obj(value: Any, where: str) -> dict[str, Any]:

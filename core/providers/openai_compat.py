@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import MalformedResponse, StreamErrorEvent, error_from_object
+from core.providers.accumulator import AccumulatedMessage
 from core.types import Message, ToolCall, ToolSpec, Usage, new_id
 
 
@@ -190,7 +191,7 @@ class _CallBuilder:
         return ToolCall(id=self.id, name=self.name, arguments="".join(self.parts))
 
 
-class StreamAccumulator:
+class StreamAccumulator(AccumulatedMessage):
     """Folds chat.completion.chunk objects into one assistant message.
 
     Fragments are collected in lists and joined once, so the work is linear in the number of
@@ -201,15 +202,10 @@ class StreamAccumulator:
     requires_done = False
 
     def __init__(self) -> None:
-        self._text: list[str] = []
-        self._reasoning: list[str] = []
+        super().__init__()
         self._calls: list[_CallBuilder] = []
         self._by_index: dict[int, _CallBuilder] = {}
         self._by_id: dict[str, _CallBuilder] = {}
-        self.usage_raw: dict[str, Any] | None = None
-        self.finish_reason: str | None = None
-        self.done = False
-        self.chunks = 0
 
     def add(self, chunk: Any) -> bool:
         if not isinstance(chunk, dict):
@@ -285,29 +281,12 @@ class StreamAccumulator:
             if text:
                 call.parts.append(text)
 
-    # Read-side views, for live rendering and the final message.
-    def text(self) -> str:
-        return "".join(self._text)
-
-    def reasoning(self) -> str:
-        return "".join(self._reasoning)
-
+    # Read side (text, reasoning, message) comes from AccumulatedMessage.
     def tool_calls(self) -> list[ToolCall]:
         return [call.snapshot() for call in self._calls]
 
-    def message(self) -> Message:
-        calls = self.tool_calls()
-        for call in calls:
-            if not call.id:
-                call.id = new_id("call_local_")
-        return Message(
-            role="assistant",
-            content=self.text(),
-            tool_calls=calls,
-            reasoning=self.reasoning(),
-            usage=parse_usage(self.usage_raw),
-            finish_reason=self.finish_reason,
-        )
+    def usage(self) -> Usage | None:
+        return parse_usage(self.usage_raw)
 
 
 def model_ids(body: Any) -> list[str]:
