@@ -18,6 +18,7 @@ from core.conversation import (
 )
 from core.providers import wire_format
 from core.providers.openai_compat import ChatSettings
+from core.schemas import set_problems
 from core.types import Exchange, Message, ToolSpec
 
 
@@ -40,7 +41,9 @@ def page() -> None:
                 "model.", icon="🧪")
     names = ", ".join(f"`{t.name}`" for t in tools) or "none"
     st.caption(f"Model `{settings.model or '?'}` · tools sent: {names}")
-    problem = endpoint.problem()
+    problem = endpoint.problem() or next(
+        (f"Not sent: {p.message}. Switch some off on the Tools page." for p in set_problems(tools)),
+        None)
 
     action = state.take_action()
     hidden = messages.render_history(conversation.messages, conversation.exchanges,

@@ -23,8 +23,12 @@ from core.schemas import Format, ToolFileError, dump_text, parse_text, parse_too
 from core.turn import TurnResult
 from core.types import ToolCall, ToolSpec
 
-TOOLS_DIR = Path(os.environ.get("TOOLSMITH_TOOLS_DIR")
-                 or Path(__file__).resolve().parent.parent / "tools")
+SHIPPED_TOOLS = Path(__file__).resolve().parent.parent / "tools"
+
+
+def tools_dir() -> Path:
+    """The tool library folder: TOOLSMITH_TOOLS_DIR, else tools/ in the checkout."""
+    return Path(os.environ.get("TOOLSMITH_TOOLS_DIR") or SHIPPED_TOOLS)
 
 
 @dataclass
@@ -199,7 +203,7 @@ def kept(key: str, default: Any) -> Any:
 # --- Tools ---------------------------------------------------------------------------------
 
 def library() -> list[LibraryEntry]:
-    return load_library(TOOLS_DIR)
+    return load_library(tools_dir())
 
 
 def enabled_tool_names(entries: list[LibraryEntry]) -> set[str]:
@@ -421,7 +425,7 @@ def save_tool_draft(editor_id: str, taken_by_others: set[str]) -> None:
                        "one, or edit that tool instead.")
         return
     try:
-        path = save_tool(TOOLS_DIR, spec, replaces=draft.origin)
+        path = save_tool(tools_dir(), spec, replaces=draft.origin)
     except (OSError, ToolFileError) as exc:
         flash("error", f"Not saved: {exc}")
         return
@@ -508,14 +512,15 @@ def import_tools(specs: list[ToolSpec]) -> None:
     """Callback: write imported tools into the library (replacing same-named ones)."""
     try:
         for spec in specs:
-            save_tool(TOOLS_DIR, spec)
+            save_tool(tools_dir(), spec)
     except (OSError, ToolFileError) as exc:
         flash("error", f"Import stopped: {exc}")
         return
     enabled = st.session_state.setdefault("tools.enabled", set())
     enabled.update(spec.name for spec in specs)
-    for spec in specs:
-        tool_drafts().pop(spec.name, None)
+    for spec in specs:  # an open draft of a replaced tool would hide what was imported
+        if spec.name in tool_drafts():
+            revert_tool(spec.name)
     st.session_state["tools.import_text"] = ""
     st.session_state["kept.tools.import_text"] = ""
     flash("success", f"Imported {len(specs)} tool(s): " + ", ".join(s.name for s in specs))

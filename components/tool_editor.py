@@ -26,7 +26,14 @@ def render(entries: list[LibraryEntry]) -> None:
     top.selectbox("Tool to edit", options, key="tools.editor.selected", on_change=state.keep,
                   args=("tools.editor.selected",),
                   format_func=lambda i: f"{i} (new, unsaved)" if i not in by_id else i)
-    draft = state.draft_for(editor_id, by_id.get(editor_id))
+    entry = by_id.get(editor_id)
+    if entry is not None and not entry.source and entry.problems:
+        st.error(f"`{entry.path.name}` cannot be opened: "
+                 + "; ".join(str(p) for p in entry.problems)
+                 + ". Fix or remove the file outside Toolsmith; it is left untouched here.",
+                 icon="📄")
+        return
+    draft = state.draft_for(editor_id, entry)
     spec, problems = parse_tool(draft.text, draft.fmt)
     unsaved = _unsaved(draft)
     if unsaved:

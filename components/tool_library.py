@@ -34,7 +34,7 @@ def render_request_controls(names: list[str]) -> None:
 def render(entries: list[LibraryEntry], enabled: set[str]) -> None:
     sent = [e.spec for e in entries if e.spec and e.spec.name in enabled]
     tokens = sum(estimate_tokens(s) for s in sent)
-    st.caption(f"{len(entries)} tool files in `{state.TOOLS_DIR}` · {len(sent)} sent with each "
+    st.caption(f"{len(entries)} tool files in `{state.tools_dir()}` · {len(sent)} sent with each "
                f"Chat request, adding ≈ {tokens} tokens to every request (estimate: characters "
                "of the compact JSON definition ÷ 4).")
     for problem in set_problems(sent):

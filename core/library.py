@@ -64,7 +64,23 @@ def load_library(directory: Path) -> list[LibraryEntry]:
             cached = (stamp, _read_entry(path, stat.st_size))
             _parsed[path] = cached
         entries.append(cached[1])
-    return entries
+    return _without_duplicates(entries)
+
+
+def _without_duplicates(entries: list[LibraryEntry]) -> list[LibraryEntry]:
+    """A second file defining a tool name already taken is listed as broken, not as a tool:
+    providers reject two tools of one name, and the page keys widgets by tool name."""
+    seen: dict[str, Path] = {}
+    out = []
+    for entry in entries:
+        if entry.spec is not None and entry.spec.name in seen:
+            entry = LibraryEntry(entry.path, None, [Problem(
+                f"another file ({seen[entry.spec.name].name}) already defines the tool "
+                f"{entry.spec.name!r}; rename one of them", "/name")], entry.source)
+        elif entry.spec is not None:
+            seen[entry.spec.name] = entry.path
+        out.append(entry)
+    return out
 
 
 def _read_entry(path: Path, size: int) -> LibraryEntry:

@@ -33,6 +33,8 @@ def beyond_form(parameters: dict[str, Any]) -> list[str]:
         if enum is not None and not (isinstance(enum, list)
                                      and all(isinstance(v, str) for v in enum)):
             reasons.append(f"'{name}' has a non-text enum")
+        elif enum and any("," in v or v != v.strip() for v in enum):
+            reasons.append(f"'{name}' has enum values with commas or outer spaces")
     return reasons
 
 

@@ -11,10 +11,9 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import jsonschema
-import referencing.exceptions
 import yaml
 
 from core.types import ToolSpec
@@ -60,6 +59,34 @@ def pointer(path: Any) -> str:
 
 # --- Parsing -----------------------------------------------------------------------------------
 
+class ToolYamlLoader(yaml.SafeLoader):
+    """safe_load, narrowed to what a JSON document can hold.
+
+    Timestamps stay text (an unquoted 2026-12-01 would otherwise become a date that JSON cannot
+    carry), and aliases are refused: a few hundred bytes of nested aliases can expand into
+    millions of nodes, which no tool definition needs.
+    """
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[Any]]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers
+                if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in tool definitions; write the "
+                "value out", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def load_yaml(text: str) -> Any:
+    # The same as yaml.safe_load (ToolYamlLoader is a SafeLoader), minus timestamps and aliases.
+    return yaml.load(text, Loader=ToolYamlLoader)
+
+
 def parse_text(text: str, fmt: Format) -> tuple[Any, list[Problem]]:
     """The document in `text`, or syntax problems with line and column (1-based)."""
     if fmt == "json":
@@ -69,7 +96,7 @@ def parse_text(text: str, fmt: Format) -> tuple[Any, list[Problem]]:
             return None, [Problem(f"JSON syntax error: {exc.msg}", line=exc.lineno,
                                   column=exc.colno)]
     try:
-        return yaml.safe_load(text), []
+        return load_yaml(text), []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -127,13 +154,20 @@ def structure_problems(data: Any) -> list[Problem]:
 _VALIDATOR = jsonschema.Draft202012Validator
 
 
+_META = _VALIDATOR(_VALIDATOR.META_SCHEMA, format_checker=_VALIDATOR.FORMAT_CHECKER)
+
+
 def metaschema_problems(schema: dict[str, Any], base: str = "/parameters") -> list[Problem]:
-    """Every way `schema` breaks the JSON Schema metaschema (draft 2020-12)."""
-    meta = _VALIDATOR(_VALIDATOR.META_SCHEMA)
+    """How `schema` breaks the JSON Schema metaschema (draft 2020-12, formats such as `regex`
+    checked): the most relevant error per location, so one slip is reported once."""
+    by_place: dict[tuple[Any, ...], list[Any]] = {}
+    for error in _META.iter_errors(schema):
+        by_place.setdefault(tuple(error.absolute_path), []).append(error)
     problems = []
-    for error in sorted(meta.iter_errors(schema), key=lambda e: list(e.absolute_path)):
+    for place in sorted(by_place, key=lambda p: [str(x) for x in p]):
+        error = jsonschema.exceptions.best_match(by_place[place])
         problems.append(Problem(f"not valid JSON Schema: {error.message}",
-                                base + pointer(error.absolute_path)))
+                                base + pointer(place)))
     return problems
 
 
@@ -203,6 +237,13 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
         out["type"] = [*kind, "null"]
     elif "anyOf" in out and {"type": "null"} not in out["anyOf"]:
         out["anyOf"] = [*out["anyOf"], {"type": "null"}]
+    elif "type" not in out and "anyOf" not in out and "enum" not in out:
+        # $ref, const, or an untyped enum: only a union can add null to those.
+        description = out.pop("description", None)
+        out = {"anyOf": [out, {"type": "null"}]}
+        if description:
+            out["description"] = description
+        return out
     if isinstance(out.get("enum"), list) and None not in out["enum"]:
         out["enum"] = [*out["enum"], None]
     return out
@@ -252,10 +293,11 @@ def argument_violations(arguments: Any, parameters: dict[str, Any]) -> list[Viol
     """Every way the model's arguments break the parameters schema; [] when they fit."""
     try:
         validator = _VALIDATOR(parameters)
-        errors = sorted(validator.iter_errors(arguments), key=lambda e: list(e.absolute_path))
-    except (jsonschema.SchemaError, jsonschema.exceptions.UnknownType,
-            referencing.exceptions.Unresolvable) as exc:
-        return [Violation("", f"the schema itself could not be used: {exc}", None)]
+        errors = sorted(validator.iter_errors(arguments),
+                        key=lambda e: [str(p) for p in e.absolute_path])
+    except Exception as exc:  # the schema is user input: any failure is its fault, not ours
+        return [Violation("", "the schema itself could not be used to check the arguments: "
+                              f"{type(exc).__name__}: {str(exc)[:200]}", None)]
     return [Violation(pointer(e.absolute_path), e.message, e.instance) for e in errors]
 
 

@@ -262,11 +262,6 @@ def test_metaschema_problems_name_the_place(schema: dict[str, Any], where: str,
     assert words in problems[0].message
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: metaschema_problems lists the same problem 8 times when a subschema is not an "
-    "object or boolean (e.g. the common YAML slip `location: string` under properties, or "
-    "items: 3) — the 2020-12 metaschema's dynamic references report it once per vocabulary, "
-    "and the editor shows 8 identical errors"))
 @pytest.mark.parametrize("schema", [
     {"type": "object", "properties": {"location": "string"}},
     {"type": "object", "additionalProperties": "no"},
@@ -491,10 +486,6 @@ def test_strict_document_sets_the_flag_and_rewrites_parameters() -> None:
     assert strict_document(no_params)["parameters"]["additionalProperties"] is False
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: make_strict makes an optional property that is a bare $ref (or const) required "
-    "without making it nullable (core.schemas._nullable only handles type/anyOf/enum), so "
-    "after 'Make strict' the model must always fill it in"))
 def test_make_strict_makes_an_optional_ref_nullable() -> None:
     schema = {"type": "object",
               "$defs": {"address": {"type": "object", "properties": {"city": {"type": "string"}},
@@ -571,17 +562,9 @@ def test_pointer_escaping_in_violations() -> None:
     {"type": "strng"},
     {"type": "object", "properties": {"a": {"$ref": "#/$defs/missing"}}},
     {"$ref": "https://example.invalid/schema.json"},
-    pytest.param({"type": "object", "properties": ["a"]}, marks=pytest.mark.xfail(
-        strict=True, reason="BUG: argument_violations raises AttributeError for a schema whose "
-                            "properties is a list (only SchemaError/UnknownType/Unresolvable "
-                            "are caught)")),
-    pytest.param({"type": "object", "properties": {"a": {"type": "string", "pattern": "("}}},
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "BUG: argument_violations raises re.error for a pattern that is not a "
-                     "regex (a tool with such a pattern passes structure_problems, so it is "
-                     "sent, and the Chat page's card crashes on the model's call)"))),
-    pytest.param({"type": 5}, marks=pytest.mark.xfail(
-        strict=True, reason="BUG: argument_violations raises TypeError for type: 5")),
+    pytest.param({"type": "object", "properties": ["a"]}),
+    pytest.param({"type": "object", "properties": {"a": {"type": "string", "pattern": "("}}}),
+    pytest.param({"type": 5}),
 ])
 def test_a_broken_schema_is_a_violation_not_a_crash(schema: dict[str, Any]) -> None:
     found = violations_of({"a": "x"}, schema)
@@ -589,20 +572,12 @@ def test_a_broken_schema_is_a_violation_not_a_crash(schema: dict[str, Any]) -> N
     assert any("the schema itself could not be used" in v.message for v in found)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: structure_problems accepts a parameters schema whose 'pattern' is not a regular "
-    "expression ('(' — the metaschema's format: regex is not asserted), so the tool can be "
-    "saved, enabled and sent"))
 def test_a_pattern_that_is_not_a_regex_is_reported() -> None:
     params = {"type": "object", "properties": {"code": {"type": "string", "pattern": "("}}}
     problems = structure_problems(doc(parameters=params))
     assert pointers(problems) == ["/parameters/properties/code/pattern"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: YAML reads an unquoted date (default: 2026-12-01) as datetime.date; parse_tool accepts "
-    "the tool, but it is not JSON — estimate_tokens, dump_text(json), export and the request "
-    "body all raise TypeError, so the Tools and Chat pages fail while the file is in tools/"))
 def test_a_yaml_value_that_is_not_json_is_reported_or_read_as_text() -> None:
     text = ("name: book_day\ndescription: Book a day\nparameters:\n  type: object\n"
             "  properties:\n    day:\n      type: string\n      default: 2026-12-01\n")
