@@ -6,6 +6,7 @@ stalled reply, and run standalone from the command line.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -18,6 +19,7 @@ from tests.support.sse_fixtures import load_fixture
 from tests.support.wire_server import (
     FAULTS,
     MODELS,
+    SCHEMA_BREAKING_ARGUMENTS,
     Reply,
     WireServer,
     fixture_reply,
@@ -141,3 +143,69 @@ def test_runs_standalone() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_then_ok_argument_faults_answer_normally_after_the_first(
+        wire_server: WireServer) -> None:
+    for model, fault_call in (("fault-bad-args-then-ok", "call_Ba0Dd1Ar2Gs3Xx4Yy5Zz6Ww7"),
+                              ("fault-schema-args-then-ok", "call_Sc0Hm1Ea2Br3Ea4Ks5Ar6Gs")):
+        first = post(wire_server, {"model": model, "stream": True, "messages": []})
+        assert fault_call in first.text
+        again = post(wire_server, {"model": model, "messages": []})
+        assert again.json()["choices"][0]["message"]["tool_calls"][0]["id"] == \
+            "call_4yKljCtGceYj1heJY8G9h3te"  # the weather model's ordinary tool call
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_schema_breaking_arguments_parse_but_break_the_schema(wire_server: WireServer,
+                                                              stream: bool) -> None:
+    response = post(wire_server, {"model": "fault-schema-args", "stream": stream,
+                                  "messages": []})
+    if stream:
+        pieces = [json.loads(line[6:]) for line in response.text.splitlines()
+                  if line.startswith("data: {")]
+        arguments = "".join(c["choices"][0]["delta"].get("tool_calls", [{}])[0]
+                            .get("function", {}).get("arguments", "")
+                            for c in pieces if c["choices"])
+        assert response.text.endswith("data: [DONE]\n\n")
+    else:
+        arguments = response.json()["choices"][0]["message"]["tool_calls"][0][
+            "function"]["arguments"]
+    assert arguments == SCHEMA_BREAKING_ARGUMENTS
+    assert json.loads(arguments) == {"location": 42, "unit": "kelvin"}
+
+
+def test_429_1s_then_ok(wire_server: WireServer) -> None:
+    first = post(wire_server, {"model": "fault-429-1s-then-ok", "messages": []})
+    assert (first.status_code, first.headers["retry-after"]) == (429, "1")
+    assert post(wire_server, {"model": "fault-429-1s-then-ok", "messages": []}) \
+        .status_code == 200
+
+
+@pytest.mark.parametrize(("headers", "key"), [
+    ({"Authorization": "Bearer sk-test-ECHO-1"}, "sk-test-ECHO-1"),
+    ({"x-api-key": "sk-ant-ECHO-2"}, "sk-ant-ECHO-2"),
+])
+def test_echo_key_faults_quote_the_presented_key(wire_server: WireServer,
+                                                 headers: dict, key: str) -> None:
+    url = f"{wire_server.base_url}/chat/completions"
+    refused = _CLIENT.post(url, json={"model": "fault-401-echo-key", "messages": []},
+                           headers=headers)
+    assert refused.status_code == 401
+    assert key in refused.json()["error"]["message"]
+    streamed = _CLIENT.post(url, json={"model": "fault-stream-error-echo-key", "stream": True,
+                                       "messages": []}, headers=headers)
+    assert streamed.status_code == 200
+    assert streamed.headers["content-type"].startswith("text/event-stream")
+    assert f"Quota exceeded for key {key}." in streamed.text
+
+
+def test_unknown_fault_lists_the_request_faults_too(wire_server: WireServer) -> None:
+    message = post(wire_server, {"model": "fault-nope"}).json()["error"]["message"]
+    assert "fault-401-echo-key" in message and "fault-400" in message
+
+
+def test_clear_script_drops_unused_replies(wire_server: WireServer) -> None:
+    wire_server.script(json_reply({"n": 1}, status=418))
+    wire_server.clear_script()
+    assert post(wire_server, {"model": "fault-404"}).status_code == 404

@@ -6,7 +6,8 @@ would against a provider. What a POST to /v1/chat/completions gets is chosen per
 1. the scripted queue, first: `server.script(Reply(...), ...)` answers the next POSTs in order;
 2. else the `model` field of the posted body:
    - `fault-…` picks a failure from FAULTS (e.g. "fault-429-then-ok": a 429 with Retry-After,
-     then normal answers for that model);
+     then normal answers for that model), or from REQUEST_FAULTS, which see the request
+     (e.g. "fault-401-echo-key": a gateway that quotes the caller's key in its error);
    - `fixture-<name>` streams tests/fixtures/sse/<name>.sse in awkward write sizes;
 3. else a tiny weather model: the reference tool call (design.md §3) for a question, and a text
    answer quoting the tool results once the last message is a tool result.
@@ -207,6 +208,37 @@ def _bad_arguments(stream: bool) -> Reply:
         {"index": 0, "message": message, "finish_reason": "tool_calls"}]})
 
 
+SCHEMA_BREAKING_ARGUMENTS = '{"location": 42, "unit": "kelvin"}'  # valid JSON, wrong schema
+_SCHEMA_CALL_ID = "call_Sc0Hm1Ea2Br3Ea4Ks5Ar6Gs"
+
+
+def _schema_breaking_arguments(stream: bool) -> Reply:
+    """A tool call whose arguments parse but break get_current_weather's schema: a number for
+    the string `location`, and a `unit` outside its enum."""
+    call = {"id": _SCHEMA_CALL_ID, "type": "function",
+            "function": {"name": "get_current_weather", "arguments": SCHEMA_BREAKING_ARGUMENTS}}
+    if not stream:
+        message = {"role": "assistant", "content": None, "tool_calls": [call]}
+        return json_reply({**REFERENCE_RESPONSE, "choices": [
+            {"index": 0, "message": message, "finish_reason": "tool_calls"}]})
+    base = {"id": "chatcmpl-SchemaBreak0000000000000", "object": "chat.completion.chunk",
+            "created": 1749366275, "model": "gpt-4o-2024-08-06"}
+    first = {**call, "index": 0, "function": {"name": "get_current_weather", "arguments": ""}}
+    halves = (SCHEMA_BREAKING_ARGUMENTS[:14], SCHEMA_BREAKING_ARGUMENTS[14:])
+    chunks = [
+        {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": None},
+                              "finish_reason": None}]},
+        {**base, "choices": [{"index": 0, "delta": {"tool_calls": [first]},
+                              "finish_reason": None}]},
+        *({**base, "choices": [{"index": 0, "delta": {"tool_calls": [
+            {"index": 0, "function": {"arguments": half}}]}, "finish_reason": None}]}
+          for half in halves),
+        {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
+        {**base, "choices": [], "usage": REFERENCE_RESPONSE["usage"]},
+    ]
+    return sse_reply(chunks_to_sse(chunks))
+
+
 HTML_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
             "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
             "</body>\r\n</html>\r\n")
@@ -220,6 +252,11 @@ FaultFn = Callable[[int, bool], Reply | None]
 def _first(reply: Callable[[], Reply]) -> FaultFn:
     """A fault on the first request for the model, normal answers after it."""
     return lambda nth, _stream: reply() if nth == 1 else None
+
+
+def _first_by_stream(reply: Callable[[bool], Reply]) -> FaultFn:
+    """Like _first, for faults that answer differently when streaming."""
+    return lambda nth, stream: reply(stream) if nth == 1 else None
 
 
 def _always(reply: Callable[[], Reply]) -> FaultFn:
@@ -251,6 +288,8 @@ FAULTS: dict[str, FaultFn] = {
         "invalid_request_error", "model_not_found"), 404)),
     "fault-429": _always(_rate_limited(**{"Retry-After": "1"})),
     "fault-429-then-ok": _first(_rate_limited(**{"Retry-After": "2"})),
+    # The same, with the shortest wait a server can ask for in whole seconds (browser tests).
+    "fault-429-1s-then-ok": _first(_rate_limited(**{"Retry-After": "1"})),
     "fault-429-ms-then-ok": _first(_rate_limited(**{"retry-after-ms": "250",
                                                     "Retry-After": "1"})),
     "fault-429-date-then-ok": _first(lambda: _rate_limited(
@@ -274,12 +313,53 @@ FAULTS: dict[str, FaultFn] = {
     "fault-stream-error-bare": _always(lambda: fixture_reply("error_in_stream_bare")),
     "fault-not-json": _always(lambda: fixture_reply("not_json_chunk")),
     "fault-bad-args": lambda _nth, stream: _bad_arguments(stream),
+    "fault-bad-args-then-ok": _first_by_stream(_bad_arguments),
+    "fault-schema-args": lambda _nth, stream: _schema_breaking_arguments(stream),
+    "fault-schema-args-then-ok": _first_by_stream(_schema_breaking_arguments),
     "fault-html-200": _always(lambda: html_reply(200, HTML_200)),
     # Legal, and invited by httpx's default Accept-Encoding: a compressed event stream.
     "fault-gzip-stream": _always(lambda: fixture_reply(_STANDARD, gzip=True)),
     # A misconfigured proxy: says gzip, sends the plain stream.
     "fault-lying-gzip": _always(lambda: replace(
         fixture_reply(_STANDARD), headers={"Content-Encoding": "gzip"})),
+}
+
+
+def presented_key(request: RecordedRequest) -> str:
+    """The credential the client sent: a Bearer token or an x-api-key / api-key header."""
+    authorization = request.headers.get("authorization", "")
+    if authorization.startswith("Bearer "):
+        return authorization.removeprefix("Bearer ")
+    return request.headers.get("x-api-key") or request.headers.get("api-key") or authorization
+
+
+def _echo_key_401(request: RecordedRequest, _nth: int, _stream: bool) -> Reply:
+    """A gateway that quotes the whole key it was given (some really do)."""
+    key = presented_key(request)
+    return json_reply(error_body(
+        f"Incorrect API key provided: {key}. You can find your API key at "
+        "https://platform.openai.com/account/api-keys.", "invalid_request_error",
+        "invalid_api_key", f"Authorization: Bearer {key}"), 401)
+
+
+def _echo_key_in_stream(request: RecordedRequest, _nth: int, _stream: bool) -> Reply:
+    """A 200 stream that starts an answer, then reports an error quoting the key."""
+    key = presented_key(request)
+    base = {"id": "chatcmpl-EchoKey000000000000000", "object": "chat.completion.chunk",
+            "created": 1749366275, "model": "gpt-4o-2024-08-06"}
+    return sse_reply(chunks_to_sse([
+        {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": "The"},
+                              "finish_reason": None}]},
+        error_body(f"Quota exceeded for key {key}.", "insufficient_quota", "quota", key),
+    ]))
+
+
+# name -> (request, nth request for that model, stream?) -> Reply, or None for a normal answer.
+RequestFaultFn = Callable[[RecordedRequest, int, bool], Reply | None]
+
+REQUEST_FAULTS: dict[str, RequestFaultFn] = {
+    "fault-401-echo-key": _echo_key_401,
+    "fault-stream-error-echo-key": _echo_key_in_stream,
 }
 
 
@@ -433,6 +513,11 @@ class WireServer:
         with self._lock:
             self._queue.extend(replies)
 
+    def clear_script(self) -> None:
+        """Drop scripted answers not used yet (a test that failed half-way leaves some)."""
+        with self._lock:
+            self._queue.clear()
+
     def record(self, request: RecordedRequest) -> int:
         with self._lock:
             self.requests.append(request)
@@ -465,11 +550,13 @@ class WireServer:
             nth = self._seen[model]
         if model.startswith("fault-"):
             fault = FAULTS.get(model)
-            if fault is None:
+            request_fault = REQUEST_FAULTS.get(model)
+            if fault is None and request_fault is None:
                 return json_reply(error_body(f"Unknown fault {model!r}; known: "
-                                             f"{', '.join(sorted(FAULTS))}",
+                                             f"{', '.join(sorted({*FAULTS, *REQUEST_FAULTS}))}",
                                              "invalid_request_error"), 400)
-            reply = fault(nth, stream)
+            reply = (fault(nth, stream) if fault is not None
+                     else request_fault(request, nth, stream))
             if reply is not None:
                 return reply
         elif model.startswith("fixture-"):
