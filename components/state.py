@@ -425,7 +425,8 @@ def save_tool_draft(editor_id: str, taken_by_others: set[str]) -> None:
                        "one, or edit that tool instead.")
         return
     try:
-        path = save_tool(tools_dir(), spec, replaces=draft.origin)
+        path = save_tool(tools_dir(), spec, replaces=draft.origin,
+                         yaml_text=draft.text if draft.fmt == "yaml" else None)
     except (OSError, ToolFileError) as exc:
         flash("error", f"Not saved: {exc}")
         return

@@ -103,14 +103,19 @@ def path_for(directory: Path, name: str) -> Path:
     return directory / f"{name}.yaml"
 
 
-def save_tool(directory: Path, spec: ToolSpec, *, replaces: Path | None = None) -> Path:
-    """Write the tool's YAML atomically; on a rename, remove the file it replaces."""
+def save_tool(directory: Path, spec: ToolSpec, *, replaces: Path | None = None,
+              yaml_text: str | None = None) -> Path:
+    """Write the tool's YAML atomically; on a rename, remove the file it replaces.
+
+    `yaml_text`, the author's own YAML for this spec, is written as typed so comments and
+    layout survive; without it the spec is dumped.
+    """
     problems = [p for p in structure_problems(document_from_spec(spec)) if p.severity == "error"]
     if problems:
         raise ToolFileError(problems)
     directory.mkdir(parents=True, exist_ok=True)
     target = path_for(directory, spec.name)
-    text = dump_text(document_from_spec(spec), "yaml")
+    text = yaml_text if yaml_text is not None else dump_text(document_from_spec(spec), "yaml")
     handle, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".yaml")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write(text)

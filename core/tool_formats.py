@@ -89,8 +89,13 @@ def parse_import(text: str) -> ImportResult:
         result.problems.append(Problem(
             f"the import is larger than {MAX_IMPORT_BYTES // 1_000_000} MB; split it"))
         return result
-    stripped = text.lstrip()
-    data, problems = parse_text(text, "json" if stripped[:1] in "[{" else "yaml")
+    looks_json = text.lstrip()[:1] in ("[", "{")
+    data, problems = parse_text(text, "json" if looks_json else "yaml")
+    if problems and looks_json and "enclosed in double quotes" in problems[0].message:
+        # YAML flow style ({name: x}) starts with a brace too, with keys unquoted.
+        yaml_data, yaml_problems = parse_text(text, "yaml")
+        if not yaml_problems:
+            data, problems = yaml_data, []
     if problems:
         result.problems = problems
         return result

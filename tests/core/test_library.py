@@ -16,7 +16,7 @@ from core.library import (
     path_for,
     save_tool,
 )
-from core.schemas import NAME_RULE, ToolFileError, parse_tool
+from core.schemas import NAME_RULE, ToolFileError, parse_tool, parse_tool_yaml
 from core.types import ToolSpec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -243,3 +243,12 @@ def test_free_name_stays_a_valid_name_for_long_names() -> None:
         taken.add(name)
     long = "b" * 62
     assert free_name(long, {long}) == ("b" * 62 + "_copy")[:64]
+
+
+def test_saving_the_authors_yaml_keeps_comments_and_layout(tmp_path: Path) -> None:
+    text = ("# Looks up the weather.\nname: weather\ndescription: Weather now  # short\n"
+            "parameters: {type: object, properties: {city: {type: string}}}\n")
+    spec = parse_tool_yaml(text)
+    path = save_tool(tmp_path, spec, yaml_text=text)
+    assert path.read_text(encoding="utf-8") == text
+    assert load_library(tmp_path)[0].spec == spec

@@ -320,3 +320,10 @@ def test_import_plan_says_add_or_replace() -> None:
     assert plan == [("replace", "get_current_weather"), ("add", "new_one")]
     assert import_plan(incoming, set()) == [("add", "get_current_weather"), ("add", "new_one")]
     assert import_plan([], {"a"}) == []
+
+
+def test_yaml_flow_style_that_starts_with_a_brace_is_read_as_yaml() -> None:
+    result = parse_import("{name: lookup, description: Look it up, "
+                          "parameters: {type: object, properties: {}}}")
+    assert result.problems == []
+    assert [s.name for s in result.specs] == ["lookup"]
