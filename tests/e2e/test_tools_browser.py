@@ -1,0 +1,87 @@
+"""The schema author's loop in a real browser: break a schema, see the error, fix it, enable
+the tool, and see the model's call checked against it on the Chat page."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import ROOT, StartServer
+
+pytestmark = pytest.mark.e2e
+
+SEED = "What's the weather like in Boston today?"
+WEATHER = ROOT / "tools" / "get_current_weather.yaml"
+
+# The seed tool with a pattern the demo model's "Boston, MA" does not match, so the card on the
+# Chat page must show a violation at /location.
+FIXED = """name: get_current_weather
+description: Get the current weather in a given location
+parameters:
+  type: object
+  properties:
+    location:
+      type: string
+      description: An airport code, e.g. BOS
+      pattern: "^[A-Z]{3}$"
+    unit:
+      type: string
+      enum: [celsius, fahrenheit]
+  required: [location]
+"""
+BROKEN = FIXED.replace("type: string\n      enum", "type: strin\n      enum")
+
+
+def commit(box_text: str, page: Page) -> None:
+    """Replace the editor's text and commit it the way a person does (Ctrl+Enter)."""
+    box = page.get_by_role("textbox", name="Definition (YAML)")
+    box.fill(box_text)
+    box.press("Control+Enter")
+
+
+def test_break_fix_enable_and_see_the_call_checked(
+    start_server: StartServer, page: Page, tmp_path: Path,
+) -> None:
+    library = tmp_path / "tools"
+    library.mkdir()
+    shutil.copy(WEATHER, library / WEATHER.name)
+    server = start_server({"TOOLSMITH_TOOLS_DIR": str(library)})
+    page.goto(server.url + "/tools")
+    main = page.get_by_test_id("stMainBlockContainer")
+
+    # Start with the tool switched off.
+    send = main.get_by_text("Send", exact=True)
+    expect(send).to_be_visible()
+    send.click()
+    expect(main.get_by_text("0 sent with each Chat request", exact=False)).to_be_visible()
+
+    page.get_by_role("tab", name="Editor").click()
+    commit(BROKEN, page)
+    problem = main.get_by_text("/parameters/properties/unit/type", exact=False)
+    expect(problem).to_be_visible()
+    expect(main.get_by_role("button", name="Save")).to_be_disabled()
+
+    commit(FIXED, page)
+    expect(main.get_by_text("Valid:", exact=False)).to_be_visible()
+    main.get_by_role("button", name="Save").click()
+    expect(main.get_by_text("Saved get_current_weather.yaml", exact=False)).to_be_visible()
+    assert (library / WEATHER.name).read_text(encoding="utf-8") == FIXED
+
+    page.get_by_role("tab", name="Library").click()
+    main.get_by_text("Send", exact=True).click()
+    expect(main.get_by_text("1 sent with each Chat request", exact=False)).to_be_visible()
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Chat").click()
+    box = page.get_by_test_id("stChatInputTextArea")
+    expect(box).to_be_enabled()
+    box.fill(SEED)
+    box.press("Enter")
+    card = main.get_by_test_id("stChatMessage").filter(has_text="call id")
+    expect(card).to_contain_text("Arguments break the schema that was sent")
+    expect(card).to_contain_text("/location")
+    expect(card).to_contain_text(re.compile(r"does not match"))
+    expect(page.get_by_test_id("stException")).to_have_count(0)
