@@ -8,7 +8,7 @@ import streamlit as st
 from components import history_sync, inspector, live_turn, messages, state, tool_results
 from components.shell import guarded
 from core.codegen import RequestSpec
-from core.config import Endpoint
+from core.config import KEY_ENV, Endpoint
 from core.conversation import (
     Conversation,
     awaits_model,
@@ -116,12 +116,21 @@ def _error_box(error: state.TurnError, exchange: Exchange | None) -> None:
 
 def _next_request_code(endpoint: Endpoint, conversation: Conversation,
                        tools: list[ToolSpec], settings: ChatSettings) -> None:
-    body = wire_format(endpoint.wire).build_request(conversation.messages, tools, settings)
+    """The next request as code, in the current format and translated to the other one."""
     with st.container(border=True):
-        st.markdown("**The next request, as it would be sent now**")
-        inspector.code(RequestSpec.of(endpoint, body), key="chat.next", demo=endpoint.is_demo)
-        st.markdown("**Both formats side by side** — the same conversation as each wire "
-                    "format's request body")
+        st.markdown("**The next request, as it would be sent now** — and the same conversation "
+                    "in the other wire format")
+        wires = [endpoint.wire, *(w for w in KEY_ENV if w != endpoint.wire)]
+        tabs = st.tabs([f"{'OpenAI' if w == 'openai' else 'Anthropic'} format"
+                        f"{' (current)' if w == endpoint.wire else ''}" for w in wires])
+        for tab, wire in zip(tabs, wires, strict=True):
+            target = endpoint if wire == endpoint.wire else replace(
+                endpoint, wire=wire, key_env=KEY_ENV[wire])
+            body = wire_format(wire).build_request(conversation.messages, tools, settings)
+            with tab:
+                key = "chat.next" if wire == endpoint.wire else f"chat.next.{wire}"
+                inspector.code(RequestSpec.of(target, body), key=key, demo=endpoint.is_demo)
+        st.markdown("**Both request bodies side by side**")
         left, right = st.columns(2)
         for column, wire in ((left, "openai"), (right, "anthropic")):
             column.caption("OpenAI · POST …/chat/completions" if wire == "openai"
