@@ -84,20 +84,26 @@ def _python_literal(value: Any) -> str:
 
 
 def python_sdk(spec: RequestSpec) -> str:
+    """The official SDK call. Only the arguments every SDK version takes are named; the rest
+    travel in extra_body, so the server receives exactly this body whatever the SDK version
+    accepts as keywords (SDKs rename and retire parameters over time)."""
     stream = bool(spec.body.get("stream"))
     if spec.wire == "anthropic":
-        head = ("import os\n\nfrom anthropic import Anthropic\n\n"
-                f"client = Anthropic(base_url={spec.sdk_base_url!r}, "
-                f"api_key=os.environ[{spec.key_env!r}])\n")
-        call = "client.messages.create(**body)"
+        sdk, client_class, call = "anthropic", "Anthropic", "client.messages.create"
+        named = ("model", "messages", "max_tokens")
     else:
-        head = ("import os\n\nfrom openai import OpenAI\n\n"
-                f"client = OpenAI(base_url={spec.sdk_base_url!r}, "
-                f"api_key=os.environ[{spec.key_env!r}])\n")
-        call = "client.chat.completions.create(**body)"
-    tail = (f"for event in {call}:\n    print(event.model_dump_json())\n" if stream
-            else f"response = {call}\nprint(response.model_dump_json(indent=2))\n")
-    return f"{head}body = {_python_literal(spec.body)}\n{tail}"
+        sdk, client_class, call = "openai", "OpenAI", "client.chat.completions.create"
+        named = ("model", "messages")
+    body = {k: v for k, v in spec.body.items() if k != "stream"}
+    head = (f"import os\n\nfrom {sdk} import {client_class}\n\n"
+            f"client = {client_class}(base_url={spec.sdk_base_url!r}, "
+            f"api_key=os.environ[{spec.key_env!r}])\n")
+    split = (f"named = {{key: body.pop(key) for key in {named!r} if key in body}}\n"
+             f"request = {call}(**named, {'stream=True, ' if stream else ''}"
+             "extra_body=body)\n")
+    tail = ("for event in request:\n    print(event.model_dump_json())\n" if stream
+            else "print(request.model_dump_json(indent=2))\n")
+    return f"{head}body = {_python_literal(body)}\n{split}{tail}"
 
 
 def python_httpx(spec: RequestSpec) -> str:
