@@ -106,6 +106,35 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 StartServer = Callable[..., StreamlitServer]
 
 
+def launch(tmp: Path, env: Mapping[str, str] | None = None) -> StreamlitServer:
+    """Start `streamlit run app.py` on a free port with its HOME, data dir and log in `tmp`
+    (which must exist and be empty); healthy on return. The caller stops it with stop()."""
+    # An empty secrets file instead of .streamlit/secrets.toml, so a developer's real key
+    # cannot reach these tests.
+    secrets = tmp / "secrets.toml"
+    secrets.write_text("")
+    port = free_port()
+    log_path = tmp / "streamlit.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(STREAMLIT), "run", "app.py",
+             "--server.port", str(port), "--server.headless", "true",
+             "--server.address", "127.0.0.1",
+             "--server.fileWatcherType", "none",
+             "--browser.gatherUsageStats", "false",
+             "--secrets.files", str(secrets)],
+            cwd=ROOT, env=clean_env(tmp, env or {}),
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+    server = StreamlitServer(process, port, log_path)
+    try:
+        wait_until_healthy(server)
+    except BaseException:
+        stop(process)
+        raise
+    return server
+
+
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[StartServer]:
     """Start `streamlit run app.py` on a free port; `start_server(env={...})` adds variables."""
@@ -114,26 +143,8 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
     def start(env: Mapping[str, str] | None = None) -> StreamlitServer:
         tmp = tmp_path / f"server{len(started)}"
         tmp.mkdir()
-        # An empty secrets file instead of .streamlit/secrets.toml, so a developer's real key
-        # cannot reach these tests.
-        secrets = tmp / "secrets.toml"
-        secrets.write_text("")
-        port = free_port()
-        log_path = tmp / "streamlit.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [str(STREAMLIT), "run", "app.py",
-                 "--server.port", str(port), "--server.headless", "true",
-                 "--server.address", "127.0.0.1",
-                 "--server.fileWatcherType", "none",
-                 "--browser.gatherUsageStats", "false",
-                 "--secrets.files", str(secrets)],
-                cwd=ROOT, env=clean_env(tmp, env or {}),
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            )
-        server = StreamlitServer(process, port, log_path)
+        server = launch(tmp, env)
         started.append(server)
-        wait_until_healthy(server)
         return server
 
     yield start
