@@ -17,6 +17,7 @@ import pytest
 
 from tests.support.sse_fixtures import load_fixture
 from tests.support.wire_server import (
+    ECHO_KEY_AT,
     FAULTS,
     MODELS,
     SCHEMA_BREAKING_ARGUMENTS,
@@ -209,3 +210,12 @@ def test_clear_script_drops_unused_replies(wire_server: WireServer) -> None:
     wire_server.script(json_reply({"n": 1}, status=418))
     wire_server.clear_script()
     assert post(wire_server, {"model": "fault-404"}).status_code == 404
+
+
+def test_text_echo_puts_the_key_at_a_known_offset(wire_server: WireServer) -> None:
+    response = _CLIENT.post(f"{wire_server.base_url}/chat/completions",
+                            json={"model": "fault-403-echo-key-text", "messages": []},
+                            headers={"Authorization": "Bearer sk-test-ECHO-3"})
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text.index("sk-test-ECHO-3") == ECHO_KEY_AT

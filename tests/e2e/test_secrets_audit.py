@@ -281,3 +281,34 @@ def run_the_session(audit: Audit, page: Page, url: str, wire: AnthropicWireServe
     go_to(page, "Chat")
     expect(bubbles(page).filter(has_text=SEED)).to_have_count(1)
     audit.snap("chat, at the end")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: a key echoed near the end of an error excerpt is shown in part. core.errors."
+    "read_error_body cuts a non-JSON body to its first 300 characters before core.turn._failed "
+    "redacts the key, so a key that straddles the cut no longer matches and its first part "
+    "stays: the page (and the stored exchange error) shows 'Authorization: Bearer "
+    "sk-test-AUDIT-7f3a9c'. The same order (cut, then redact) holds for _short() (200 "
+    "characters), the 2,000-character body excerpt and the 4,000-character response body; "
+    "redacting before cutting would fix all of them"))
+def test_a_key_cut_by_the_error_excerpt_is_not_shown_in_part(start_server: StartServer,
+                                                             page: Page) -> None:
+    with AnthropicWireServer() as wire:
+        server = start_server(env={
+            "OPENAI_BASE_URL": wire.base_url,
+            "OPENAI_API_KEY": KEY,
+            # A proxy's plain-text 403 dumping the request headers, the key at character 280.
+            "OPENAI_MODEL": "fault-403-echo-key-text",
+        })
+        open_chat(page, server.url)
+        ask(page, SEED)
+        error = error_box(page)
+        expect(error).to_contain_text("The server answered 403")
+        expect(error).to_contain_text("Authorization: Bearer")  # the excerpt reaches the key
+        no_exception(page)
+        assert wire.chat_requests[0].headers["authorization"] == f"Bearer {KEY}"
+        shown = page.content()
+    stored = database_texts(server.log_path.parent / "data")
+    prefix = KEY[:13]  # "sk-test-AUDIT": the public "sk-test-" and the secret's first part
+    hits = [label for label, text in stored.items() if prefix in text]
+    assert (prefix in shown, hits) == (False, [])

@@ -354,12 +354,26 @@ def _echo_key_in_stream(request: RecordedRequest, _nth: int, _stream: bool) -> R
     ]))
 
 
+ECHO_KEY_AT = 280
+
+
+def _echo_key_in_text(request: RecordedRequest, _nth: int, _stream: bool) -> Reply:
+    """A proxy's plain-text 403 that dumps the request's headers; the key starts at character
+    ECHO_KEY_AT of the body (so an excerpt of the first 300 characters cuts through it)."""
+    head = "403 Forbidden: blocked by egress policy. Request headers follow. "
+    head += "." * (ECHO_KEY_AT - len(head) - len("Authorization: Bearer "))
+    head += "Authorization: Bearer "
+    body = head + presented_key(request) + "\nHost: api.example\nAccept: text/event-stream\n"
+    return Reply(status=403, body=body.encode(), content_type="text/plain")
+
+
 # name -> (request, nth request for that model, stream?) -> Reply, or None for a normal answer.
 RequestFaultFn = Callable[[RecordedRequest, int, bool], Reply | None]
 
 REQUEST_FAULTS: dict[str, RequestFaultFn] = {
     "fault-401-echo-key": _echo_key_401,
     "fault-stream-error-echo-key": _echo_key_in_stream,
+    "fault-403-echo-key-text": _echo_key_in_text,
 }
 
 
