@@ -46,6 +46,11 @@ def page() -> None:
         None)
 
     action = state.take_action()
+    if action == "regenerate" and conversation.messages \
+            and conversation.messages[-1].role == "assistant":
+        conversation.messages.pop()  # its exchange stays among the session's records
+        history_sync.truncate(len(conversation.messages))
+        action = "run"
     hidden = messages.render_history(conversation.messages, conversation.exchanges,
                                       chat.shown_messages)
     if hidden:

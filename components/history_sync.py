@@ -64,3 +64,14 @@ def save(settings: ChatSettings, tools: list[ToolSpec]) -> None:
                    "stays open here.", icon="💾")
         return
     state.mark_session_in_url()
+
+
+def truncate(keep: int) -> None:
+    """The open session's stored messages end at `keep` (an answer is being asked again)."""
+    db = store()
+    if db is None:
+        return
+    try:
+        db.truncate(state.chat().conversation.id, keep)
+    except SQLAlchemyError as exc:
+        log.error("truncating the session failed: %s", exc.__class__.__name__)

@@ -26,7 +26,7 @@ def render(call: ToolCall, *, sent: dict[str, dict[str, Any]] | None = None,
         value, problem = call.parsed_arguments()
         if problem:
             st.warning(f"The arguments are {problem}. They are shown raw below; you can still "
-                       "answer the call, or Retry for a fresh attempt.", icon="⚠️")
+                       "answer the call, or use Retry this turn for a fresh attempt.", icon="⚠️")
             st.code(call.arguments, language=None)
         else:
             st.code(json.dumps(value, indent=2, ensure_ascii=False), language="json")

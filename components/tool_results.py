@@ -35,5 +35,10 @@ def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
                         f"Use “{label}”", key=f"chat.canned.{call.id}.{label}",
                         on_click=state.use_canned_result, args=(call.id, text),
                         help=text[:300])
-        st.button("Send tool results", type="primary", key="chat.send_results",
-                  on_click=state.request, args=("results",))
+        buttons = st.container(horizontal=True)
+        buttons.button("Send tool results", type="primary", key="chat.send_results",
+                       on_click=state.request, args=("results",))
+        buttons.button("Retry this turn", key="chat.regenerate", icon="🔁",
+                       on_click=state.request, args=("regenerate",),
+                       help="Discard these calls and ask the model again (the request is kept "
+                            "in the inspector's history).")

@@ -115,6 +115,7 @@ def open_response(
     key_env: str,
     on_retry: Callable[[RetryNotice], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    secret: str = "",
 ) -> httpx.Response:
     """Send with retries until a 2xx response whose body is still unread (stream=True).
 
@@ -153,6 +154,8 @@ def open_response(
             if response.status_code < 400:
                 return response
             raw = _read_quietly(response)
+            if secret and secret.encode() in raw:  # before any excerpt cuts it in two
+                raw = raw.replace(secret.encode(), b"[API key redacted]")
             headers = response.headers
             failure = errors.status_error(
                 response.status_code, raw, request_id=request_id_of(response.headers),

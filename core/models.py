@@ -19,7 +19,8 @@ def fetch_models(endpoint: Endpoint, client: httpx.Client) -> list[str]:
                                    headers=endpoint.headers(stream=False))
     attempts: list[Attempt] = []
     response = open_response(client, request, policy=RetryPolicy(max_retries=0),
-                             attempts=attempts, key_env=endpoint.key_env, sleep=time.sleep)
+                             attempts=attempts, key_env=endpoint.key_env, sleep=time.sleep,
+                             secret=endpoint.api_key)
     try:
         response.read()
         body = response.json()

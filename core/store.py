@@ -347,6 +347,12 @@ class Store:
                 conn.execute(exchanges.insert(),
                              [_exchange_row(conversation.id, e) for e in fresh])
 
+    def truncate(self, session_id: str, keep: int) -> None:
+        """Drop the messages from position `keep` on (Retry this turn replaces an answer)."""
+        with writing(self.engine) as conn, conn.begin():
+            conn.execute(messages.delete().where(
+                (messages.c.session_id == session_id) & (messages.c.position >= keep)))
+
     # Reading.
     def load(self, session_id: str) -> Conversation | None:
         with self.engine.connect() as conn:

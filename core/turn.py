@@ -83,7 +83,7 @@ def run_turn(
         )
         response = open_response(
             client, request, policy=endpoint.retry, attempts=exchange.attempts,
-            key_env=endpoint.key_env, on_retry=on_retry, sleep=sleep,
+            key_env=endpoint.key_env, on_retry=on_retry, sleep=sleep, secret=endpoint.api_key,
         )
         exchange.first_byte_at = time.time()
         exchange.status = response.status_code

@@ -353,12 +353,6 @@ def test_arguments_that_break_the_schema_are_flagged_and_can_be_answered(
     expect_recovered(page)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a tool call with unusable arguments cannot be retried. The card says 'you can still "
-    "answer the call, or Retry for a fresh attempt' (components/tool_call_card.py), but "
-    "app_pages/chat.py draws Retry only in the error box of a failed request; while tool "
-    "calls are pending there is no Retry (nor 'Send to model'), and the chat input is "
-    "disabled, so the only way on is to answer the broken call or start a New chat"))
 @pytest.mark.parametrize("model", ["fault-bad-args", "fault-schema-args"])
 def test_a_call_with_unusable_arguments_can_be_retried(
     app: StreamlitServer, fault_server: WireServer, page: Page, model: str,

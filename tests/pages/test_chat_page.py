@@ -619,3 +619,24 @@ def test_html_page_answering_a_stream_request_is_named(
     message = error_box(at) + " " + " ".join(c.value for c in at.caption)
     assert "HTML page" in message
     assert "base URL" in message
+
+
+def test_retry_this_turn_replaces_the_pending_calls_everywhere(make_app: MakeApp) -> None:
+    """Retry this turn drops the answer with the calls and asks again; the stored session
+    follows (no second session), and the dropped request stays inspectable."""
+    from components.storage import store
+
+    at = ask(make_app(), SEED)
+    [first] = pending_calls(at)
+    exchanges_before = len(at.session_state["chat.state"].conversation.exchanges)
+    at.button(key="chat.regenerate").click()
+    run(at)
+    conversation = at.session_state["chat.state"].conversation
+    assert [m.role for m in conversation.messages] == ["user", "assistant"]
+    assert len(conversation.exchanges) == exchanges_before + 1
+    [again] = pending_calls(at)
+    assert again.name == first.name
+    stored = store().load(conversation.id)
+    assert stored is not None
+    assert [m.id for m in stored.messages] == [m.id for m in conversation.messages]
+    assert len(store().list_sessions()) == 1
