@@ -17,6 +17,7 @@ import pytest
 
 from tests.support.sse_fixtures import load_fixture
 from tests.support.wire_server import (
+    ECHO_CHUNK_KEY_AT,
     ECHO_KEY_AT,
     FAULTS,
     MODELS,
@@ -219,3 +220,15 @@ def test_text_echo_puts_the_key_at_a_known_offset(wire_server: WireServer) -> No
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("text/plain")
     assert response.text.index("sk-test-ECHO-3") == ECHO_KEY_AT
+
+
+def test_non_json_chunk_echo_puts_the_key_at_a_known_offset(wire_server: WireServer) -> None:
+    response = _CLIENT.post(f"{wire_server.base_url}/chat/completions",
+                            json={"model": "fault-not-json-echo-key", "stream": True,
+                                  "messages": []},
+                            headers={"Authorization": "Bearer sk-test-ECHO-4"})
+    assert response.status_code == 200
+    events = [line.removeprefix("data: ") for line in response.text.split("\n\n") if line]
+    assert json.loads(events[0])["object"] == "chat.completion.chunk"
+    assert events[1].index("sk-test-ECHO-4") == ECHO_CHUNK_KEY_AT
+    assert events[-1] == "[DONE]"

@@ -28,7 +28,6 @@ from tests.e2e.ui import (
     answer_call,
     ask,
     bubbles,
-    by_key,
     error_box,
     main,
     model_caption,
@@ -128,7 +127,7 @@ def expect_answer(page: Page, text: str) -> None:
 
 def expect_recovered(page: Page) -> None:
     expect(error_box(page)).to_have_count(0)
-    expect(main(page).get_by_role("button", name="Retry")).to_have_count(0)
+    expect(main(page).get_by_role("button", name="Retry", exact=True)).to_have_count(0)
     expect(user_bubble(page, SEED)).to_have_count(1)
     no_exception(page)
 
@@ -219,7 +218,7 @@ def test_fault_shows_a_clear_message_keeps_the_work_and_retries(
         fault_server.script(text_completion(RECOVERED, stream=True, model=fault.model))
     else:
         fault_server.script(fixture_reply("standard_tool_call"))
-    error.get_by_role("button", name="Retry").click()
+    error.get_by_role("button", name="Retry", exact=True).click()
     if fault.follow_up:
         expect_answer(page, RECOVERED)
         assert_result_sent(fault_server, GOOD_CALL, result)
@@ -293,7 +292,7 @@ def test_connection_refused_then_the_server_comes_back(
         reserved.close()
 
     with WireServer(port=port) as revived:
-        error.get_by_role("button", name="Retry").click()
+        error.get_by_role("button", name="Retry", exact=True).click()
         expect_answer(page, f"Tool results: {GOOD_CALL} said {result}")
         assert len(revived.chat_requests) == 1
         assert_result_sent(revived, GOOD_CALL, result)
@@ -353,23 +352,35 @@ def test_arguments_that_break_the_schema_are_flagged_and_can_be_answered(
     expect_recovered(page)
 
 
-@pytest.mark.parametrize("model", ["fault-bad-args", "fault-schema-args"])
+@pytest.mark.parametrize(("model", "broken_call"), [("fault-bad-args", BAD_ARGS_CALL),
+                                                   ("fault-schema-args", SCHEMA_CALL)])
 def test_a_call_with_unusable_arguments_can_be_retried(
-    app: StreamlitServer, fault_server: WireServer, page: Page, model: str,
+    app: StreamlitServer, fault_server: WireServer, page: Page, model: str, broken_call: str,
 ) -> None:
+    """"Retry this turn" drops the broken call and asks again; the question stays."""
     open_chat(page, app.url)
     set_model(page, model)
     ask(page, SEED)
-    expect(result_box(page)).to_be_visible()
-    # The toggle is the page's last element: once it is there, the run has drawn everything.
-    expect(by_key(page, "chat.show_code")).to_be_visible()
+    broken = page.get_by_label(f"Result of get_current_weather ({broken_call})", exact=True)
+    expect(broken).to_be_visible()
+    card = bubbles(page).filter(has_text=f"call id {broken_call}")
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text(re.compile(r"Retry this turn|break the schema"))
     no_exception(page)
+    sent_before = len(fault_server.chat_requests)
 
     fault_server.script(fixture_reply("standard_tool_call"))  # the fresh attempt is good
-    retry = main(page).get_by_role("button", name=re.compile(r"Retry"))
-    assert retry.count() >= 1, "no Retry on the page while the broken call is pending"
-    retry.first.click()
+    main(page).get_by_role("button", name="Retry this turn", exact=True).click()
     expect(page.get_by_label(f"Result of get_current_weather ({GOOD_CALL})", exact=True)) \
         .to_be_visible()
+    expect(broken).to_have_count(0)
+    expect(card).to_have_count(0)
+    expect(user_bubble(page, SEED)).to_have_count(1)
     expect(model_caption(page, model)).to_be_visible()
+    assert len(fault_server.chat_requests) - sent_before == 1
+    # The fresh attempt asked the same question, without the discarded call.
+    body = fault_server.chat_requests[-1].json
+    assert isinstance(body, dict)
+    assert [m["role"] for m in body["messages"]] == ["user"]
+    assert body["messages"][0]["content"] == SEED
     no_exception(page)

@@ -108,7 +108,7 @@ def answer_call(page: Page, result: str) -> None:
 
 def error_box(page: Page) -> Locator:
     """The failed turn: the assistant bubble that holds the Retry button."""
-    return bubbles(page).filter(has=page.get_by_role("button", name="Retry"))
+    return bubbles(page).filter(has=page.get_by_role("button", name="Retry", exact=True))
 
 
 def watch_alerts(page: Page) -> None:

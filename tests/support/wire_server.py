@@ -367,6 +367,25 @@ def _echo_key_in_text(request: RecordedRequest, _nth: int, _stream: bool) -> Rep
     return Reply(status=403, body=body.encode(), content_type="text/plain")
 
 
+ECHO_CHUNK_KEY_AT = 100
+
+
+def _echo_key_in_chunk(request: RecordedRequest, _nth: int, _stream: bool) -> Reply:
+    """A stream whose second event is a proxy's plain-text complaint, not JSON, quoting the key
+    from character ECHO_CHUNK_KEY_AT of the event's data."""
+    head = "upstream rejected the credentials; "
+    head += "-" * (ECHO_CHUNK_KEY_AT - len(head) - len("Authorization: Bearer "))
+    head += "Authorization: Bearer "
+    first = {"id": "chatcmpl-EchoChunk00000000000000", "object": "chat.completion.chunk",
+             "created": 1749366275, "model": "gpt-4o-2024-08-06", "choices": [
+                 {"index": 0, "delta": {"role": "assistant", "content": ""},
+                  "finish_reason": None}]}
+    transcript = (chunks_to_sse([first], done=False)
+                  + f"data: {head}{presented_key(request)} (retry later)\n\n".encode()
+                  + b"data: [DONE]\n\n")
+    return sse_reply(transcript)
+
+
 # name -> (request, nth request for that model, stream?) -> Reply, or None for a normal answer.
 RequestFaultFn = Callable[[RecordedRequest, int, bool], Reply | None]
 
@@ -374,6 +393,7 @@ REQUEST_FAULTS: dict[str, RequestFaultFn] = {
     "fault-401-echo-key": _echo_key_401,
     "fault-stream-error-echo-key": _echo_key_in_stream,
     "fault-403-echo-key-text": _echo_key_in_text,
+    "fault-not-json-echo-key": _echo_key_in_chunk,
 }
 
 
