@@ -130,7 +130,7 @@ def test_server_error_in_the_browser(
     expect(main.get_by_text(re.compile(r"The server answered 502 \(after 3 attempts\)"))) \
         .to_be_visible()
     expect(main.get_by_text(re.compile(r"an HTML page titled .502 Bad Gateway."))).to_be_visible()
-    retry = main.get_by_role("button", name="Retry")
+    retry = main.get_by_role("button", name="Retry", exact=True)
     expect(retry).to_be_visible()
     user_turn = main.get_by_test_id("stChatMessage").filter(has_text=SEED)
     expect(user_turn).to_have_count(1)
@@ -148,7 +148,7 @@ def test_server_error_in_the_browser(
     expect(result).to_be_visible()
     expect(main.get_by_text(re.compile(r"call id\s*call_4yKljCtGceYj1heJY8G9h3te"))) \
         .to_have_count(1)
-    expect(main.get_by_role("button", name="Retry")).to_have_count(0)
+    expect(main.get_by_role("button", name="Retry", exact=True)).to_have_count(0)
     expect(main.get_by_text(re.compile(r"The server answered 502"))).to_have_count(0)
     expect(user_turn).to_have_count(1)
     no_exception(page)
