@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import httpx
 
 from core import errors
-from core.config import Endpoint, masked_headers, redact
+from core.config import REDACTED, Endpoint, masked_headers, redact
 from core.http import (
     RetryNotice,
     Timeouts,
@@ -92,9 +92,9 @@ def run_turn(
         try:
             if settings.stream and _is_event_stream(response):
                 message = _read_stream(response, exchange, on_progress, endpoint.timeouts.idle,
-                                       wire.StreamAccumulator())
+                                       wire.StreamAccumulator(), endpoint.api_key)
             else:
-                message = _read_json(response, exchange, wire.parse_response)
+                message = _read_json(response, exchange, wire.parse_response, endpoint.api_key)
         except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
             # Parsers read untrusted JSON; a shape they did not foresee is the server's fault,
             # not a crash. The traceback goes to the log for whoever improves the parser.
@@ -156,7 +156,7 @@ def _is_event_stream(response: httpx.Response) -> bool:
 
 
 def _read_json(response: httpx.Response, exchange: Exchange,
-               parse: Callable[[object], Message]) -> Message:
+               parse: Callable[[object], Message], secret: str) -> Message:
     try:
         raw = response.read()
     except httpx.TimeoutException:
@@ -171,6 +171,8 @@ def _read_json(response: httpx.Response, exchange: Exchange,
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
+        if secret and secret.encode() in raw:  # redact before any excerpt cuts it in two
+            raw = raw.replace(secret.encode(), REDACTED.encode())
         exchange.response_body = raw[:4000].decode("utf-8", "replace")
         excerpt = errors.read_error_body(raw)
         raise errors.MalformedResponse(
@@ -184,7 +186,7 @@ def _read_json(response: httpx.Response, exchange: Exchange,
 
 def _read_stream(
     response: httpx.Response, exchange: Exchange, on_progress: ProgressFn | None,
-    idle_s: float, acc: StreamAccumulator,
+    idle_s: float, acc: StreamAccumulator, secret: str,
 ) -> Message:
     decoder = SSEDecoder()
     raw_parts: list[bytes] = []
@@ -197,14 +199,14 @@ def _read_stream(
                     raw_parts.append(chunk)
                     kept += len(chunk)
                 for event in decoder.feed(chunk):
-                    if _handle(event.data, acc, exchange, on_progress):
+                    if _handle(event.data, acc, exchange, on_progress, secret):
                         saw_done = True
                         break
                 if saw_done or acc.done:
                     break
             else:
                 for event in decoder.close():
-                    if _handle(event.data, acc, exchange, on_progress):
+                    if _handle(event.data, acc, exchange, on_progress, secret):
                         saw_done = True
         except httpx.ReadTimeout:
             raise errors.StreamStalled(
@@ -240,7 +242,7 @@ def _read_stream(
 
 
 def _handle(data: str, acc: StreamAccumulator, exchange: Exchange,
-            on_progress: ProgressFn | None) -> bool:
+            on_progress: ProgressFn | None, secret: str) -> bool:
     """Fold one SSE event into the accumulator; True at `[DONE]`."""
     if data == "[DONE]":
         return True
@@ -250,7 +252,7 @@ def _handle(data: str, acc: StreamAccumulator, exchange: Exchange,
         raise errors.MalformedResponse(
             "The stream carried a chunk that is not JSON, so the answer cannot be read. Retry; "
             "if it repeats, the server or a proxy in between is mangling the stream.",
-            detail=f"The chunk began: {data[:120]!r}",
+            detail=f"The chunk began: {redact(data, secret)[:120]!r}",
         ) from None
     if acc.add(chunk):
         if exchange.first_token_at is None:

@@ -290,14 +290,7 @@ def run_the_session(audit: Audit, page: Page, url: str, wire: AnthropicWireServe
     # Inside a 200 stream, a non-JSON event quoting the key from character 100: the page
     # quotes the first 120 characters of a chunk it cannot read.
     pytest.param("fault-not-json-echo-key", "The stream carried a chunk that is not JSON",
-                 id="stream-chunk", marks=pytest.mark.xfail(strict=True, reason=(
-                     "BUG: a key quoted in a stream chunk that is not JSON is shown in part. "
-                     "core.turn._handle puts the chunk's first 120 characters into the error "
-                     "detail ('The chunk began: ...'); _failed redacts the key only afterwards, "
-                     "so a key that straddles the cut no longer matches and its first part "
-                     "stays, on the page and in the stored exchange error. The same happens to "
-                     "a 2xx body that is not JSON (_read_json: read_error_body's 300-character "
-                     "excerpt); 33f86bc redacts before cutting only for non-2xx bodies"))),
+                 id="stream-chunk"),
 ])
 def test_a_key_echoed_across_an_excerpt_is_not_shown_in_part(
     start_server: StartServer, page: Page, model: str, said: str,
