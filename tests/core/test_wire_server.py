@@ -213,12 +213,17 @@ def test_clear_script_drops_unused_replies(wire_server: WireServer) -> None:
     assert post(wire_server, {"model": "fault-404"}).status_code == 404
 
 
-def test_text_echo_puts_the_key_at_a_known_offset(wire_server: WireServer) -> None:
+@pytest.mark.parametrize(("model", "status", "content_type"), [
+    ("fault-403-echo-key-text", 403, "text/plain"),
+    ("fault-200-echo-key-text", 200, "application/json"),
+])
+def test_text_echo_puts_the_key_at_a_known_offset(wire_server: WireServer, model: str,
+                                                  status: int, content_type: str) -> None:
     response = _CLIENT.post(f"{wire_server.base_url}/chat/completions",
-                            json={"model": "fault-403-echo-key-text", "messages": []},
+                            json={"model": model, "messages": []},
                             headers={"Authorization": "Bearer sk-test-ECHO-3"})
-    assert response.status_code == 403
-    assert response.headers["content-type"].startswith("text/plain")
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith(content_type)
     assert response.text.index("sk-test-ECHO-3") == ECHO_KEY_AT
 
 

@@ -287,6 +287,9 @@ def run_the_session(audit: Audit, page: Page, url: str, wire: AnthropicWireServe
     # A proxy's plain-text 403 dumping the request headers, the key from character 280: the
     # page quotes the first 300 characters of an error body.
     pytest.param("fault-403-echo-key-text", "The server answered 403", id="error-body"),
+    # The same text with status 200, labelled JSON: the page quotes what it got instead.
+    pytest.param("fault-200-echo-key-text", "The server answered 2xx but not with JSON",
+                 id="2xx-body"),
     # Inside a 200 stream, a non-JSON event quoting the key from character 100: the page
     # quotes the first 120 characters of a chunk it cannot read.
     pytest.param("fault-not-json-echo-key", "The stream carried a chunk that is not JSON",

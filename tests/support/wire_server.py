@@ -357,14 +357,19 @@ def _echo_key_in_stream(request: RecordedRequest, _nth: int, _stream: bool) -> R
 ECHO_KEY_AT = 280
 
 
-def _echo_key_in_text(request: RecordedRequest, _nth: int, _stream: bool) -> Reply:
-    """A proxy's plain-text 403 that dumps the request's headers; the key starts at character
-    ECHO_KEY_AT of the body (so an excerpt of the first 300 characters cuts through it)."""
-    head = "403 Forbidden: blocked by egress policy. Request headers follow. "
-    head += "." * (ECHO_KEY_AT - len(head) - len("Authorization: Bearer "))
-    head += "Authorization: Bearer "
-    body = head + presented_key(request) + "\nHost: api.example\nAccept: text/event-stream\n"
-    return Reply(status=403, body=body.encode(), content_type="text/plain")
+def _echo_key_in_text(status: int, content_type: str) -> RequestFaultFn:
+    """A proxy's plain-text answer that dumps the request's headers; the key starts at
+    character ECHO_KEY_AT of the body (so an excerpt of the first 300 characters cuts through
+    it). With status 200 and a JSON content type: a proxy that mislabels its complaint."""
+
+    def reply(request: RecordedRequest, _nth: int, _stream: bool) -> Reply:
+        head = f"{status} from the egress proxy: blocked by policy. Request headers follow. "
+        head += "." * (ECHO_KEY_AT - len(head) - len("Authorization: Bearer "))
+        head += "Authorization: Bearer "
+        body = head + presented_key(request) + "\nHost: api.example\nAccept: */*\n"
+        return Reply(status=status, body=body.encode(), content_type=content_type)
+
+    return reply
 
 
 ECHO_CHUNK_KEY_AT = 100
@@ -392,7 +397,8 @@ RequestFaultFn = Callable[[RecordedRequest, int, bool], Reply | None]
 REQUEST_FAULTS: dict[str, RequestFaultFn] = {
     "fault-401-echo-key": _echo_key_401,
     "fault-stream-error-echo-key": _echo_key_in_stream,
-    "fault-403-echo-key-text": _echo_key_in_text,
+    "fault-403-echo-key-text": _echo_key_in_text(403, "text/plain"),
+    "fault-200-echo-key-text": _echo_key_in_text(200, "application/json"),
     "fault-not-json-echo-key": _echo_key_in_chunk,
 }
 
