@@ -35,7 +35,7 @@ from typing import Any
 
 from core.errors import MalformedResponse, StreamErrorEvent, error_from_object
 from core.providers.accumulator import AccumulatedMessage
-from core.providers.openai_compat import ChatSettings, model_ids
+from core.providers.openai_compat import ChatSettings, arguments_text, model_ids
 from core.providers.openai_compat import parse_usage as _openai_usage
 from core.types import Message, ToolCall, ToolSpec, Usage, new_id
 
@@ -283,14 +283,6 @@ def _is_error(chunk: dict[str, Any]) -> bool:
     return chunk.get("type") == "error" or chunk.get("error") is not None
 
 
-def _arguments(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
 def parse_response(body: Any) -> Message:
     """A non-streaming Messages answer (`{"type": "message", "content": [blocks]}`)."""
     if not isinstance(body, dict):
@@ -318,7 +310,7 @@ def parse_response(body: Any) -> Message:
             calls.append(ToolCall(
                 id=_str(block.get("id")) or new_id("toolu_local_"),
                 name=_str(block.get("name")),
-                arguments=_arguments(value),
+                arguments=arguments_text(value),
             ))
     return Message(
         role="assistant",
@@ -346,7 +338,7 @@ class _Block:
         if self.parts:
             arguments = "".join(self.parts)
         elif isinstance(self.input, dict) and self.input:
-            arguments = _arguments(self.input)  # a gateway that sends the input whole
+            arguments = arguments_text(self.input)  # a gateway that sends the input whole
         else:
             arguments = ""  # no input_json_delta: a tool without parameters, i.e. {}
         return ToolCall(id=self.id, name=self.name, arguments=arguments)

@@ -114,7 +114,8 @@ def parse_usage(raw: Any) -> Usage | None:
     )
 
 
-def _arguments_text(value: Any) -> str:
+def arguments_text(value: Any) -> str:
+    """Tool arguments as the string the wire carries (some servers send an object)."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -167,7 +168,7 @@ def parse_response(body: Any) -> Message:
         calls.append(ToolCall(
             id=item.get("id") or new_id("call_local_"),
             name=function.get("name") or "",
-            arguments=_arguments_text(function.get("arguments")),
+            arguments=arguments_text(function.get("arguments")),
         ))
     return Message(
         role="assistant",
@@ -277,7 +278,7 @@ class StreamAccumulator(AccumulatedMessage):
             call.name = name
         arguments = function.get("arguments")
         if arguments is not None:
-            text = _arguments_text(arguments)
+            text = arguments_text(arguments)
             if text:
                 call.parts.append(text)
 
