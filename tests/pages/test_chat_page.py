@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.errors import AppTestError
 
 from core.types import Message, ToolCall
+from tests.support.page_text import rendered_text
 from tests.support.wire_server import (
     REFERENCE_RESPONSE,
     WireServer,
@@ -77,22 +78,6 @@ def card_for(at: AppTest, call: ToolCall) -> str:
 
 def is_demo_page(at: AppTest) -> bool:
     return any("Offline demo model" in i.value for i in at.info)
-
-
-def rendered_text(at: AppTest) -> str:
-    """Everything the page would send to a browser: every element and widget value."""
-    parts: list[str] = []
-    for node in at._tree:
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            parts.append(str(proto))
-        try:
-            value = getattr(node, "value", None)
-        except Exception:  # some element kinds have no readable value
-            value = None
-        if value is not None:
-            parts.append(str(value))
-    return "\n".join(parts)
 
 
 # --- (a) the whole demo loop -------------------------------------------------------------------

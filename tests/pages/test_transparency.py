@@ -26,6 +26,7 @@ from streamlit.testing.v1 import AppTest
 from core.codegen import LABELS, LANGUAGES
 from core.types import Exchange, Message
 from tests.support.anthropic_server import AnthropicWireServer
+from tests.support.page_text import rendered_text
 from tests.support.wire_server import RecordedRequest, error_body, json_reply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,22 +97,6 @@ def answer_pending(at: AppTest, result: str) -> AppTest:
     at.text_area(key=f"chat.result.{call.id}").input(result)
     at.button(key="chat.send_results").click()
     return run(at)
-
-
-def rendered_text(at: AppTest) -> str:
-    """Everything the page would send to a browser: every element and widget value."""
-    parts: list[str] = []
-    for node in at._tree:
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            parts.append(str(proto))
-        try:
-            value = getattr(node, "value", None)
-        except Exception:  # some element kinds have no readable value
-            value = None
-        if value is not None:
-            parts.append(str(value))
-    return "\n".join(parts)
 
 
 def assert_no_key(at: AppTest) -> None:
