@@ -1,10 +1,11 @@
 """Usage: where the tokens went — per request, over time, by model and provider, and cost."""
 
+import pandas as pd
 import streamlit as st
 
 from components import usage_charts, usage_prices
 from components.shell import guarded
-from components.storage import store
+from components.storage import database_url, store, store_for
 from core import usage
 
 
@@ -14,7 +15,7 @@ def page() -> None:
     if db is None:
         return
     with st.spinner("Reading usage…"):
-        frame = usage.exchanges_frame(db)
+        frame = _frame(database_url(), db.usage_version())
     if frame.empty:
         st.info("No requests recorded yet. Ask something on the Chat page (the offline demo "
                 "model works without a key); every request's tokens, latency and cost show up "
@@ -51,7 +52,14 @@ def page() -> None:
     usage_prices.editor(prices)
 
 
-def _filters(frame) -> usage.Filters:
+@st.cache_data(show_spinner=False, max_entries=4)
+def _frame(url: str, version: tuple[int, float]) -> pd.DataFrame:
+    """The exchanges frame, rebuilt only when the data changed (filters rerun the page)."""
+    del version  # part of the cache key only
+    return usage.exchanges_frame(store_for(url))
+
+
+def _filters(frame: pd.DataFrame) -> usage.Filters:
     with st.expander("Filters", expanded=False, icon="🔎"):
         first, last = frame["started"].min().date(), frame["started"].max().date()
         picked = st.date_input("Date range", (first, last), key="usage.dates")

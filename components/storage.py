@@ -30,6 +30,10 @@ def _open(url: str) -> Store:
     return Store.open(url)
 
 
+def store_for(url: str) -> Store:
+    return _open(url)
+
+
 def store() -> Store | None:
     """The store, or None (with the reason logged and shown) when the database cannot open."""
     try:

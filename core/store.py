@@ -445,6 +445,15 @@ class Store:
                     title=f"Fork of {row.get('title') or 'session'}")
         return fork.id
 
+    def usage_version(self) -> tuple[int, float]:
+        """(count, latest start) of the exchanges: changes whenever the Usage data does, and
+        costs one indexed aggregate, so the page can skip rebuilding its frame on reruns."""
+        with self.engine.connect() as conn:
+            count, latest = conn.execute(sa.select(
+                sa.func.count(), sa.func.coalesce(sa.func.max(exchanges.c.started_at), 0.0)
+            ).select_from(exchanges)).one()
+        return int(count), float(latest)
+
     def usage_rows(self, columns: Iterable[str] | None = None) -> tuple[list[str], list[Any]]:
         """Plain tuples of the exchanges table for the Usage page (no bodies, no transcripts).
 

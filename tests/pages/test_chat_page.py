@@ -14,8 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.errors import AppTestError
 
-from core.types import Message, ToolCall
-from tests.support.page_text import rendered_text
+from core.types import ToolCall
+from tests.support.apptest import ask, messages, rendered_text, run
 from tests.support.wire_server import (
     REFERENCE_RESPONSE,
     WireServer,
@@ -34,21 +34,6 @@ MakeApp = Callable[[], AppTest]
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def ask(at: AppTest, text: str) -> AppTest:
-    at.chat_input(key="chat.input").set_value(text)
-    return run(at)
-
-
-def messages(at: AppTest) -> list[Message]:
-    return at.session_state["chat.state"].conversation.messages
-
 
 def pending_calls(at: AppTest) -> list[ToolCall]:
     last = messages(at)[-1]

@@ -24,9 +24,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.codegen import LABELS, LANGUAGES
-from core.types import Exchange, Message
+from core.types import Exchange
 from tests.support.anthropic_server import AnthropicWireServer
-from tests.support.page_text import rendered_text
+from tests.support.apptest import ask, messages, rendered_text, run
 from tests.support.wire_server import RecordedRequest, error_body, json_reply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,21 +72,6 @@ def anthropic_app(make_app: MakeApp, clean_env: pytest.MonkeyPatch,
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def ask(at: AppTest, text: str) -> AppTest:
-    at.chat_input(key="chat.input").set_value(text)
-    return run(at)
-
-
-def messages(at: AppTest) -> list[Message]:
-    return at.session_state["chat.state"].conversation.messages
-
 
 def exchanges(at: AppTest) -> list[Exchange]:
     return list(at.session_state["chat.state"].conversation.exchanges.values())

@@ -1,8 +1,10 @@
-"""What an AppTest page would send to a browser, as one string (for searching it for keys)."""
+"""Helpers the AppTest page tests share: run, ask, the conversation, and the page as text."""
 
 from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
+
+from core.types import Message
 
 
 def rendered_text(at: AppTest) -> str:
@@ -19,3 +21,19 @@ def rendered_text(at: AppTest) -> str:
         if value is not None:
             parts.append(str(value))
     return "\n".join(parts)
+
+
+def run(at: AppTest) -> AppTest:
+    """Run the page; a Streamlit exception element fails the test at once."""
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def ask(at: AppTest, text: str) -> AppTest:
+    at.chat_input(key="chat.input").set_value(text)
+    return run(at)
+
+
+def messages(at: AppTest) -> list[Message]:
+    return at.session_state["chat.state"].conversation.messages
