@@ -11,7 +11,9 @@ if [ -z "$version" ]; then
   version=$(ls /usr/lib/postgresql | sort -n | tail -1)
   pg_createcluster "$version" main >/dev/null
 fi
-pg_ctlcluster "$version" main start 2>/dev/null || true
+# The server is a daemon: it must not inherit fd 3 (or any pipe), or whoever reads this
+# script's output waits for it to exit, which is never.
+pg_ctlcluster "$version" main start </dev/null >/dev/null 2>&1 3>&- || true
 for _ in $(seq 1 50); do
   pg_isready -q -h 127.0.0.1 && break
   sleep 0.2
