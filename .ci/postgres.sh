@@ -4,7 +4,7 @@
 set -euo pipefail
 exec 3>&1 1>&2  # only the URL goes to standard output (fd 3); everything else to stderr
 if ! command -v pg_lsclusters >/dev/null 2>&1; then
-  apt-get install -y -qq postgresql
+  apt-get install -y -qq postgresql </dev/null >/dev/null 2>&1 3>&-
 fi
 version=$(pg_lsclusters --no-header | awk 'NR==1 {print $1}')
 if [ -z "$version" ]; then
