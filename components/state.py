@@ -509,19 +509,44 @@ def use_canned_result(call_id: str, text: str) -> None:
     chat().result_drafts[call_id] = text
 
 
+def unsaved_editor_for(name: str, entries: list[LibraryEntry]) -> str | None:
+    """The editor id holding unsaved edits of the library tool called `name`, if any."""
+    entry = next((e for e in entries if e.spec and e.name == name), None)
+    if entry is None:
+        return None
+    editor_id = entry.path.stem
+    draft = tool_drafts().get(editor_id)
+    if draft is None:
+        return None
+    typed = st.session_state.get(editor_text_key(editor_id), draft.text)
+    return editor_id if typed != draft.saved_text else None
+
+
 def import_tools(specs: list[ToolSpec]) -> None:
-    """Callback: write imported tools into the library (replacing same-named ones)."""
+    """Callback: write imported tools into the library, each replacing its same-named tool.
+
+    A replaced tool's file is the one that held it, whatever its file name, so the library is
+    never left with two tools of one name; an open draft of it is closed (the preview warned).
+    """
+    by_name = {e.name: e for e in library() if e.spec}
     try:
         for spec in specs:
-            save_tool(tools_dir(), spec)
+            old = by_name.get(spec.name)
+            save_tool(tools_dir(), spec, replaces=old.path if old else None)
     except (OSError, ToolFileError) as exc:
         flash("error", f"Import stopped: {exc}")
         return
     enabled = st.session_state.setdefault("tools.enabled", set())
     enabled.update(spec.name for spec in specs)
     for spec in specs:  # an open draft of a replaced tool would hide what was imported
-        if spec.name in tool_drafts():
-            revert_tool(spec.name)
+        old = by_name.get(spec.name)
+        editor_id = old.path.stem if old else spec.name
+        if editor_id in tool_drafts():
+            revert_tool(editor_id)
+        moved = old is not None and old.path.stem != spec.name  # it now lives in {name}.yaml
+        if moved and st.session_state.get("tools.editor.selected") == editor_id:
+            st.session_state["tools.editor.selected"] = spec.name
+            st.session_state["kept.tools.editor.selected"] = spec.name
     st.session_state["tools.import_text"] = ""
     st.session_state["kept.tools.import_text"] = ""
     flash("success", f"Imported {len(specs)} tool(s): " + ", ".join(s.name for s in specs))

@@ -58,5 +58,11 @@ def _preview(text: str, entries: list[LibraryEntry]) -> None:
     st.markdown(f"Found **{len(result.specs)}** tool(s) ({', '.join(sorted(result.formats))} "
                 "format). Importing will:")
     st.table([{"action": action, "tool": name} for action, name in plan])
+    unsaved = [name for action, name in plan
+               if action == "replace" and state.unsaved_editor_for(name, entries)]
+    if unsaved:
+        st.warning("The editor has unsaved edits of " + ", ".join(f"`{n}`" for n in unsaved)
+                   + ": importing replaces them with the imported version. Save or copy them "
+                   "first to keep them.")
     st.button(f"Import {len(result.specs)} tool(s)", key="tools.import_go", type="primary",
               on_click=state.import_tools, args=(result.specs,))

@@ -836,6 +836,35 @@ def test_import_over_an_open_draft_keeps_the_editor_consistent(
     assert editor_text(at, "get_current_weather").rstrip() == highlighted.rstrip()
 
 
+def test_import_warns_before_it_replaces_unsaved_edits(open_app: Callable[..., AppTest]) -> None:
+    at = open_in_editor(open_app(), "get_current_weather")
+    incoming = [{"name": "get_current_weather", "description": "Imported description",
+                 "input_schema": {"type": "object", "properties": {}}}]
+    at.text_area(key="tools.import_text").input(json.dumps(incoming))
+    run(at)
+    assert not [w.value for w in at.warning if "unsaved edits" in w.value]  # nothing typed yet
+    type_text(at, "get_current_weather", editor_text(at, "get_current_weather").replace(
+        "Get the current weather", "MY UNSAVED EDIT"))
+    [warning] = [w.value for w in at.warning if "unsaved edits" in w.value]
+    assert "get_current_weather" in warning
+
+
+def test_import_replaces_a_tool_kept_under_another_file_name(open_app: Callable[..., AppTest],
+                                                            tools_dir: Path) -> None:
+    (tools_dir / "get_current_weather.yaml").rename(tools_dir / "weather.yaml")
+    at = open_app()
+    incoming = [{"name": "get_current_weather", "description": "Imported description",
+                 "input_schema": {"type": "object", "properties": {}}}]
+    at.text_area(key="tools.import_text").input(json.dumps(incoming))
+    run(at)
+    click(at, "tools.import_go")
+    entries = load_library(tools_dir)
+    named = [e for e in entries if e.name == "get_current_weather"]
+    assert len(named) == 1 and named[0].spec.description == "Imported description"
+    assert not (tools_dir / "weather.yaml").exists()
+    assert not [e for e in entries if e.error], [e.error for e in entries]
+
+
 def test_editing_an_unreadable_file_says_why(open_app: Callable[..., AppTest],
                                              tools_dir: Path) -> None:
     (tools_dir / "huge.yaml").write_text("name: huge\ndescription: '" + "x" * 300_000 + "'\n",
