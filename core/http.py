@@ -16,7 +16,9 @@ import httpx
 from core import errors
 from core.types import Attempt
 
-RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+# design.md §3: 408, 409, 429 and the 5xx family (incl. Cloudflare's 520-524 and Anthropic's 529).
+# 501 and 505 say the server cannot do this request at all, so a retry cannot help.
+RETRY_STATUSES = frozenset({408, 409, 429, *(s for s in range(500, 600) if s not in (501, 505))})
 
 
 @dataclass(frozen=True)
