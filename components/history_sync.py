@@ -26,6 +26,7 @@ def restore_from_url() -> None:
         return
     try:
         conversation = db.load(wanted)
+        drafts = db.result_drafts(wanted) if conversation is not None else {}
     except SQLAlchemyError as exc:
         st.warning(f"Session {wanted} could not be loaded ({exc.__class__.__name__}).")
         return
@@ -33,7 +34,30 @@ def restore_from_url() -> None:
         st.warning(f"No saved session {wanted!r}: it may have been deleted. This is a new chat.")
         st.query_params.pop("session", None)
         return
-    state.open_session(conversation)
+    state.open_session(conversation, drafts)
+
+
+def keep_result_draft(call_id: str) -> None:
+    """Widget callback: a typed tool result (and its error switch) kept in the session and in
+    the database, so a refresh or a server restart does not lose it."""
+    _store_draft(call_id, *state.save_result_draft(call_id))
+
+
+def use_canned_result(call_id: str, text: str) -> None:
+    """Widget callback: a canned result put into its box, kept like a typed one."""
+    _store_draft(call_id, *state.use_canned_result(call_id, text))
+
+
+def _store_draft(call_id: str, text: str, is_error: bool) -> None:
+    db = store()
+    if db is None:
+        return
+    try:
+        db.save_result_draft(state.chat().conversation.id, call_id, text, is_error)
+    except SQLAlchemyError as exc:  # it stays in this browser session
+        log.error("saving a typed tool result failed: %s", exc.__class__.__name__)
+        st.toast("The typed result could not be saved to history; it stays in this tab.",
+                 icon="💾")
 
 
 def save(settings: ChatSettings, tools: list[ToolSpec]) -> None:

@@ -51,6 +51,7 @@ class ChatState:
     conversation: Conversation = field(default_factory=Conversation)
     error: TurnError | None = None
     result_drafts: dict[str, str] = field(default_factory=dict)
+    result_errors: dict[str, bool] = field(default_factory=dict)  # "This result is an error"
     shown_messages: int = 40
     pending_action: str | None = None  # "send" | "results" | "retry", set by callbacks
 
@@ -64,14 +65,24 @@ def chat() -> ChatState:
 def new_chat() -> None:
     """Start over; the typed results of the old chat go with it (the old one stays in History)."""
     old = chat()
-    for call_id in old.result_drafts:
+    for call_id in {*old.result_drafts, *old.result_errors}:
         st.session_state.pop(result_key(call_id), None)
+        st.session_state.pop(result_error_key(call_id), None)
     st.session_state["chat.state"] = ChatState()
     st.query_params.pop("session", None)
 
 
-def open_session(conversation: Conversation) -> None:
-    st.session_state["chat.state"] = ChatState(conversation=conversation)
+def open_session(conversation: Conversation,
+                 drafts: dict[str, tuple[str, bool]] | None = None) -> None:
+    """Show a stored conversation, with the tool results that were typed but not sent."""
+    drafts = drafts or {}
+    for call_id in drafts:  # stale widget values must not hide the stored drafts
+        st.session_state.pop(result_key(call_id), None)
+        st.session_state.pop(result_error_key(call_id), None)
+    st.session_state["chat.state"] = ChatState(
+        conversation=conversation,
+        result_drafts={c: text for c, (text, _) in drafts.items()},
+        result_errors={c: err for c, (_, err) in drafts.items() if err})
 
 
 def requested_session() -> str | None:
@@ -94,18 +105,29 @@ def result_error_key(call_id: str) -> str:
 
 
 def typed_errors(calls: list[ToolCall]) -> dict[str, bool]:
-    return {c.id: bool(st.session_state.get(result_error_key(c.id))) for c in calls}
+    errors = chat().result_errors
+    return {c.id: bool(st.session_state.get(result_error_key(c.id), errors.get(c.id, False)))
+            for c in calls}
 
 
-def save_result_draft(call_id: str) -> None:
-    """Widget callback: keep what was typed, even when the widget is not rendered for a while."""
-    chat().result_drafts[call_id] = st.session_state.get(result_key(call_id), "")
+def save_result_draft(call_id: str) -> tuple[str, bool]:
+    """Keep what was typed in a result box (and its error switch), even when the widgets are
+    not rendered for a while; returns (text, is error)."""
+    state = chat()
+    text = st.session_state.get(result_key(call_id), state.result_drafts.get(call_id, ""))
+    is_error = bool(st.session_state.get(result_error_key(call_id),
+                                         state.result_errors.get(call_id, False)))
+    state.result_drafts[call_id] = text
+    state.result_errors[call_id] = is_error
+    return text, is_error
 
 
 def restore_result_widget(call_id: str) -> None:
-    key = result_key(call_id)
-    if key not in st.session_state:
-        st.session_state[key] = chat().result_drafts.get(call_id, "")
+    state = chat()
+    if result_key(call_id) not in st.session_state:
+        st.session_state[result_key(call_id)] = state.result_drafts.get(call_id, "")
+    if result_error_key(call_id) not in st.session_state:
+        st.session_state[result_error_key(call_id)] = state.result_errors.get(call_id, False)
 
 
 def request(action: str) -> None:
@@ -289,9 +311,10 @@ def typed_results(calls: list[ToolCall]) -> dict[str, str]:
 
 
 def clear_results(calls: list[ToolCall]) -> None:
-    drafts = chat().result_drafts
+    state = chat()
     for call in calls:
-        drafts.pop(call.id, None)
+        state.result_drafts.pop(call.id, None)
+        state.result_errors.pop(call.id, None)
 
 
 def record_turn(result: TurnResult) -> None:
@@ -503,10 +526,10 @@ def apply_strict(editor_id: str) -> None:
 
 # --- Canned results ----------------------------------------------------------------------------
 
-def use_canned_result(call_id: str, text: str) -> None:
-    """Callback: put a canned result into a result box."""
+def use_canned_result(call_id: str, text: str) -> tuple[str, bool]:
+    """Put a canned result into a result box; returns (text, is error) like save_result_draft."""
     st.session_state[result_key(call_id)] = text
-    chat().result_drafts[call_id] = text
+    return save_result_draft(call_id)
 
 
 def unsaved_editor_for(name: str, entries: list[LibraryEntry]) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import state
+from components import history_sync, state
 from core.types import ToolCall
 
 
@@ -20,11 +20,12 @@ def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
             st.text_area(
                 f"Result of {call.name or '?'} ({call.id})",
                 key=state.result_key(call.id),
-                on_change=state.save_result_draft, args=(call.id,),
+                on_change=history_sync.keep_result_draft, args=(call.id,),
                 placeholder='e.g. {"temperature": 22, "unit": "celsius"}',
                 height=100,
             )
             st.checkbox("This result is an error", key=state.result_error_key(call.id),
+                        on_change=history_sync.keep_result_draft, args=(call.id,),
                         help="Sent as is_error on the tool_result in the Anthropic format "
                              "(the OpenAI format has no such flag).")
             options = canned.get(call.name) or {}
@@ -33,7 +34,7 @@ def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
                 for label, text in options.items():
                     row.button(
                         f"Use “{label}”", key=f"chat.canned.{call.id}.{label}",
-                        on_click=state.use_canned_result, args=(call.id, text),
+                        on_click=history_sync.use_canned_result, args=(call.id, text),
                         help=text[:300])
         buttons = st.container(horizontal=True)
         buttons.button("Send tool results", type="primary", key="chat.send_results",

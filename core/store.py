@@ -66,6 +66,12 @@ _MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "ALTER TABLE exchanges ADD COLUMN wire TEXT",
         "ALTER TABLE exchanges ADD COLUMN copied_from TEXT",
     ]),
+    (5, "tool results typed but not sent yet", [
+        """CREATE TABLE result_drafts (
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            call_id TEXT NOT NULL, content TEXT NOT NULL, is_error INTEGER NOT NULL DEFAULT 0,
+            updated_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (session_id, call_id))""",
+    ]),
 ]
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 
@@ -110,6 +116,12 @@ exchanges = sa.Table(
     sa.Column("usage_estimated", sa.Integer),
     sa.Column("url", sa.Text), sa.Column("response_headers_json", sa.Text),
     sa.Column("wire", sa.Text), sa.Column("copied_from", sa.Text),
+)
+result_drafts = sa.Table(
+    "result_drafts", metadata,
+    sa.Column("session_id", sa.Text, primary_key=True),
+    sa.Column("call_id", sa.Text, primary_key=True), sa.Column("content", sa.Text),
+    sa.Column("is_error", sa.Integer), sa.Column("updated_at", sa.Float),
 )
 
 
@@ -346,6 +358,36 @@ class Store:
             if fresh:
                 conn.execute(exchanges.insert(),
                              [_exchange_row(conversation.id, e) for e in fresh])
+            answered = [m.tool_call_id for m in new if m.role == "tool" and m.tool_call_id]
+            if answered:  # a sent result is a message now; its draft has done its job
+                conn.execute(result_drafts.delete().where(
+                    (result_drafts.c.session_id == conversation.id)
+                    & result_drafts.c.call_id.in_(answered)))
+
+    def save_result_draft(self, session_id: str, call_id: str, content: str,
+                          is_error: bool = False) -> bool:
+        """Keep a tool result the user is typing, so a refresh or a restart does not lose it.
+
+        Returns False when the session is not stored (yet): there is nothing to attach it to.
+        """
+        key = (result_drafts.c.session_id == session_id) & (result_drafts.c.call_id == call_id)
+        with writing(self.engine) as conn, conn.begin():
+            if conn.execute(sa.select(sessions.c.id).where(
+                    sessions.c.id == session_id)).first() is None:
+                return False
+            conn.execute(result_drafts.delete().where(key))
+            if content or is_error:
+                conn.execute(result_drafts.insert().values(
+                    session_id=session_id, call_id=call_id, content=content,
+                    is_error=int(is_error), updated_at=time.time()))
+        return True
+
+    def result_drafts(self, session_id: str) -> dict[str, tuple[str, bool]]:
+        """Typed, unsent tool results of a session: call id -> (text, is error)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(result_drafts).where(
+                result_drafts.c.session_id == session_id)).all()
+        return {r.call_id: (r.content, bool(r.is_error)) for r in rows}
 
     def truncate(self, session_id: str, keep: int) -> None:
         """Drop the messages from position `keep` on (Retry this turn replaces an answer)."""
@@ -418,6 +460,7 @@ class Store:
 
     def delete(self, session_id: str) -> None:
         with writing(self.engine) as conn, conn.begin():
+            conn.execute(result_drafts.delete().where(result_drafts.c.session_id == session_id))
             conn.execute(exchanges.delete().where(exchanges.c.session_id == session_id))
             conn.execute(messages.delete().where(messages.c.session_id == session_id))
             conn.execute(sessions.delete().where(sessions.c.id == session_id))

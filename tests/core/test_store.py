@@ -454,6 +454,38 @@ def test_rename(store: Store) -> None:
     assert loaded is not None and loaded.messages == conversation.messages
 
 
+def test_typed_results_are_kept_until_sent(store: Store) -> None:
+    conversation = Conversation()
+    conversation.messages.append(Message(role="user", content=SEED))
+    assert not store.save_result_draft(conversation.id, "call_x", "early")  # no session yet
+    take_turn(conversation, demo_endpoint())
+    store.record(conversation)
+    [call] = conversation.messages[-1].tool_calls
+
+    assert store.save_result_draft(conversation.id, call.id, '{"temperature": 9}')
+    assert store.save_result_draft(conversation.id, call.id, '{"temperature": 21}', True)
+    assert store.result_drafts(conversation.id) == {call.id: ('{"temperature": 21}', True)}
+    store.save_result_draft(conversation.id, call.id, "")  # emptied box: nothing kept
+    assert store.result_drafts(conversation.id) == {}
+
+    store.save_result_draft(conversation.id, call.id, "22 C")
+    answer_calls(conversation, "22 C")
+    store.record(conversation)  # sent: the result is a message now, the draft goes
+    assert store.result_drafts(conversation.id) == {}
+    assert rows_where(store, "messages", conversation.id) == 3
+
+
+def test_typed_results_go_with_their_session(store: Store) -> None:
+    conversation = Conversation()
+    conversation.messages.append(Message(role="user", content=SEED))
+    take_turn(conversation, demo_endpoint())
+    store.record(conversation)
+    [call] = conversation.messages[-1].tool_calls
+    store.save_result_draft(conversation.id, call.id, "typed")
+    store.delete(conversation.id)
+    assert rows_where(store, "result_drafts", conversation.id) == 0
+
+
 def test_delete_cascades_and_leaves_other_sessions(store: Store) -> None:
     doomed, kept = rich_conversation(), simple_conversation("keep me", "a", "b")
     store.record(doomed)

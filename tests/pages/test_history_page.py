@@ -297,6 +297,42 @@ def test_a_new_browser_session_restores_the_chat_from_the_url(make_app: MakeApp)
     assert not at.warning
 
 
+def type_result(at: AppTest, text: str, *, is_error: bool) -> str:
+    """Type into the one pending result box and set its error switch; returns the call id."""
+    [box] = [t for t in at.text_area if (t.key or "").startswith("chat.result.")]
+    call_id = box.key.removeprefix("chat.result.")
+    box.input(text)
+    at.checkbox(key=f"chat.result_error.{call_id}").set_value(is_error)
+    run(at)
+    return call_id
+
+
+def test_typed_results_survive_a_page_switch_and_a_reload(make_app: MakeApp) -> None:
+    at = make_app()
+    at.chat_input(key="chat.input").set_value(SEED)
+    run(at)
+    call_id = type_result(at, "tool crashed: no such city", is_error=True)
+    session_id = at.session_state["chat.state"].conversation.id
+
+    at.switch_page("app_pages/tools.py")
+    run(at)
+    at.switch_page("app_pages/chat.py")
+    run(at)
+    assert at.text_area(key=f"chat.result.{call_id}").value == "tool crashed: no such city"
+    assert at.checkbox(key=f"chat.result_error.{call_id}").value is True
+
+    again = app_at(session_id)  # a reload, or a restarted server
+    assert again.text_area(key=f"chat.result.{call_id}").value == "tool crashed: no such city"
+    assert again.checkbox(key=f"chat.result_error.{call_id}").value is True
+
+    again.button(key="chat.send_results").click()
+    run(again)
+    [sent] = [m for m in again.session_state["chat.state"].conversation.messages
+              if m.role == "tool"]
+    assert (sent.content, sent.is_error) == ("tool crashed: no such city", True)
+    assert db().result_drafts(session_id) == {}
+
+
 def test_a_link_to_a_deleted_session_says_so(make_app: MakeApp) -> None:
     make_app()  # the clean environment and database
     at = app_at("ses_0123456789abcdef")

@@ -37,7 +37,7 @@ BACKENDS = [
     pytest.param("postgres", id="postgres", marks=pytest.mark.skipif(not PG_URL, reason=PG_SKIP)),
 ]
 SEED = "What's the weather like in Boston today?"
-TABLES = ("schema_migrations", "sessions", "messages", "exchanges")
+TABLES = ("schema_migrations", "sessions", "messages", "exchanges", "result_drafts")
 
 
 def load_tool(name: str) -> ToolSpec:
