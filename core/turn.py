@@ -226,11 +226,20 @@ def _read_stream(
         raise errors.MalformedResponse(
             "The server answered with an empty stream. Check the model name and Retry.")
     if not (saw_done or acc.done):
-        unfinished = [c.name for c in acc.tool_calls() if c.parsed_arguments()[1]]
+        calls = acc.tool_calls()
+        unfinished = [c.name for c in calls if c.parsed_arguments()[1]]
         if unfinished and acc.finish_reason is None:
             raise errors.StreamBroken(
                 "The stream ended in the middle of the arguments of "
                 f"{', '.join(unfinished)} without saying it was done. Retry.")
+        if calls and acc.finish_reason is None:
+            # Arguments may be whole JSON and still cut short (a second call's header, `{}`
+            # for a tool that needs arguments): calls count only from a stream that finished.
+            raise errors.StreamBroken(
+                "The stream ended after the tool call(s) "
+                f"{', '.join(c.name or '?' for c in calls)} without saying it was done "
+                "(no finish_reason, no [DONE]), so they may be cut short. The partial "
+                "answer was discarded; Retry.")
         if acc.requires_done:  # this format always ends with an explicit stop event
             raise errors.StreamBroken(
                 "The stream ended before the server said the answer was complete "

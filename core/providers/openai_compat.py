@@ -172,7 +172,7 @@ def parse_response(body: Any) -> Message:
         ))
     return Message(
         role="assistant",
-        content=_content_text(raw.get("content")),
+        content=_content_text(raw.get("content")) or _content_text(raw.get("refusal")),
         tool_calls=calls,
         reasoning=_content_text(raw.get("reasoning_content") or raw.get("reasoning")),
         usage=parse_usage(body.get("usage") or choice.get("usage")),
@@ -224,10 +224,11 @@ class StreamAccumulator(AccumulatedMessage):
             if choice.get("index", 0) != 0:
                 continue
             delta = choice.get("delta") or choice.get("message") or {}
-            content = delta.get("content")
-            if content:
-                self._text.append(_content_text(content))
-                visible = True
+            # A refusal (OpenAI's `refusal`, instead of content) is the answer the person sees.
+            for content in (delta.get("content"), delta.get("refusal")):
+                if content:
+                    self._text.append(_content_text(content))
+                    visible = True
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
             if isinstance(reasoning, str) and reasoning:
                 self._reasoning.append(reasoning)
@@ -255,9 +256,13 @@ class StreamAccumulator(AccumulatedMessage):
         name = function.get("name") or ""
         call: _CallBuilder | None
         if isinstance(index, int):
-            call = self._by_index.get(index)
-            if call is not None and call_id and call.id and call_id != call.id:
-                call = None  # one index reused for a second call (seen in the wild)
+            # An id seen before names its call whatever the index says (one index shared by
+            # several calls, ids repeated on every fragment); otherwise the index does.
+            call = self._by_id.get(call_id) if call_id else None
+            if call is None:
+                call = self._by_index.get(index)
+                if call is not None and name and call_id and call.id and call_id != call.id:
+                    call = None  # a new id *and* a name on a used index: a second call
         elif call_id:
             call = self._by_id.get(call_id)
             if call is None and self._calls and not self._calls[-1].id:

@@ -558,3 +558,47 @@ def test_model_ids_unexpected_shape(body: Any) -> None:
     with pytest.raises(MalformedResponse):
         model_ids(body)
 
+
+# --- tool-call ids that change or repeat on one index ---------------------------------------
+
+
+def test_an_id_changing_on_later_fragments_of_one_index_stays_one_call() -> None:
+    """Some servers send a fresh id on every fragment after the header (same index)."""
+    acc = StreamAccumulator()
+    for item in ({"index": 0, "id": "call_first", "type": "function",
+                  "function": {"name": "get_current_weather", "arguments": ""}},
+                 {"index": 0, "id": "call_second", "function": {"arguments": '{"location":'}},
+                 {"index": 0, "id": "call_third", "function": {"arguments": '"Boston, MA"}'}}):
+        acc.add(chunk({"tool_calls": [item]}))
+    acc.add(chunk({}, "tool_calls"))
+    assert calls_of(acc) == [("call_first", "get_current_weather", '{"location":"Boston, MA"}')]
+
+
+def test_fragments_follow_their_id_when_calls_share_an_index() -> None:
+    acc = StreamAccumulator()
+    for item in ({"index": 0, "id": "call_A", "function": {"name": "a", "arguments": ""}},
+                 {"index": 0, "id": "call_B", "function": {"name": "b", "arguments": ""}},
+                 {"index": 0, "id": "call_A", "function": {"arguments": '{"x":1}'}},
+                 {"index": 0, "id": "call_B", "function": {"arguments": '{"y":2}'}}):
+        acc.add(chunk({"tool_calls": [item]}))
+    assert calls_of(acc) == [("call_A", "a", '{"x":1}'), ("call_B", "b", '{"y":2}')]
+
+
+# --- refusals ----------------------------------------------------------------------------------
+
+REFUSAL = "I'm sorry, I can't help with that."
+
+
+def test_a_streamed_refusal_is_the_answer() -> None:
+    acc = StreamAccumulator()
+    for delta in ({"role": "assistant", "content": None, "refusal": ""}, {"refusal": REFUSAL}):
+        acc.add(chunk(delta))
+    acc.add(chunk({}, "stop"))
+    assert acc.message().content == REFUSAL
+
+
+def test_a_refusal_in_a_whole_response_is_the_answer() -> None:
+    message = parse_response({"object": "chat.completion", "choices": [{
+        "index": 0, "finish_reason": "stop",
+        "message": {"role": "assistant", "content": None, "refusal": REFUSAL}}]})
+    assert message.content == REFUSAL

@@ -451,6 +451,18 @@ def test_stream_ending_cleanly_inside_tool_arguments_is_stream_broken(
     assert_failed(run, errors.StreamBroken, f"in the middle of the arguments of {WEATHER}")
 
 
+def test_stream_ending_cleanly_after_a_call_header_is_stream_broken(
+        wire_server: WireServer) -> None:
+    """Close-delimited and cut right after the second call's header (`"arguments": ""`): every
+    argument text so far is whole JSON, yet the second call has none of its arguments."""
+    raw = load_fixture("parallel_tool_calls")
+    second = raw.index(b'"id":"call_9mNq2LdXe7GhJ0aB5sTuVwYz"')
+    wire_server.script(fixture_reply("parallel_tool_calls", framing="close",
+                                     cut_after=raw.index(b"\n\n", second) + 2))
+    run = turn(wire_server.base_url, "gpt-4o")
+    assert_failed(run, errors.StreamBroken, "without saying it was done", "Retry")
+
+
 def test_json_body_cut_short_is_stream_broken(wire_server: WireServer) -> None:
     run = turn(wire_server.base_url, "fault-cut-args", stream=False)
     assert_failed(run, errors.StreamBroken, "closed before the whole answer arrived")
