@@ -10,7 +10,6 @@ from components.shell import guarded
 from core.codegen import RequestSpec
 from core.config import KEY_ENV, Endpoint
 from core.conversation import (
-    Conversation,
     awaits_model,
     missing_results,
     pending_tool_calls,
@@ -19,7 +18,7 @@ from core.conversation import (
 from core.providers import wire_format
 from core.providers.openai_compat import ChatSettings
 from core.schemas import set_problems
-from core.types import Exchange, Message, ToolSpec
+from core.types import Exchange, Message, ToolCall, ToolSpec
 
 
 def page() -> None:
@@ -98,8 +97,9 @@ def page() -> None:
         st.button("Send to model", key="chat.resend", on_click=state.request, args=("retry",))
     if pending:
         tool_results.render(pending, {t.name: t.results for t in state.library_specs()})
-    elif st.session_state.get("chat.show_code"):
-        _next_request_code(endpoint, conversation, tools, settings)
+    if st.session_state.get("chat.show_code"):
+        _next_request_code(endpoint, _next_messages(conversation.messages, pending), tools,
+                           settings, after_results=bool(pending))
     st.toggle("Show the code for the next request", key="chat.show_code",
               help="curl, Python and JavaScript for the request as it would be sent now.")
 
@@ -119,19 +119,37 @@ def _error_box(error: state.TurnError, exchange: Exchange | None) -> None:
         inspector.render(exchange)
 
 
-def _next_request_code(endpoint: Endpoint, conversation: Conversation,
-                       tools: list[ToolSpec], settings: ChatSettings) -> None:
+NOT_TYPED = "<result not typed yet>"
+
+
+def _next_messages(history: list[Message], pending: list[ToolCall]) -> list[Message]:
+    """What the next request carries: with calls pending, the results typed so far appended
+    (an empty box shows as a marker), as Send tool results would send them."""
+    if not pending:
+        return history
+    typed = state.typed_results(pending)
+    results = {c.id: typed[c.id] if typed.get(c.id, "").strip() else NOT_TYPED for c in pending}
+    return [*history, *tool_result_messages(pending, results, state.typed_errors(pending))]
+
+
+def _next_request_code(endpoint: Endpoint, history: list[Message], tools: list[ToolSpec],
+                       settings: ChatSettings, *, after_results: bool) -> None:
     """The next request as code, in the current format and translated to the other one."""
     with st.container(border=True):
-        st.markdown("**The next request, as it would be sent now** — and the same conversation "
-                    "in the other wire format")
+        if after_results:
+            st.markdown("**The request Send tool results will make**, with the results typed "
+                        f"so far (an empty box shows as `{NOT_TYPED}`) — and the same "
+                        "conversation in the other wire format")
+        else:
+            st.markdown("**The next request, as it would be sent now** — and the same "
+                        "conversation in the other wire format")
         wires = [endpoint.wire, *(w for w in KEY_ENV if w != endpoint.wire)]
         tabs = st.tabs([f"{'OpenAI' if w == 'openai' else 'Anthropic'} format"
                         f"{' (current)' if w == endpoint.wire else ''}" for w in wires])
         for tab, wire in zip(tabs, wires, strict=True):
             target = endpoint if wire == endpoint.wire else replace(
                 endpoint, wire=wire, key_env=KEY_ENV[wire])
-            body = wire_format(wire).build_request(conversation.messages, tools, settings)
+            body = wire_format(wire).build_request(history, tools, settings)
             with tab:
                 key = "chat.next" if wire == endpoint.wire else f"chat.next.{wire}"
                 inspector.code(RequestSpec.of(target, body), key=key, demo=endpoint.is_demo)
@@ -141,7 +159,7 @@ def _next_request_code(endpoint: Endpoint, conversation: Conversation,
             column.caption("OpenAI · POST …/chat/completions" if wire == "openai"
                            else "Anthropic · POST …/v1/messages")
             column.code(json.dumps(wire_format(wire).build_request(
-                conversation.messages, tools, settings), indent=2, ensure_ascii=False),
+                history, tools, settings), indent=2, ensure_ascii=False),
                 language="json")
 
 

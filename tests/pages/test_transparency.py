@@ -256,6 +256,26 @@ def test_both_formats_side_by_side_show_what_each_format_sends(
     assert requests_to(server, MESSAGES)[-1].json == anthropic_body
 
 
+def test_with_calls_pending_the_code_shows_what_send_tool_results_sends(
+    openai_app: MakeApp, server: AnthropicWireServer,
+) -> None:
+    at = ask(openai_app(), SEED)
+    [call] = messages(at)[-1].tool_calls
+    at.toggle(key="chat.show_code").set_value(True)
+    run(at)
+    assert any("<result not typed yet>" in c.value for c in at.code if c.language == "json")
+    at.text_area(key=f"chat.result.{call.id}").input('{"temperature": 22}')
+    run(at)
+    bodies = [json.loads(c.value) for c in at.code if c.language == "json"
+              and c.value.startswith('{\n  "model"')]
+    [shown] = [b for b in bodies if "max_tokens" not in b]  # the OpenAI-format body
+    assert shown["messages"][-1] == {"role": "tool", "tool_call_id": call.id,
+                                     "content": '{"temperature": 22}'}
+    at.button(key="chat.send_results").click()
+    run(at)
+    assert requests_to(server, CHAT)[-1].json == shown
+
+
 # --- switching format mid-conversation -------------------------------------------------------
 
 def test_switching_format_mid_conversation_and_no_key_anywhere(
