@@ -17,6 +17,8 @@ def usage_line(usage: Usage | None, exchange: Exchange | None) -> str:
         parts.append(f"prompt {_n(usage.prompt_tokens)}")
         if usage.cached_tokens is not None:
             parts.append(f"cached {usage.cached_tokens}")
+        if usage.cache_write_tokens:
+            parts.append(f"cache write {usage.cache_write_tokens}")
         parts.append(f"completion {_n(usage.completion_tokens)}")
         if usage.reasoning_tokens is not None:
             parts.append(f"reasoning {usage.reasoning_tokens}")

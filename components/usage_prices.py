@@ -29,8 +29,10 @@ def current() -> dict[str, Price]:
 def editor(prices: dict[str, Price]) -> None:
     with st.expander("Price table (USD per 1M tokens)", icon="💲"):
         st.caption(f"Saved to `{user_copy()}`; the shipped defaults stay in `pricing.yaml`.")
+        st.caption("`cache_write`: prompt tokens written to a cache (Anthropic bills them "
+                   "apart); leave it empty to price them as input.")
         table = pd.DataFrame([{"model": m, **{f: getattr(p, f) for f in PRICE_FIELDS}}
-                              for m, p in prices.items()])
+                              for m, p in prices.items()], columns=["model", *PRICE_FIELDS])
         edited = st.data_editor(table, num_rows="dynamic", hide_index=True,
                                 key="usage.prices", width="stretch")
         if st.button("Save prices", key="usage.prices_save"):
@@ -44,14 +46,16 @@ def _save(edited: pd.DataFrame) -> None:
         if not model:
             continue
         try:
-            values = [float(row[f]) for f in PRICE_FIELDS]
+            values = [float(row[f]) for f in PRICE_FIELDS[:3]]
+            write = row.get("cache_write")
+            write = None if write is None or write == "" or write != write else float(write)
         except (TypeError, ValueError):
             st.error(f"{model}: every price must be a number. Nothing was saved.")
             return
-        if any(v != v or v < 0 for v in values):
+        if any(v != v or v < 0 for v in values) or (write is not None and write < 0):
             st.error(f"{model}: prices must be numbers of 0 or more. Nothing was saved.")
             return
-        prices[model] = Price(*values)
+        prices[model] = Price(*values, cache_write=write)
     path = user_copy()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -72,6 +72,9 @@ _MIGRATIONS: list[tuple[int, str, list[str]]] = [
             call_id TEXT NOT NULL, content TEXT NOT NULL, is_error INTEGER NOT NULL DEFAULT 0,
             updated_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (session_id, call_id))""",
     ]),
+    (6, "prompt tokens written to a cache (Anthropic's cache_creation_input_tokens)", [
+        "ALTER TABLE exchanges ADD COLUMN cache_write_tokens INTEGER",
+    ]),
 ]
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 
@@ -99,7 +102,7 @@ messages = sa.Table(
     sa.Column("created_at", sa.Float),
 )
 USAGE_COLUMNS = ("prompt_tokens", "cached_tokens", "completion_tokens", "reasoning_tokens",
-                 "total_tokens")
+                 "total_tokens", "cache_write_tokens")
 exchanges = sa.Table(
     "exchanges", metadata,
     sa.Column("id", sa.Text, primary_key=True), sa.Column("session_id", sa.Text),
@@ -258,6 +261,7 @@ def _exchange_row(session_id: str, exchange: Exchange) -> dict[str, Any]:
         "prompt_tokens": usage.prompt_tokens, "cached_tokens": usage.cached_tokens,
         "completion_tokens": usage.completion_tokens,
         "reasoning_tokens": usage.reasoning_tokens, "total_tokens": usage.total,
+        "cache_write_tokens": usage.cache_write_tokens,
         "usage_estimated": int(usage.estimated), "url": exchange.url,
         "response_headers_json": _dumps(exchange.response_headers), "wire": exchange.wire,
         "copied_from": exchange.copied_from,
@@ -281,6 +285,7 @@ def _exchange_from_row(row: Any) -> Exchange:
         usage=Usage(prompt_tokens=row.prompt_tokens, completion_tokens=row.completion_tokens,
                     total_tokens=row.total_tokens, cached_tokens=row.cached_tokens,
                     reasoning_tokens=row.reasoning_tokens,
+                    cache_write_tokens=row.cache_write_tokens,
                     estimated=bool(row.usage_estimated)) if has_usage else None,
     )
 

@@ -60,6 +60,7 @@ class Usage:
     total_tokens: int | None = None
     cached_tokens: int | None = None
     reasoning_tokens: int | None = None
+    cache_write_tokens: int | None = None  # prompt tokens written to a cache (Anthropic)
     estimated: bool = False
 
     @property

@@ -1,8 +1,9 @@
 """Exchanges as a pandas DataFrame for the Usage page, and cost from an editable price table.
 
 Prompt tokens are split into uncached and cached parts so a stacked chart adds up to the
-prompt; reasoning tokens are part of completion tokens on the wire, so they are charted apart
-from the rest of the completion.
+prompt (tokens written to a cache count as uncached, priced at the cache-write rate);
+reasoning tokens are part of completion tokens on the wire, so they are charted apart from
+the rest of the completion.
 """
 
 from __future__ import annotations
@@ -15,18 +16,24 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from core.store import Store
+from core.store import USAGE_COLUMNS, Store
 
-PRICE_FIELDS = ("input", "cached_input", "output")
+PRICE_FIELDS = ("input", "cached_input", "output", "cache_write")
 
 
 @dataclass(frozen=True)
 class Price:
-    """USD per 1 million tokens."""
+    """USD per 1 million tokens. `cache_write` (prompt tokens written to a cache, as Anthropic
+    bills them) is optional: without it they cost the input price."""
 
     input: float
     cached_input: float
     output: float
+    cache_write: float | None = None
+
+    @property
+    def cache_write_rate(self) -> float:
+        return self.input if self.cache_write is None else self.cache_write
 
 
 def parse_prices(text: str) -> dict[str, Price]:
@@ -40,12 +47,17 @@ def parse_prices(text: str) -> dict[str, Price]:
             raise ValueError(f"{model}: expected input, cached_input and output")
         try:
             values = [float(entry.get(f, entry.get("input", 0)) if f == "cached_input"
-                            else entry[f]) for f in PRICE_FIELDS]
+                            else entry[f]) for f in PRICE_FIELDS[:3]]
         except (KeyError, TypeError, ValueError):
             raise ValueError(f"{model}: input and output must be numbers") from None
-        if any(v < 0 for v in values):
+        try:
+            write = entry.get("cache_write")
+            write = None if write is None else float(write)
+        except (TypeError, ValueError):
+            raise ValueError(f"{model}: cache_write must be a number") from None
+        if any(v < 0 for v in values) or (write is not None and write < 0):
             raise ValueError(f"{model}: prices cannot be negative")
-        prices[str(model)] = Price(*values)
+        prices[str(model)] = Price(*values, cache_write=write)
     return prices
 
 
@@ -58,7 +70,8 @@ def load_prices(*paths: Path) -> dict[str, Price]:
 
 
 def dump_prices(prices: dict[str, Price]) -> str:
-    return yaml.safe_dump({m: {f: getattr(p, f) for f in PRICE_FIELDS}
+    return yaml.safe_dump({m: {f: getattr(p, f) for f in PRICE_FIELDS
+                               if getattr(p, f) is not None}
                            for m, p in prices.items()}, sort_keys=False)
 
 
@@ -74,8 +87,7 @@ def exchanges_frame(store: Store) -> pd.DataFrame:
     """One row per exchange with derived token parts, latency and time to first token."""
     names, rows = store.usage_rows()
     frame = pd.DataFrame.from_records(rows, columns=names)
-    for column in ("prompt_tokens", "cached_tokens", "completion_tokens", "reasoning_tokens",
-                   "total_tokens"):
+    for column in USAGE_COLUMNS:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0).astype("int64")
     frame["uncached_prompt"] = (frame["prompt_tokens"] - frame["cached_tokens"]).clip(lower=0)
     frame["completion_other"] = (frame["completion_tokens"]
@@ -117,8 +129,10 @@ def with_cost(frame: pd.DataFrame, prices: dict[str, Price]) -> pd.DataFrame:
         return frame
     table = {m: price_for(m, prices) for m in frame["model"].unique()}
     rate = {f: frame["model"].map({m: getattr(p, f) if p else np.nan for m, p in table.items()})
-            for f in PRICE_FIELDS}
-    frame["cost_usd"] = (frame["uncached_prompt"] * rate["input"]
+            for f in ("input", "cached_input", "output", "cache_write_rate")}
+    written = frame["cache_write_tokens"].clip(upper=frame["uncached_prompt"])
+    frame["cost_usd"] = ((frame["uncached_prompt"] - written) * rate["input"]
+                         + written * rate["cache_write_rate"]
                          + frame["cached_tokens"] * rate["cached_input"]
                          + frame["completion_tokens"] * rate["output"]) / 1_000_000
     return frame
@@ -128,7 +142,8 @@ def totals(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     """Requests, token parts and cost per model or provider, largest first."""
     grouped = frame.groupby(by, dropna=False).agg(
         requests=("total_tokens", "size"), uncached_prompt=("uncached_prompt", "sum"),
-        cached=("cached_tokens", "sum"), completion=("completion_tokens", "sum"),
+        cached=("cached_tokens", "sum"), cache_write=("cache_write_tokens", "sum"),
+        completion=("completion_tokens", "sum"),
         reasoning=("reasoning_tokens", "sum"), total=("total_tokens", "sum"),
         cost_usd=("cost_usd", lambda c: c.sum(min_count=1)),
     )

@@ -248,8 +248,8 @@ def parse_usage(raw: Any) -> Usage | None:
     Anthropic's `input_tokens` counts only the input tokens that were neither read from nor
     written to the prompt cache, so the prompt size is `input_tokens + cache_read_input_tokens +
     cache_creation_input_tokens`; that sum is `prompt_tokens`, as OpenAI's prompt_tokens
-    includes its cached tokens. `cached_tokens` is the cache read; the cache write
-    (`cache_creation_input_tokens`) has no field of its own and stays in the raw usage.
+    includes its cached tokens. `cached_tokens` is the cache read, `cache_write_tokens` the
+    cache write (`cache_creation_input_tokens`, priced apart).
     A usage without `input_tokens` (a gateway answering in OpenAI terms) is read as OpenAI's.
     """
     if not isinstance(raw, dict):
@@ -264,7 +264,7 @@ def parse_usage(raw: Any) -> Usage | None:
     prompt = sum(parts) if parts else None
     total = None if prompt is None and output is None else (prompt or 0) + (output or 0)
     return Usage(prompt_tokens=prompt, completion_tokens=output, total_tokens=total,
-                 cached_tokens=read)
+                 cached_tokens=read, cache_write_tokens=written)
 
 
 def _raise_error(chunk: dict[str, Any]) -> None:

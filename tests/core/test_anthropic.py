@@ -602,6 +602,14 @@ def test_parse_usage(raw: dict[str, Any], row: tuple[int | None, ...]) -> None:
     assert usage_row(anthropic.parse_usage(raw)) == row
 
 
+def test_cache_writes_are_counted_apart() -> None:
+    usage = anthropic.parse_usage({"input_tokens": 12, "cache_read_input_tokens": 2048,
+                                   "cache_creation_input_tokens": 1536, "output_tokens": 11})
+    assert usage is not None
+    assert (usage.prompt_tokens, usage.cached_tokens, usage.cache_write_tokens) == (
+        3596, 2048, 1536)
+
+
 @pytest.mark.parametrize("raw", [None, "x", [1]])
 def test_parse_usage_of_nothing(raw: Any) -> None:
     assert anthropic.parse_usage(raw) is None

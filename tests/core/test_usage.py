@@ -215,6 +215,23 @@ def test_cost_per_request(store: Store) -> None:
     assert cost[3] == 0.0  # a failed request with no usage costs nothing
 
 
+def test_cache_writes_are_kept_and_priced_apart(store: Store) -> None:
+    written = Usage(prompt_tokens=3596, cached_tokens=2048, cache_write_tokens=1536,
+                    completion_tokens=11, total_tokens=3607)
+    session = add_session(store, exchange("claude-sonnet-4-5", "anthropic", at(1), written),
+                          exchange("claude-haiku-4-5", "anthropic", at(2), written))
+    loaded = store.load(session)
+    assert loaded is not None
+    assert sorted(e.usage.cache_write_tokens for e in loaded.exchanges.values()) == [1536, 1536]
+    prices = {"claude-sonnet-4-5": Price(3.0, 0.3, 15.0, cache_write=3.75),
+              "claude-haiku-4-5": Price(1.0, 0.1, 5.0)}  # no cache_write: the input price
+    shown = with_cost(exchanges_frame(store), prices)
+    assert list(shown["cost_usd"]) == pytest.approx([
+        (12 * 3.0 + 1536 * 3.75 + 2048 * 0.3 + 11 * 15.0) / 1e6,
+        ((12 + 1536) * 1.0 + 2048 * 0.1 + 11 * 5.0) / 1e6])
+    assert list(totals(shown, "model")["cache_write"]) == [1536, 1536]
+
+
 def test_cost_of_no_requests(store: Store, three_days: dict[str, str]) -> None:
     nothing = apply_filters(exchanges_frame(store), Filters(models=["not-used"]))
     assert nothing.empty
@@ -264,8 +281,11 @@ def test_parse_prices() -> None:
 # USD per 1M tokens
 gpt-4o: {input: 2.50, cached_input: 1.25, output: 10}
 cheap: {input: "0.5", output: 1}
+claude: {input: 3, cached_input: 0.3, output: 15, cache_write: 3.75}
 """)
-    assert prices == {"gpt-4o": Price(2.5, 1.25, 10.0), "cheap": Price(0.5, 0.5, 1.0)}
+    assert prices == {"gpt-4o": Price(2.5, 1.25, 10.0), "cheap": Price(0.5, 0.5, 1.0),
+                      "claude": Price(3.0, 0.3, 15.0, cache_write=3.75)}
+    assert prices["cheap"].cache_write_rate == 0.5
     assert parse_prices("") == {}
     assert parse_prices("# nothing yet\n") == {}
 
@@ -281,6 +301,8 @@ cheap: {input: "0.5", output: 1}
     ("ok: {input: 1, output: 1}\nbad: {input: -1, output: 1}\n",
      "bad: prices cannot be negative"),
     ("gpt-4o: {input: 1, cached_input: -0.1, output: 1}\n", "gpt-4o: prices cannot be negative"),
+    ("c: {input: 1, output: 1, cache_write: -2}\n", "c: prices cannot be negative"),
+    ("c: {input: 1, output: 1, cache_write: lots}\n", "c: cache_write must be a number"),
 ])
 def test_parse_prices_errors_name_the_entry(text: str, message: str) -> None:
     with pytest.raises(ValueError) as caught:

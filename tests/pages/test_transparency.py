@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -274,6 +275,28 @@ def test_with_calls_pending_the_code_shows_what_send_tool_results_sends(
     at.button(key="chat.send_results").click()
     run(at)
     assert requests_to(server, CHAT)[-1].json == shown
+
+
+def test_each_answer_shows_its_usage_with_cache_figures_and_timings(
+    anthropic_app: MakeApp, clean_env: pytest.MonkeyPatch,
+) -> None:
+    clean_env.setenv("ANTHROPIC_MODEL", "fixture-ping_events")
+    at = ask(anthropic_app(), SEED)
+    line = next(c.value for c in at.caption if c.value.startswith("prompt "))
+    assert "prompt 3596 · cached 2048 · cache write 1536 · completion 11" in line, line
+    assert re.search(r"latency \d+\.\d\d s · first token \d+ ms", line), line
+
+
+
+def test_reasoning_is_shown_apart_from_the_answer(
+    openai_app: MakeApp, clean_env: pytest.MonkeyPatch,
+) -> None:
+    clean_env.setenv("OPENAI_MODEL", "fixture-reasoning_content")
+    at = ask(openai_app(), SEED)
+    [message] = [m for m in messages(at) if m.reasoning]
+    [expander] = [e for e in at.expander if e.label.startswith("Reasoning")]
+    assert message.reasoning[:40] in "".join(m.value for m in expander.markdown)
+    assert message.reasoning[:40] not in message.content
 
 
 # --- switching format mid-conversation -------------------------------------------------------
