@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -331,6 +332,35 @@ def test_typed_results_survive_a_page_switch_and_a_reload(make_app: MakeApp) -> 
               if m.role == "tool"]
     assert (sent.content, sent.is_error) == ("tool crashed: no such city", True)
     assert db().result_drafts(session_id) == {}
+
+
+def test_a_long_session_shows_recent_messages_and_earlier_ones_on_request(
+    make_app: MakeApp,
+) -> None:
+    make_app()  # the test's data directory and settings
+    long = simple_conversation("a long chat", *(f"answer number {i}" for i in range(50)))
+    db().record(long)
+    at = app_at(long.id)
+    shown = " ".join(m.value for m in at.markdown)
+    assert "answer number 49" in shown and "answer number 0" not in shown
+
+    while any(b.key == "chat.more" for b in at.button):
+        at.button(key="chat.more").click()
+        run(at)
+    shown = " ".join(m.value for m in at.markdown)
+    assert all(f"answer number {i} " in shown + " " for i in range(50))
+    assert "a long chat" in shown
+
+
+def test_the_database_url_can_come_from_secrets(make_app: MakeApp, tmp_path: Path) -> None:
+    """`[connections.sql] url` in .streamlit/secrets.toml, as st.connection("sql") reads it."""
+    url = f"sqlite:///{tmp_path / 'from-secrets.db'}"
+    at = make_app()
+    at.secrets["connections"] = {"sql": {"url": url}}
+    chat_turn(at)
+    [stored] = Store.open(url).list_sessions()
+    assert stored.id == at.session_state["chat.state"].conversation.id
+    assert not db().list_sessions()  # the default SQLite file got nothing
 
 
 def test_a_link_to_a_deleted_session_says_so(make_app: MakeApp) -> None:

@@ -28,7 +28,12 @@ from core.codegen import LABELS, LANGUAGES
 from core.types import Exchange
 from tests.support.anthropic_server import AnthropicWireServer
 from tests.support.apptest import ask, messages, rendered_text, run
-from tests.support.wire_server import RecordedRequest, error_body, json_reply
+from tests.support.wire_server import (
+    REFERENCE_RESPONSE,
+    RecordedRequest,
+    error_body,
+    json_reply,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -297,6 +302,26 @@ def test_reasoning_is_shown_apart_from_the_answer(
     [expander] = [e for e in at.expander if e.label.startswith("Reasoning")]
     assert message.reasoning[:40] in "".join(m.value for m in expander.markdown)
     assert message.reasoning[:40] not in message.content
+
+
+def test_the_inspector_shows_status_request_id_rate_limits_timings_and_attempts(
+    openai_app: MakeApp, server: AnthropicWireServer,
+) -> None:
+    server.script(
+        json_reply(error_body("Rate limit reached", "requests"), 429,
+                   {"Retry-After": "0", "x-request-id": "req_first"}),
+        json_reply(REFERENCE_RESPONSE, 200, {"x-request-id": "req_abc123",
+                                             "x-ratelimit-remaining-requests": "4999"}))
+    at = ask(openai_app(), SEED)
+    [exchange] = exchanges(at)
+    open_inspector(at, exchange)
+    head = next(m.value for m in at.markdown if m.value.startswith("**Exchange**"))
+    assert "status **200**" in head and "req_abc123" in head, head
+    assert any('"x-ratelimit-remaining-requests": "4999"' in c.value for c in at.code)
+    timing, attempts = (t.value for t in at.table[-2:])
+    assert list(timing["event"]) == ["start", "first byte", "first token", "end"]
+    assert all(at_ != "—" for at_ in timing["at"]), timing
+    assert list(attempts["status"]) == [429, 200]
 
 
 # --- switching format mid-conversation -------------------------------------------------------
