@@ -51,9 +51,9 @@ def render(entries: list[LibraryEntry]) -> None:
     )
     with check_col:
         _checks(spec, problems)
-        if spec is not None:
-            st.caption(f"Highlighted ({draft.fmt.upper()}):")
-            st.code(draft.text, language=draft.fmt)
+        # Shown whether or not it parses: line numbers put a parse error's line/column in view.
+        st.caption(f"Highlighted ({draft.fmt.upper()}):")
+        st.code(draft.text, language=draft.fmt, line_numbers=True)
 
     taken = {e.spec.name for e in entries if e.spec and e.path != draft.origin}
     cols = st.columns(5)
