@@ -40,6 +40,11 @@ def page() -> None:
                 "model.", icon="🧪")
     names = ", ".join(f"`{t.name}`" for t in tools) or "none"
     st.caption(f"Model `{settings.model or '?'}` · tools sent: {names}")
+    recorded = chat.recorded_with
+    if recorded and recorded[1] and (recorded[1], recorded[0]) != (settings.model,
+                                                                   endpoint.provider):
+        st.caption(f"This session was recorded with `{recorded[1]}` ({recorded[0]}); it "
+                   "continues with the model chosen in the sidebar.")
     problem = endpoint.problem() or next(
         (f"Not sent: {p.message}. Switch some off on the Tools page." for p in set_problems(tools)),
         None)

@@ -27,6 +27,7 @@ def restore_from_url() -> None:
     try:
         conversation = db.load(wanted)
         drafts = db.result_drafts(wanted) if conversation is not None else {}
+        row = db.session_row(wanted) if conversation is not None else None
     except SQLAlchemyError as exc:
         st.warning(f"Session {wanted} could not be loaded ({exc.__class__.__name__}).")
         return
@@ -34,7 +35,8 @@ def restore_from_url() -> None:
         st.warning(f"No saved session {wanted!r}: it may have been deleted. This is a new chat.")
         st.query_params.pop("session", None)
         return
-    state.open_session(conversation, drafts)
+    recorded = (row.get("provider") or "", row.get("model") or "") if row else None
+    state.open_session(conversation, drafts, recorded)
 
 
 def keep_result_draft(call_id: str) -> None:

@@ -54,6 +54,7 @@ class ChatState:
     result_errors: dict[str, bool] = field(default_factory=dict)  # "This result is an error"
     shown_messages: int = 40
     pending_action: str | None = None  # "send" | "results" | "retry", set by callbacks
+    recorded_with: tuple[str, str] | None = None  # (provider, model) of a reopened session
 
 
 def chat() -> ChatState:
@@ -73,7 +74,8 @@ def new_chat() -> None:
 
 
 def open_session(conversation: Conversation,
-                 drafts: dict[str, tuple[str, bool]] | None = None) -> None:
+                 drafts: dict[str, tuple[str, bool]] | None = None,
+                 recorded_with: tuple[str, str] | None = None) -> None:
     """Show a stored conversation, with the tool results that were typed but not sent."""
     drafts = drafts or {}
     for call_id in drafts:  # stale widget values must not hide the stored drafts
@@ -82,7 +84,8 @@ def open_session(conversation: Conversation,
     st.session_state["chat.state"] = ChatState(
         conversation=conversation,
         result_drafts={c: text for c, (text, _) in drafts.items()},
-        result_errors={c: err for c, (_, err) in drafts.items() if err})
+        result_errors={c: err for c, (_, err) in drafts.items() if err},
+        recorded_with=recorded_with)
 
 
 def requested_session() -> str | None:

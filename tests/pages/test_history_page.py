@@ -363,6 +363,20 @@ def test_the_database_url_can_come_from_secrets(make_app: MakeApp, tmp_path: Pat
     assert not db().list_sessions()  # the default SQLite file got nothing
 
 
+def test_a_reopened_session_says_which_model_it_was_recorded_with(make_app: MakeApp) -> None:
+    make_app()
+    old = simple_conversation("from last week", "an answer")
+    db().record(old, provider="openai", model="gpt-4o-mini")
+    at = app_at(old.id)
+    said = [c.value for c in at.caption if "was recorded with" in c.value]
+    assert said == ["This session was recorded with `gpt-4o-mini` (openai); it continues "
+                    "with the model chosen in the sidebar."]
+
+    same = chat_turn(make_app())  # recorded with the demo model, reopened with it: no note
+    again = app_at(same.session_state["chat.state"].conversation.id)
+    assert not [c.value for c in again.caption if "was recorded with" in c.value]
+
+
 def test_a_link_to_a_deleted_session_says_so(make_app: MakeApp) -> None:
     make_app()  # the clean environment and database
     at = app_at("ses_0123456789abcdef")
