@@ -10,33 +10,47 @@ TOKEN_PARTS = {"uncached_prompt": "prompt (uncached)", "cached_tokens": "prompt 
                "completion_other": "completion", "reasoning_tokens": "reasoning"}
 
 
-def _with_table(key: str, chart: alt.Chart, table: pd.DataFrame, title: str) -> None:
+def _with_table(key: str, chart: alt.Chart, table: pd.DataFrame, title: str,
+                full: pd.DataFrame | None = None) -> None:
+    """`table` is what the chart shows; `full`, when given, is every row the filters kept: a
+    chart of the latest requests stays readable, the CSV still has them all."""
     st.markdown(f"**{title}**")
+    rows = table if full is None else full
+    if len(rows) > len(table):
+        st.caption(f"Chart and table: the latest {len(table):,} of {len(rows):,} requests; "
+                   "the CSV has all of them.")
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
     with chart_tab:
         st.altair_chart(chart, width="stretch")
     with table_tab:
         st.dataframe(table, hide_index=True, width="stretch")
-    st.download_button(f"Download {title.lower()} (CSV)", table.to_csv(index=False),
+    # Written only when clicked: 100,000 rows of CSV on every rerun would slow the page.
+    st.download_button(f"Download {title.lower()} (CSV)", lambda: rows.to_csv(index=False),
                        file_name=f"toolsmith-{key}.csv", mime="text/csv",
                        key=f"usage.csv.{key}", on_click="ignore")
 
 
+def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
+    """Requests numbered 1..n in time order, over everything the filters kept."""
+    return frame.reset_index(drop=True).assign(request=lambda f: f.index + 1)
+
+
 def tokens_per_request(frame: pd.DataFrame, limit: int = 500) -> None:
-    recent = frame.tail(limit).reset_index(drop=True)
-    recent = recent.assign(request=recent.index + 1)
+    every = _numbered(frame)
+    recent = every.tail(limit)
     long = recent.melt(id_vars=["request", "started", "model"], value_vars=list(TOKEN_PARTS),
                        var_name="part", value_name="tokens")
     long["part"] = long["part"].map(TOKEN_PARTS)
     chart = alt.Chart(long).mark_bar().encode(
-        x=alt.X("request:O", title=f"request (latest {len(recent)})",
+        x=alt.X("request:O", title=f"request ({len(recent)} latest of {len(every)})",
                 axis=alt.Axis(labels=len(recent) <= 60)),
         y=alt.Y("sum(tokens):Q", title="tokens"),
         color=alt.Color("part:N", sort=list(TOKEN_PARTS.values()), title=None),
         tooltip=["request", "model", "part", "tokens"],
     ).properties(height=280)
-    table = recent[["request", "started", "model", *TOKEN_PARTS, "total_tokens"]]
-    _with_table("tokens-per-request", chart, table, "Tokens per request")
+    columns = ["request", "started", "model", *TOKEN_PARTS, "cache_write_tokens", "total_tokens"]
+    _with_table("tokens-per-request", chart, recent[columns], "Tokens per request",
+                every[columns])
 
 
 def cumulative_tokens(table: pd.DataFrame) -> None:
@@ -68,15 +82,16 @@ def totals_chart(key: str, table: pd.DataFrame, by: str) -> None:
 
 
 def latency(frame: pd.DataFrame, limit: int = 500) -> None:
-    recent = frame.tail(limit).reset_index(drop=True)
-    recent = recent.assign(request=recent.index + 1)
+    every = _numbered(frame)
+    recent = every.tail(limit)
     long = recent.melt(id_vars=["request", "model"], value_vars=["latency_s", "ttft_s"],
                        var_name="measure", value_name="seconds").dropna()
     long["measure"] = long["measure"].map({"latency_s": "latency", "ttft_s": "first token"})
     chart = alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("request:Q", title=f"request (latest {len(recent)})"),
+        x=alt.X("request:Q", title=f"request ({len(recent)} latest of {len(every)})"),
         y=alt.Y("seconds:Q"), color=alt.Color("measure:N", title=None),
         tooltip=["request", "model", "measure", alt.Tooltip("seconds:Q", format=".3f")],
     ).properties(height=240)
-    table = recent[["request", "started", "model", "latency_s", "ttft_s"]]
-    _with_table("latency", chart, table, "Latency and time to first token")
+    columns = ["request", "started", "model", "latency_s", "ttft_s"]
+    _with_table("latency", chart, recent[columns], "Latency and time to first token",
+                every[columns])

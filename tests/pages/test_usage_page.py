@@ -15,7 +15,7 @@ from core.conversation import Conversation
 from core.store import Store, default_url
 from core.types import Exchange, Message, Usage
 from core.usage import Price, parse_prices
-from tests.support.history import SEED, T0
+from tests.support.history import SEED, T0, simple_conversation
 
 MakeApp = Callable[[], AppTest]
 
@@ -195,3 +195,11 @@ def test_only_failed_requests(make_app: MakeApp) -> None:
     shown = metrics(at)
     assert (shown["Requests"], shown["Total tokens"], shown["Estimated cost"]) == (
         "1", "0", "$0.0000")
+
+
+def test_charts_of_many_requests_say_the_csv_has_them_all(make_app: MakeApp) -> None:
+    at = make_app()
+    Store.open(default_url()).record(simple_conversation("many", *(f"a{i}" for i in range(510))))
+    open_usage(at)
+    said = [c for c in captions(at) if "the CSV has all of them" in c]
+    assert said == ["Chart and table: the latest 500 of 510 requests; the CSV has all of them."] * 2
