@@ -12,13 +12,11 @@ def page() -> None:
     if flash:
         kind, text = flash
         (st.success if kind == "success" else st.error)(text)
-    hint = st.session_state.pop("tools.tab_hint", None) if "tools.tab_hint" in st.session_state \
-        else None
-    if hint:
-        st.info(hint)
     entries = state.library()
     enabled = state.enabled_tool_names(entries)
-    library_tab, editor_tab, io_tab = st.tabs(["Library", "Editor", "Import / export"])
+    state.restore("tools.tab", state.TOOLS_TABS[0])
+    library_tab, editor_tab, io_tab = st.tabs(list(state.TOOLS_TABS), key="tools.tab",
+                                              on_change=state.keep, args=("tools.tab",))
     with library_tab:
         tool_library.render(entries, enabled)
     with editor_tab:

@@ -366,7 +366,17 @@ def select_tool(editor_id: str) -> None:
     """Callback: open a tool in the editor (from the library's Edit buttons)."""
     st.session_state["tools.editor.selected"] = editor_id
     st.session_state["kept.tools.editor.selected"] = editor_id
-    st.session_state["tools.tab_hint"] = f"Opened `{editor_id}` in the Editor tab."
+    show_tools_tab("Editor")
+
+
+TOOLS_TABS = ("Library", "Editor", "Import / export")
+
+
+def show_tools_tab(label: str) -> None:
+    """Switch the Tools page to one of its tabs (they are stateful: messages appearing above
+    them, reruns and page switches keep the one the user is on)."""
+    st.session_state["tools.tab"] = label
+    st.session_state["kept.tools.tab"] = label
 
 
 def draft_for(editor_id: str, entry: LibraryEntry | None) -> ToolDraft:

@@ -85,3 +85,27 @@ def test_break_fix_enable_and_see_the_call_checked(
     expect(card).to_contain_text("/location")
     expect(card).to_contain_text(re.compile(r"does not match"))
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_the_editor_tab_stays_open_through_edits_and_messages(
+    start_server: StartServer, page: Page, tmp_path: Path,
+) -> None:
+    """A message appearing above the tabs (Saved, Rewritten for strict mode, an error) must not
+    send the user back to the Library tab."""
+    library = tmp_path / "tools"
+    library.mkdir()
+    shutil.copy(WEATHER, library / WEATHER.name)
+    server = start_server({"TOOLSMITH_TOOLS_DIR": str(library)})
+    page.goto(server.url + "/tools")
+    main = page.get_by_test_id("stMainBlockContainer")
+    main.get_by_role("button", name="Edit").first.click()
+    editor = page.get_by_role("tab", name="Editor")
+    expect(editor).to_have_attribute("aria-selected", "true")  # Edit opens the Editor tab
+
+    main.get_by_text("JSON", exact=True).click()
+    expect(page.get_by_role("textbox", name="Definition (JSON)")).to_be_visible()
+    expect(editor).to_have_attribute("aria-selected", "true")
+    main.get_by_role("button", name="Save").click()
+    expect(main.get_by_text("Saved", exact=False).first).to_be_visible()
+    expect(editor).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
