@@ -20,6 +20,7 @@ from core.library import LibraryEntry, delete_tool, free_name, load_library, sav
 from core.providers.openai_compat import ChatSettings
 from core.schema_form import apply_editor_delta, parameters_from_rows, rows_from_parameters
 from core.schemas import Format, ToolFileError, dump_text, parse_text, parse_tool, strict_document
+from core.tool_formats import keep_canned_results
 from core.turn import TurnResult
 from core.types import ToolCall, ToolSpec
 
@@ -552,10 +553,16 @@ def unsaved_editor_for(name: str, entries: list[LibraryEntry]) -> str | None:
         return None
     editor_id = entry.path.stem
     draft = tool_drafts().get(editor_id)
-    if draft is None:
-        return None
-    typed = st.session_state.get(editor_text_key(editor_id), draft.text)
-    return editor_id if typed != draft.saved_text else None
+    return editor_id if draft is not None and draft_unsaved(draft) else None
+
+
+def draft_unsaved(draft: ToolDraft) -> bool:
+    """True when the draft says something its file does not (a format switch alone does not)."""
+    if draft.origin is None:
+        return True
+    current, problems = parse_text(draft.text, draft.fmt)
+    saved, _ = parse_text(draft.saved_text, "yaml")
+    return bool(problems) or current != saved
 
 
 def import_tools(specs: list[ToolSpec]) -> None:
@@ -568,7 +575,8 @@ def import_tools(specs: list[ToolSpec]) -> None:
     try:
         for spec in specs:
             old = by_name.get(spec.name)
-            save_tool(tools_dir(), spec, replaces=old.path if old else None)
+            save_tool(tools_dir(), keep_canned_results(spec, old.spec if old else None),
+                      replaces=old.path if old else None)
     except (OSError, ToolFileError) as exc:
         flash("error", f"Import stopped: {exc}")
         return

@@ -35,7 +35,7 @@ def render(entries: list[LibraryEntry]) -> None:
         return
     draft = state.draft_for(editor_id, entry)
     spec, problems = parse_tool(draft.text, draft.fmt)
-    unsaved = _unsaved(draft)
+    unsaved = state.draft_unsaved(draft)
     if unsaved:
         st.warning("Unsaved changes — they are kept while you switch pages, but not written "
                    "to the library until you Save.", icon="✏️")
@@ -77,14 +77,6 @@ def render(entries: list[LibraryEntry]) -> None:
     if show_strict and spec is not None:
         _strict_preview(editor_id, draft.text, draft.fmt)
     _form(editor_id, draft)
-
-
-def _unsaved(draft: state.ToolDraft) -> bool:
-    if draft.origin is None:
-        return True
-    current, problems = parse_text(draft.text, draft.fmt)
-    saved, _ = parse_text(draft.saved_text, "yaml")
-    return bool(problems) or current != saved
 
 
 def _checks(spec: object, problems: list) -> None:

@@ -54,12 +54,12 @@ def _preview(text: str, entries: list[LibraryEntry]) -> None:
         if not result.problems:
             st.warning("The list is empty: nothing to import.")
         return
-    plan = import_plan(result.specs, {e.name for e in entries})
+    plan = import_plan(result.specs, {e.name: e.spec for e in entries if e.spec})
     st.markdown(f"Found **{len(result.specs)}** tool(s) ({', '.join(sorted(result.formats))} "
                 "format). Importing will:")
     st.table([{"action": action, "tool": name} for action, name in plan])
     unsaved = [name for action, name in plan
-               if action == "replace" and state.unsaved_editor_for(name, entries)]
+               if action.startswith("replace") and state.unsaved_editor_for(name, entries)]
     if unsaved:
         st.warning("The editor has unsaved edits of " + ", ".join(f"`{n}`" for n in unsaved)
                    + ": importing replaces them with the imported version. Save or copy them "

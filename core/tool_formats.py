@@ -7,7 +7,8 @@ JSON-RPC `tools/list` response) works too. Size is capped before parsing.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from core.providers.openai_compat import tool_to_wire
@@ -105,6 +106,7 @@ def parse_import(text: str) -> ImportResult:
             "no tool list found: paste an OpenAI tools array, an Anthropic tools list, or an "
             "MCP tools/list result"))
         return result
+    seen: dict[str, int] = {}  # name -> index of its first definition
     for index, item in enumerate(items):
         doc, fmt = _document(item)
         if doc is None:
@@ -116,6 +118,13 @@ def parse_import(text: str) -> ImportResult:
             result.problems.extend(Problem(p.message, f"/{index}{p.pointer}")
                                    for p in item_problems)
             continue
+        first = seen.get(doc["name"])
+        if first is not None:
+            result.problems.append(Problem(
+                f"a second tool named {doc['name']!r} (the first is /{first}); tool names must "
+                "be unique, so only the first is imported", f"/{index}"))
+            continue
+        seen[doc["name"]] = index
         result.formats.add(fmt)
         result.specs.append(ToolSpec(
             name=doc["name"], description=doc["description"],
@@ -125,6 +134,23 @@ def parse_import(text: str) -> ImportResult:
     return result
 
 
-def import_plan(incoming: list[ToolSpec], existing: set[str]) -> list[tuple[str, str]]:
-    """What an import will do, per tool: ("add" | "replace", name)."""
-    return [("replace" if spec.name in existing else "add", spec.name) for spec in incoming]
+def import_plan(incoming: list[ToolSpec], existing: Mapping[str, ToolSpec] | set[str],
+                ) -> list[tuple[str, str]]:
+    """What an import will do, per tool: ("add" | "replace" [with a note], name)."""
+    plan = []
+    for spec in incoming:
+        if spec.name not in existing:
+            plan.append(("add", spec.name))
+            continue
+        old = existing.get(spec.name) if isinstance(existing, Mapping) else None
+        kept = old.results if old is not None and old.results and not spec.results else {}
+        plan.append(("replace, keeping its canned results" if kept else "replace", spec.name))
+    return plan
+
+
+def keep_canned_results(incoming: ToolSpec, old: ToolSpec | None) -> ToolSpec:
+    """The imported tool, with the replaced tool's canned results when it brings none: the
+    OpenAI, Anthropic and MCP formats have no place for them, so an import would drop them."""
+    if old is None or incoming.results or not old.results:
+        return incoming
+    return replace(incoming, results=dict(old.results))

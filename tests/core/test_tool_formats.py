@@ -17,6 +17,7 @@ from core.tool_formats import (
     MAX_IMPORT_BYTES,
     export,
     import_plan,
+    keep_canned_results,
     parse_import,
     to_anthropic,
     to_mcp,
@@ -320,6 +321,27 @@ def test_import_plan_says_add_or_replace() -> None:
     assert plan == [("replace", "get_current_weather"), ("add", "new_one")]
     assert import_plan(incoming, set()) == [("add", "get_current_weather"), ("add", "new_one")]
     assert import_plan([], {"a"}) == []
+
+
+def test_a_name_twice_in_one_import_is_a_problem_and_the_first_is_kept() -> None:
+    result = parse_import(json.dumps([
+        {"name": "dup", "description": "A", "input_schema": {"type": "object"}},
+        {"name": "other", "description": "B", "input_schema": {"type": "object"}},
+        {"name": "dup", "description": "C", "input_schema": {"type": "object"}}]))
+    assert [(s.name, s.description) for s in result.specs] == [("dup", "A"), ("other", "B")]
+    [problem] = result.problems
+    assert problem.pointer == "/2" and "second tool named 'dup' (the first is /0)" in str(problem)
+
+
+def test_an_import_keeps_the_canned_results_of_the_tool_it_replaces() -> None:
+    old = ToolSpec("w", "old", {"type": "object"}, results={"ok": '{"t": 1}'})
+    bare = ToolSpec("w", "new", {"type": "object"})
+    own = ToolSpec("w", "new", {"type": "object"}, results={"mine": "x"})
+    assert keep_canned_results(bare, old).results == {"ok": '{"t": 1}'}
+    assert keep_canned_results(own, old).results == {"mine": "x"}  # its own win
+    assert keep_canned_results(bare, None) is bare
+    assert import_plan([bare, own], {"w": old}) == [
+        ("replace, keeping its canned results", "w"), ("replace", "w")]
 
 
 def test_yaml_flow_style_that_starts_with_a_brace_is_read_as_yaml() -> None:

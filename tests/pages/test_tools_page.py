@@ -650,6 +650,8 @@ def test_import_previews_then_writes(open_app: Callable[..., AppTest], tools_dir
          "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}}},
     ]
     before = _snapshot(tools_dir)
+    canned = library(tools_dir)["get_current_weather"].results
+    assert canned  # the shipped seed tool has canned results, which no import format carries
     at = open_app()
     at.text_area(key="tools.import_text").input(json.dumps(incoming, indent=2))
     run(at)
@@ -657,7 +659,7 @@ def test_import_previews_then_writes(open_app: Callable[..., AppTest], tools_dir
     assert any("Found **2** tool(s) (anthropic format)" in m for m in markdown_texts(at))
     [plan] = at.table
     assert plan.value.to_dict("records") == [
-        {"action": "replace", "tool": "get_current_weather"},
+        {"action": "replace, keeping its canned results", "tool": "get_current_weather"},
         {"action": "add", "tool": "read_file"}]
     assert _snapshot(tools_dir) == before  # nothing written by the preview
 
@@ -665,6 +667,7 @@ def test_import_previews_then_writes(open_app: Callable[..., AppTest], tools_dir
     assert "Imported 2 tool(s): get_current_weather, read_file" in successes(at)
     specs = library(tools_dir)
     assert specs["get_current_weather"].description == "Weather, imported"
+    assert specs["get_current_weather"].results == canned
     assert specs["read_file"].parameters["properties"] == {"path": {"type": "string"}}
     assert at.text_area(key="tools.import_text").value == ""
     assert at.toggle(key="tools.enable.read_file").value is True
@@ -847,6 +850,20 @@ def test_import_warns_before_it_replaces_unsaved_edits(open_app: Callable[..., A
         "Get the current weather", "MY UNSAVED EDIT"))
     [warning] = [w.value for w in at.warning if "unsaved edits" in w.value]
     assert "get_current_weather" in warning
+
+
+def test_a_format_switch_alone_is_no_unsaved_edit_for_import(
+    open_app: Callable[..., AppTest],
+) -> None:
+    at = open_in_editor(open_app(), "web_search")
+    set_format(at, "web_search", "json")
+    set_format(at, "web_search", "yaml")
+    assert not unsaved_warning(at)
+    incoming = [{"name": "web_search", "description": "Search, imported",
+                 "input_schema": {"type": "object", "properties": {}}}]
+    at.text_area(key="tools.import_text").input(json.dumps(incoming))
+    run(at)
+    assert not [w.value for w in at.warning if "unsaved edits" in w.value]
 
 
 def test_import_replaces_a_tool_kept_under_another_file_name(open_app: Callable[..., AppTest],
