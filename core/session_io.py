@@ -99,6 +99,7 @@ _OPTIONAL_FIELDS: dict[str, Any] = {
     "status": int, "request_id": str, "transcript": str, "error": str, "error_kind": str,
     "first_byte_at": _NUMBER, "first_token_at": _NUMBER, "ended_at": _NUMBER,
     "request_headers": dict, "response_headers": dict, "url": str, "wire": str,
+    "copied_from": str,
 }
 
 
@@ -140,8 +141,8 @@ def parse_session_file(data: bytes) -> tuple[dict[str, Any], Conversation]:
     except UnicodeDecodeError:
         raise SessionFileError("the file is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise SessionFileError(f"not valid JSON (truncated?): {exc.msg} at line {exc.lineno}, "
-                               f"column {exc.colno}") from None
+        raise SessionFileError(f"not valid JSON (truncated?): {exc.msg} (line {exc.lineno}, "
+                               f"column {exc.colno})") from None
     _need(isinstance(document, dict) and document.get("format") == FORMAT, "/format",
           f"this is not a Toolsmith session export (expected format {FORMAT!r})")
     _need(document.get("version") == VERSION, "/version",
@@ -157,6 +158,9 @@ def parse_session_file(data: bytes) -> tuple[dict[str, Any], Conversation]:
     exchanges = [_exchange(e, f"/exchanges/{i}") for i, e in enumerate(raw_exchanges)]
     remap = {e.id: new_id("ex_") for e in exchanges}
     for exchange in exchanges:
+        # The request it records: import_session keeps this only when that request is in
+        # the database already, so usage counts a re-imported session once.
+        exchange.copied_from = exchange.copied_from or exchange.id
         exchange.id = remap[exchange.id]
         conversation.exchanges[exchange.id] = exchange
     for index, raw in enumerate(raw_messages):
@@ -169,6 +173,11 @@ def parse_session_file(data: bytes) -> tuple[dict[str, Any], Conversation]:
 def import_session(store: Store, data: bytes) -> str:
     """Store an exported session as a new session; returns its id."""
     session, conversation = parse_session_file(data)
+    exchanges = conversation.exchanges.values()
+    present = store.exchanges_present({e.copied_from for e in exchanges if e.copied_from})
+    for exchange in exchanges:
+        if exchange.copied_from not in present:  # new to this database: its own request
+            exchange.copied_from = None
     store.record(conversation, provider=session.get("provider"), model=session.get("model"),
                  settings=session.get("settings"), tools=session.get("tools"),
                  title=session["title"])

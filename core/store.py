@@ -493,6 +493,17 @@ class Store:
                     title=f"Fork of {row.get('title') or 'session'}")
         return fork.id
 
+    def exchanges_present(self, ids: Iterable[str]) -> set[str]:
+        """Which of these exchange ids are stored (as requests of their own, not copies)."""
+        wanted = list(ids)
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                found.update(conn.execute(sa.select(exchanges.c.id).where(
+                    exchanges.c.id.in_(wanted[start:start + 500])
+                    & exchanges.c.copied_from.is_(None))).scalars())
+        return found
+
     def usage_version(self) -> tuple[int, float]:
         """(count, latest start) of the exchanges: changes whenever the Usage data does, and
         costs one indexed aggregate, so the page can skip rebuilding its frame on reruns."""

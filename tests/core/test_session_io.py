@@ -79,6 +79,7 @@ def without_ids(document: dict[str, Any]) -> dict[str, Any]:
             message["exchange_id"] = f"exchange #{exchange_index[message['exchange_id']]}"
     for exchange in document["exchanges"]:
         exchange.pop("id")
+        exchange.pop("copied_from", None)  # set on a re-import of a stored request
     return document
 
 
@@ -124,13 +125,32 @@ def test_export_then_import_round_trip(store: Store, source: Conversation) -> No
         assert (copied.exchange_id is None) == (message.exchange_id is None)
     for copied, exchange in zip(imported.exchanges.values(), source.exchanges.values(),
                                 strict=True):
-        assert replace(copied, id=exchange.id) == exchange
+        assert replace(copied, id=exchange.id, copied_from=None) == exchange
+        assert copied.copied_from == exchange.id  # the same request, so usage counts it once
     info, source_info = store.session_info(new_id), store.session_info(source.id)
     assert info is not None and source_info is not None
     assert (info.title, info.messages, info.requests, info.tokens) == (
         source_info.title, source_info.messages, source_info.requests, source_info.tokens)
     # The source is still there, unchanged.
     assert store.load(source.id) == source
+
+
+def test_usage_counts_a_reimported_session_once_and_a_moved_one_in_full(
+    store: Store, source: Conversation, tmp_path: Path,
+) -> None:
+    data = exported_bytes(store, source.id)
+    requests = len(store.usage_rows()[1])
+    import_session(store, data)
+    import_session(store, data)
+    assert len(store.usage_rows()[1]) == requests  # the same requests, not new ones
+
+    with backend("sqlite", tmp_path / "elsewhere") as other_db:
+        other = other_db.open()
+        moved = other.load(import_session(other, data))
+        assert moved is not None
+        assert all(e.copied_from is None for e in moved.exchanges.values())
+        assert len(other.usage_rows()[1]) == requests
+        other.engine.dispose()
 
 
 def test_importing_twice_gives_two_sessions(store: Store, source: Conversation) -> None:
