@@ -11,7 +11,14 @@ import streamlit as st
 from components import state
 from core.library import LibraryEntry
 from core.schema_form import FORM_TYPES, beyond_form, rows_from_parameters
-from core.schemas import dump_text, parse_text, parse_tool, strict_document, strict_problems
+from core.schemas import (
+    Problem,
+    dump_text,
+    parse_text,
+    parse_tool,
+    strict_document,
+    strict_problems,
+)
 
 
 def render(entries: list[LibraryEntry]) -> None:
@@ -35,6 +42,11 @@ def render(entries: list[LibraryEntry]) -> None:
         return
     draft = state.draft_for(editor_id, entry)
     spec, problems = parse_tool(draft.text, draft.fmt)
+    taken = {e.spec.name for e in entries if e.spec and e.path != draft.origin}
+    if spec is not None and spec.name in taken:  # checked as typed, not only on Save
+        problems = [*problems, Problem(
+            f"another tool in the library is already named {spec.name!r}; names must be "
+            "unique", "/name")]
     unsaved = state.draft_unsaved(draft)
     if unsaved:
         st.warning("Unsaved changes — they are kept while you switch pages, but not written "
@@ -55,9 +67,9 @@ def render(entries: list[LibraryEntry]) -> None:
         st.caption(f"Highlighted ({draft.fmt.upper()}):")
         st.code(draft.text, language=draft.fmt, line_numbers=True)
 
-    taken = {e.spec.name for e in entries if e.spec and e.path != draft.origin}
     cols = st.columns(5)
-    cols[0].button("Save", key="tools.save", type="primary", disabled=spec is None,
+    cols[0].button("Save", key="tools.save", type="primary",
+                   disabled=spec is None or spec.name in taken,
                    on_click=state.save_tool_draft, args=(editor_id, taken), icon="💾")
     cols[1].button("Revert", key="tools.revert", disabled=not unsaved,
                    on_click=state.revert_tool, args=(editor_id,))

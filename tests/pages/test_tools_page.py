@@ -470,8 +470,10 @@ def test_save_refuses_a_name_another_tool_has(open_app: Callable[..., AppTest],
     at = open_in_editor(open_app(), "convert_units")
     type_text(at, "convert_units", editor_text(at, "convert_units").replace(
         "name: convert_units", "name: web_search"))
-    click(at, "tools.save")
-    assert any("another tool is already named `web_search`" in e for e in errors(at))
+    # Said as soon as it is typed, and Save is off until the name is unique.
+    assert "**/name** — another tool in the library is already named 'web_search'; names " \
+        "must be unique" in errors(at)
+    assert at.button(key="tools.save").disabled
     assert (tools_dir / "web_search.yaml").read_text(encoding="utf-8") == before
     assert (tools_dir / "convert_units.yaml").exists()
     assert unsaved_warning(at)
