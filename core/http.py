@@ -153,6 +153,7 @@ def open_response(
             ) from None
         else:
             attempt.status = response.status_code
+            attempt.answered_at = time.time()
             if response.status_code < 400:
                 return response
             raw = _read_quietly(response)
@@ -168,11 +169,23 @@ def open_response(
         retry_number += 1
         delay = policy.delay(retry_number, headers)
         if delay is None:
+            asked = retry_after_seconds(headers) if headers is not None else None
+            if asked is not None and asked > policy.max_retry_after:
+                failure.message += (f" The server asks to wait {_duration(asked)} before "
+                                    "trying again (Retry-After), so Toolsmith did not wait.")
             raise failure
         attempt.retry_after_s = delay
         if on_retry is not None:
             on_retry(RetryNotice(retry_number, policy.max_retries, delay, failure.message))
         sleep(delay)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:.1f} hours"
 
 
 def _read_quietly(response: httpx.Response) -> bytes:

@@ -142,9 +142,20 @@ def _failed(exchange: Exchange, exc: errors.ToolsmithError, secret: str) -> Turn
     exchange.error_kind = exc.kind
     if exc.status is not None:
         exchange.status = exc.status
+    answered = [a.answered_at for a in exchange.attempts if a.answered_at is not None]
+    if answered and exchange.first_byte_at is None:  # an error answer is a first byte too
+        exchange.first_byte_at = answered[0]
     if exc.request_id and not exchange.request_id:
         exchange.request_id = exc.request_id
     return TurnResult(exchange=exchange, error=exc)
+
+
+def _undecodable(response: httpx.Response, exc: httpx.DecodingError) -> errors.StreamBroken:
+    return errors.StreamBroken(
+        "The answer could not be decoded: the server said it was compressed "
+        f"({response.headers.get('content-encoding', '?')}) but the bytes are not. The "
+        "partial answer was discarded; Retry, and check any proxy in between.",
+        detail=f"({exc})")
 
 
 def _is_event_stream(response: httpx.Response) -> bool:
@@ -163,6 +174,8 @@ def _read_json(response: httpx.Response, exchange: Exchange,
         raise errors.TimeoutError_(
             "The server sent its headers but not its answer in time. Retry, or raise the "
             "timeout in the sidebar.") from None
+    except httpx.DecodingError as exc:
+        raise _undecodable(response, exc) from None
     except httpx.HTTPError as exc:
         raise errors.StreamBroken(
             "The connection closed before the whole answer arrived. Retry.",
@@ -213,7 +226,9 @@ def _read_stream(
                 f"The stream stopped sending for {idle_s:g} s "
                 "before it was complete. The partial answer was discarded; Retry.",
             ) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.DecodingError) as exc:
+        except httpx.DecodingError as exc:
+            raise _undecodable(response, exc) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
             raise errors.StreamBroken(
                 "The connection closed in the middle of the answer"
                 f"{' (inside tool-call arguments)' if acc.tool_calls() else ''}. "

@@ -101,6 +101,7 @@ class Attempt:
     status: int | None = None
     error: str | None = None
     retry_after_s: float | None = None
+    answered_at: float | None = None  # when the status line arrived (a failed attempt too)
 
 
 @dataclass
