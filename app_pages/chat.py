@@ -34,9 +34,9 @@ def page() -> None:
     head.title("Chat")
     button.button("New chat", key="chat.new", on_click=state.new_chat, icon="➕")
     if endpoint.is_demo:
-        st.info("**Offline demo model** — a built-in model that runs inside Toolsmith answers "
-                "(no API key, no network). It calls tools and uses your results, but knows "
-                "nothing else. Set OPENAI_API_KEY or pick a server in the sidebar for a real "
+        st.info("**Offline demo model** — the answers come from a small model built into "
+                "Toolsmith (no API key, no network). It calls tools and uses your results, but "
+                "knows nothing else. Set OPENAI_API_KEY or pick a server in the sidebar for a real "
                 "model.", icon="🧪")
     names = ", ".join(f"`{t.name}`" for t in tools) or "none"
     st.caption(f"Model `{settings.model or '?'}` · tools sent: {names}")

@@ -39,7 +39,8 @@ def page() -> None:
     st.subheader("Import a session", divider="gray")
     upload = st.file_uploader(
         f"A Toolsmith session export (.json, up to {MAX_IMPORT_BYTES // 1_000_000} MB)",
-        type=["json"], key="history.import_file")
+        type=["json"], key="history.import_file",
+        max_upload_size=max(1, MAX_IMPORT_BYTES // 1_000_000))
     if upload is not None:
         st.button(f"Import {upload.name}", key="history.import_go", type="primary",
                   on_click=history_actions.import_file, args=(upload.getvalue(),))
@@ -51,7 +52,7 @@ def _row(info: SessionInfo) -> None:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.updated_at))
         left.markdown(f"**{info.title}**")
         left.caption(f"{when} · {info.model or '?'} ({info.provider or '?'}) · "
-                     f"{info.messages} messages · {info.requests} requests · "
+                     f"{_count(info.messages, 'message')} · {_count(info.requests, 'request')} · "
                      f"{info.tokens:,} tokens · `{info.id}`")
         buttons = right.container(horizontal=True)
         buttons.button("Open", key=f"history.open.{info.id}", type="primary",
@@ -95,6 +96,10 @@ def _manage(db: Store, info: SessionInfo) -> None:
 
 def _calls(message: Message) -> str:
     return ", ".join(f"{c.name}()" for c in message.tool_calls)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 guarded(page)

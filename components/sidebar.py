@@ -121,10 +121,10 @@ def render() -> tuple[Endpoint, ChatSettings]:
 def _key_widgets(sb: st.delta_generator.DeltaGenerator, wire: str) -> None:
     source = state.key_source(wire)
     if source:
-        col_text, col_button = sb.columns([3, 1])
-        col_text.caption(f"🔑 API key set ({source}).")
+        sb.caption(f"🔑 API key set ({source}).")
         if source.startswith("typed"):
-            col_button.button("Forget", key="sidebar.forget_key", on_click=state.forget_key)
+            sb.button("Forget the typed key", key="sidebar.forget_key", on_click=state.forget_key,
+                      icon="🗑️")
     sb.text_input(
         "API key" if not source else "Replace API key", type="password",
         key="sidebar.api_key", on_change=state.take_typed_key,

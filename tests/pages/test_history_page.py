@@ -129,6 +129,14 @@ def test_a_chat_is_listed_with_its_counts(make_app: MakeApp) -> None:
     assert export.label == "Export"
 
 
+def test_counts_are_worded_for_one_and_many(make_app: MakeApp) -> None:
+    at = make_app()
+    one = simple_conversation("just one", "an answer")
+    db().record(one)
+    open_history(at)
+    assert "2 messages · 1 request · 100 tokens" in row_caption(at, one.id)
+
+
 def test_search_filters_the_list(make_app: MakeApp) -> None:
     store = db()
     boston = simple_conversation("Weather in Boston", "Sunny in Boston.")
