@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import state, tool_editor, tool_import_export, tool_library
+from components import state, tool_editor, tool_import_export, tool_library, tool_state
 from components.shell import guarded
 
 
@@ -14,8 +14,8 @@ def page() -> None:
         (st.success if kind == "success" else st.error)(text)
     entries = state.library()
     enabled = state.enabled_tool_names(entries)
-    state.restore("tools.tab", state.TOOLS_TABS[0])
-    library_tab, editor_tab, io_tab = st.tabs(list(state.TOOLS_TABS), key="tools.tab",
+    state.restore("tools.tab", tool_state.TOOLS_TABS[0])
+    library_tab, editor_tab, io_tab = st.tabs(list(tool_state.TOOLS_TABS), key="tools.tab",
                                               on_change=state.keep, args=("tools.tab",))
     with library_tab:
         tool_library.render(entries, enabled)

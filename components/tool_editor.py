@@ -8,7 +8,7 @@ import difflib
 import pandas as pd
 import streamlit as st
 
-from components import state
+from components import state, tool_state
 from core.library import LibraryEntry
 from core.schema_form import FORM_TYPES, beyond_form, rows_from_parameters
 from core.schemas import (
@@ -23,11 +23,11 @@ from core.schemas import (
 
 def render(entries: list[LibraryEntry]) -> None:
     by_id = {e.path.stem: e for e in entries}
-    drafts = state.tool_drafts()
+    drafts = tool_state.tool_drafts()
     options = [*by_id, *(d for d in drafts if d not in by_id and drafts[d].origin is None)]
     top, new = st.columns([5, 1], vertical_alignment="bottom")
-    new.button("New tool", key="tools.new", on_click=state.new_tool, icon="➕")
-    editor_id = state.selected_tool(options[0] if options else "new-1")
+    new.button("New tool", key="tools.new", on_click=tool_state.new_tool, icon="➕")
+    editor_id = tool_state.selected_tool(options[0] if options else "new-1")
     if editor_id not in options:
         options.append(editor_id)
     top.selectbox("Tool to edit", options, key="tools.editor.selected", on_change=state.keep,
@@ -40,25 +40,25 @@ def render(entries: list[LibraryEntry]) -> None:
                  + ". Fix or remove the file outside Toolsmith; it is left untouched here.",
                  icon="📄")
         return
-    draft = state.draft_for(editor_id, entry)
+    draft = tool_state.draft_for(editor_id, entry)
     spec, problems = parse_tool(draft.text, draft.fmt)
     taken = {e.spec.name for e in entries if e.spec and e.path != draft.origin}
     if spec is not None and spec.name in taken:  # checked as typed, not only on Save
         problems = [*problems, Problem(
             f"another tool in the library is already named {spec.name!r}; names must be "
             "unique", "/name")]
-    unsaved = state.draft_unsaved(draft)
+    unsaved = tool_state.draft_unsaved(draft)
     if unsaved:
         st.warning("Unsaved changes — they are kept while you switch pages, but not written "
                    "to the library until you Save.", icon="✏️")
 
-    st.segmented_control("Format", ["yaml", "json"], key=state.editor_fmt_key(editor_id),
-                         format_func=str.upper, on_change=state.on_format_change,
+    st.segmented_control("Format", ["yaml", "json"], key=tool_state.editor_fmt_key(editor_id),
+                         format_func=str.upper, on_change=tool_state.on_format_change,
                          args=(editor_id,), required=True)
     text_col, check_col = st.columns([3, 2])
     text_col.text_area(
-        f"Definition ({draft.fmt.upper()})", key=state.editor_text_key(editor_id), height=420,
-        on_change=state.on_text_change, args=(editor_id,),
+        f"Definition ({draft.fmt.upper()})", key=tool_state.editor_text_key(editor_id), height=420,
+        on_change=tool_state.on_text_change, args=(editor_id,),
         help="Checked each time you leave the box or press Ctrl+Enter.",
     )
     with check_col:
@@ -70,22 +70,22 @@ def render(entries: list[LibraryEntry]) -> None:
     cols = st.columns(5)
     cols[0].button("Save", key="tools.save", type="primary",
                    disabled=spec is None or spec.name in taken,
-                   on_click=state.save_tool_draft, args=(editor_id, taken), icon="💾")
+                   on_click=tool_state.save_tool_draft, args=(editor_id, taken), icon="💾")
     cols[1].button("Revert", key="tools.revert", disabled=not unsaved,
-                   on_click=state.revert_tool, args=(editor_id,))
-    cols[2].button("Duplicate", key="tools.duplicate", on_click=state.duplicate_tool,
+                   on_click=tool_state.revert_tool, args=(editor_id,))
+    cols[2].button("Duplicate", key="tools.duplicate", on_click=tool_state.duplicate_tool,
                    args=(editor_id, {e.name for e in entries}))
     cols[3].button("Delete", key="tools.delete", disabled=draft.origin is None,
-                   on_click=state.ask_delete, args=(editor_id,))
+                   on_click=tool_state.ask_delete, args=(editor_id,))
     show_strict = cols[4].toggle("Make strict…", key=f"tools.strict_preview.{editor_id}",
                                  disabled=spec is None)
-    if state.confirm_delete_pending(editor_id) and draft.origin is not None:
+    if tool_state.confirm_delete_pending(editor_id) and draft.origin is not None:
         with st.container(border=True):
             st.error(f"Delete `{draft.origin.name}` from the library? This cannot be undone.")
             yes, no = st.columns(2)
-            yes.button("Yes, delete", key="tools.delete_yes", on_click=state.delete_tool_file,
+            yes.button("Yes, delete", key="tools.delete_yes", on_click=tool_state.delete_tool_file,
                        args=(editor_id,))
-            no.button("Cancel", key="tools.delete_no", on_click=state.cancel_delete)
+            no.button("Cancel", key="tools.delete_no", on_click=tool_state.cancel_delete)
     if show_strict and spec is not None:
         _strict_preview(editor_id, draft.text, draft.fmt)
     _form(editor_id, draft)
@@ -119,11 +119,11 @@ def _strict_preview(editor_id: str, text: str, fmt: str) -> None:
         st.code("\n".join(diff), language="diff")
         for problem in remaining:
             st.warning(str(problem))
-        st.button("Apply", key="tools.strict_apply", on_click=state.apply_strict,
+        st.button("Apply", key="tools.strict_apply", on_click=tool_state.apply_strict,
                   args=(editor_id,))
 
 
-def _form(editor_id: str, draft: state.ToolDraft) -> None:
+def _form(editor_id: str, draft: tool_state.ToolDraft) -> None:
     st.subheader("Parameters", divider="gray")
     data, problems = parse_text(draft.text, draft.fmt)
     params = data.get("parameters") if isinstance(data, dict) else None
@@ -140,7 +140,7 @@ def _form(editor_id: str, draft: state.ToolDraft) -> None:
         pd.DataFrame(rows_from_parameters(params),
                      columns=["name", "type", "description", "required", "enum"]),
         key=key, num_rows="dynamic", hide_index=True, width="stretch",
-        on_change=state.apply_form_edit, args=(editor_id, key),
+        on_change=tool_state.apply_form_edit, args=(editor_id, key),
         column_config={
             "name": st.column_config.TextColumn("name", required=True),
             "type": st.column_config.SelectboxColumn("type", options=list(FORM_TYPES),

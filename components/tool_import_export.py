@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import state
+from components import state, tool_state
 from core.library import LibraryEntry
 from core.tool_formats import MAX_IMPORT_BYTES, export, import_plan, parse_import
 from core.types import ToolSpec
@@ -59,10 +59,10 @@ def _preview(text: str, entries: list[LibraryEntry]) -> None:
                 "format). Importing will:")
     st.table([{"action": action, "tool": name} for action, name in plan])
     unsaved = [name for action, name in plan
-               if action.startswith("replace") and state.unsaved_editor_for(name, entries)]
+               if action.startswith("replace") and tool_state.unsaved_editor_for(name, entries)]
     if unsaved:
         st.warning("The editor has unsaved edits of " + ", ".join(f"`{n}`" for n in unsaved)
                    + ": importing replaces them with the imported version. Save or copy them "
                    "first to keep them.")
     st.button(f"Import {len(result.specs)} tool(s)", key="tools.import_go", type="primary",
-              on_click=state.import_tools, args=(result.specs,))
+              on_click=tool_state.import_tools, args=(result.specs,))

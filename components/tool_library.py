@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import state
+from components import state, tool_state
 from core.library import LibraryEntry
 from core.schemas import estimate_tokens, set_problems
 
@@ -54,7 +54,7 @@ def _row(entry: LibraryEntry, enabled: set[str]) -> None:
             for problem in entry.problems:
                 left.error(str(problem), icon="📄")
             right.button("Edit", key=f"tools.edit.{entry.path.stem}",
-                         on_click=state.select_tool, args=(entry.path.stem,))
+                         on_click=tool_state.select_tool, args=(entry.path.stem,))
             return
         spec = entry.spec
         params = spec.parameters.get("properties") or {}
@@ -69,5 +69,5 @@ def _row(entry: LibraryEntry, enabled: set[str]) -> None:
         if key not in st.session_state:
             st.session_state[key] = spec.name in enabled
         right.toggle("Send", key=key, on_change=state.set_tool_enabled, args=(spec.name,))
-        right.button("Edit", key=f"tools.edit.{entry.path.stem}", on_click=state.select_tool,
+        right.button("Edit", key=f"tools.edit.{entry.path.stem}", on_click=tool_state.select_tool,
                      args=(entry.path.stem,))

@@ -1,0 +1,273 @@
+"""Session state of the Tools page: drafts of tools being edited, the editor's actions
+(save, revert, duplicate, delete, Make strict, form edits) and imports into the library.
+
+Split from components/state.py, which keeps what every page shares; widget keys of the
+Tools page are named here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from components.state import flash, library, restore, tools_dir
+from core.library import LibraryEntry, delete_tool, free_name, save_tool
+from core.schema_form import apply_editor_delta, parameters_from_rows, rows_from_parameters
+from core.schemas import Format, ToolFileError, dump_text, parse_text, parse_tool, strict_document
+from core.tool_formats import keep_canned_results
+from core.types import ToolSpec
+
+
+@dataclass
+class ToolDraft:
+    """Text being edited for one tool, kept across reruns and page switches until saved."""
+
+    text: str
+    fmt: Format
+    origin: Path | None  # the library file it came from; None for a new tool
+    saved_text: str = ""  # the file's text when the draft started, to tell unsaved edits
+    form_version: int = 0  # bumped to give the form a fresh widget after each applied edit
+
+
+def tool_drafts() -> dict[str, ToolDraft]:
+    return st.session_state.setdefault("tools.drafts", {})
+
+
+NEW_TOOL_TEMPLATE = {
+    "name": "new_tool",
+    "description": "Say what the tool does and when the model should use it.",
+    "parameters": {"type": "object", "properties": {
+        "query": {"type": "string", "description": "What to look up"}}, "required": ["query"]},
+}
+
+
+def editor_text_key(editor_id: str) -> str:
+    return f"tools.editor.text.{editor_id}"
+
+
+def editor_fmt_key(editor_id: str) -> str:
+    return f"tools.editor.fmt.{editor_id}"
+
+
+def selected_tool(default: str) -> str:
+    restore("tools.editor.selected", default)
+    return st.session_state["tools.editor.selected"]
+
+
+def select_tool(editor_id: str) -> None:
+    """Callback: open a tool in the editor (from the library's Edit buttons)."""
+    st.session_state["tools.editor.selected"] = editor_id
+    st.session_state["kept.tools.editor.selected"] = editor_id
+    show_tools_tab("Editor")
+
+
+TOOLS_TABS = ("Library", "Editor", "Import / export")
+
+
+def show_tools_tab(label: str) -> None:
+    """Switch the Tools page to one of its tabs (they are stateful: messages appearing above
+    them, reruns and page switches keep the one the user is on)."""
+    st.session_state["tools.tab"] = label
+    st.session_state["kept.tools.tab"] = label
+
+
+def draft_for(editor_id: str, entry: LibraryEntry | None) -> ToolDraft:
+    drafts = tool_drafts()
+    if editor_id not in drafts:
+        if entry is not None:
+            drafts[editor_id] = ToolDraft(entry.source, "yaml", entry.path, entry.source)
+        else:
+            text = dump_text(NEW_TOOL_TEMPLATE, "yaml")
+            drafts[editor_id] = ToolDraft(text, "yaml", None, "")
+    draft = drafts[editor_id]
+    restore(editor_text_key(editor_id), draft.text)
+    restore(editor_fmt_key(editor_id), draft.fmt)
+    return draft
+
+
+def set_draft_text(editor_id: str, text: str) -> None:
+    """Callback-only: replace the draft text and the editor widget's value."""
+    draft = tool_drafts()[editor_id]
+    draft.text = text
+    draft.form_version += 1
+    st.session_state[editor_text_key(editor_id)] = text
+
+
+def on_text_change(editor_id: str) -> None:
+    draft = tool_drafts()[editor_id]
+    draft.text = st.session_state.get(editor_text_key(editor_id), "")
+    draft.form_version += 1
+
+
+def on_format_change(editor_id: str) -> None:
+    """Switch YAML <-> JSON by converting the document; refuse while the text does not parse."""
+    draft = tool_drafts()[editor_id]
+    wanted: Format = st.session_state[editor_fmt_key(editor_id)]
+    data, problems = parse_text(draft.text, draft.fmt)
+    if problems or not isinstance(data, dict):
+        st.session_state[editor_fmt_key(editor_id)] = draft.fmt
+        flash("error", f"Fix the {draft.fmt.upper()} syntax first: converting text that does "
+                       "not parse would lose it.")
+        return
+    draft.fmt = wanted
+    set_draft_text(editor_id, dump_text(data, wanted))
+
+
+def new_tool() -> None:
+    drafts = tool_drafts()
+    n = 1
+    while f"new-{n}" in drafts:
+        n += 1
+    select_tool(f"new-{n}")
+
+
+def duplicate_tool(editor_id: str, taken: set[str]) -> None:
+    draft = tool_drafts()[editor_id]
+    data, problems = parse_text(draft.text, draft.fmt)
+    if problems or not isinstance(data, dict):
+        flash("error", "Fix the syntax errors before duplicating.")
+        return
+    data["name"] = free_name(str(data.get("name") or "tool"), taken)
+    new_tool()
+    new_id = st.session_state["tools.editor.selected"]
+    tool_drafts()[new_id] = ToolDraft(dump_text(data, draft.fmt), draft.fmt, None, "")
+    flash("success", f"Duplicated as `{data['name']}` (not saved yet).")
+
+
+def save_tool_draft(editor_id: str, taken_by_others: set[str]) -> None:
+    draft = tool_drafts()[editor_id]
+    spec, _ = parse_tool(draft.text, draft.fmt)
+    if spec is None:
+        flash("error", "Not saved: fix the problems listed first.")
+        return
+    if spec.name in taken_by_others:
+        flash("error", f"Not saved: another tool is already named `{spec.name}`. Rename this "
+                       "one, or edit that tool instead.")
+        return
+    try:
+        path = save_tool(tools_dir(), spec, replaces=draft.origin,
+                         yaml_text=draft.text if draft.fmt == "yaml" else None)
+    except (OSError, ToolFileError) as exc:
+        flash("error", f"Not saved: {exc}")
+        return
+    old_name = draft.origin.stem if draft.origin else None
+    enabled = st.session_state.setdefault("tools.enabled", set())
+    if old_name in enabled or draft.origin is None:
+        enabled.discard(old_name)
+        enabled.add(spec.name)
+    saved = path.read_text(encoding="utf-8")
+    del tool_drafts()[editor_id]
+    tool_drafts()[path.stem] = ToolDraft(draft.text, draft.fmt, path, saved)
+    st.session_state[editor_text_key(path.stem)] = draft.text
+    st.session_state[editor_fmt_key(path.stem)] = draft.fmt
+    select_tool(path.stem)
+    flash("success", f"Saved `{path.name}`.")
+
+
+def revert_tool(editor_id: str) -> None:
+    draft = tool_drafts().pop(editor_id)
+    st.session_state.pop(editor_text_key(editor_id), None)
+    st.session_state.pop(f"kept.{editor_text_key(editor_id)}", None)
+    st.session_state.pop(editor_fmt_key(editor_id), None)
+    st.session_state.pop(f"kept.{editor_fmt_key(editor_id)}", None)
+    if draft.origin is None:
+        st.session_state.pop("tools.editor.selected", None)
+        st.session_state.pop("kept.tools.editor.selected", None)
+
+
+def ask_delete(editor_id: str) -> None:
+    st.session_state["tools.confirm_delete"] = editor_id
+
+
+def cancel_delete() -> None:
+    st.session_state.pop("tools.confirm_delete", None)
+
+
+def confirm_delete_pending(editor_id: str) -> bool:
+    return st.session_state.get("tools.confirm_delete") == editor_id
+
+
+def delete_tool_file(editor_id: str) -> None:
+    draft = tool_drafts().get(editor_id)
+    cancel_delete()
+    if draft is None or draft.origin is None:
+        return
+    delete_tool(draft.origin)
+    st.session_state.get("tools.enabled", set()).discard(draft.origin.stem)
+    revert_tool(editor_id)
+    st.session_state.pop("tools.editor.selected", None)
+    st.session_state.pop("kept.tools.editor.selected", None)
+    flash("success", f"Deleted `{draft.origin.name}`.")
+
+
+def apply_form_edit(editor_id: str, form_key: str) -> None:
+    """Callback of the parameter table: rebuild the schema from the edited rows."""
+    draft = tool_drafts()[editor_id]
+    data, problems = parse_text(draft.text, draft.fmt)
+    if problems or not isinstance(data, dict):
+        return
+    params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+    rows = apply_editor_delta(rows_from_parameters(params), st.session_state.get(form_key) or {})
+    data["parameters"] = parameters_from_rows(rows, params)
+    set_draft_text(editor_id, dump_text(data, draft.fmt))
+
+
+def apply_strict(editor_id: str) -> None:
+    draft = tool_drafts()[editor_id]
+    data, problems = parse_text(draft.text, draft.fmt)
+    if problems or not isinstance(data, dict) or not isinstance(data.get("parameters"), dict):
+        return
+    set_draft_text(editor_id, dump_text(strict_document(data), draft.fmt))
+    flash("success", "Rewritten for strict mode. Review, then Save.")
+
+
+def unsaved_editor_for(name: str, entries: list[LibraryEntry]) -> str | None:
+    """The editor id holding unsaved edits of the library tool called `name`, if any."""
+    entry = next((e for e in entries if e.spec and e.name == name), None)
+    if entry is None:
+        return None
+    editor_id = entry.path.stem
+    draft = tool_drafts().get(editor_id)
+    return editor_id if draft is not None and draft_unsaved(draft) else None
+
+
+def draft_unsaved(draft: ToolDraft) -> bool:
+    """True when the draft says something its file does not (a format switch alone does not)."""
+    if draft.origin is None:
+        return True
+    current, problems = parse_text(draft.text, draft.fmt)
+    saved, _ = parse_text(draft.saved_text, "yaml")
+    return bool(problems) or current != saved
+
+
+def import_tools(specs: list[ToolSpec]) -> None:
+    """Callback: write imported tools into the library, each replacing its same-named tool.
+
+    A replaced tool's file is the one that held it, whatever its file name, so the library is
+    never left with two tools of one name; an open draft of it is closed (the preview warned).
+    """
+    by_name = {e.name: e for e in library() if e.spec}
+    try:
+        for spec in specs:
+            old = by_name.get(spec.name)
+            save_tool(tools_dir(), keep_canned_results(spec, old.spec if old else None),
+                      replaces=old.path if old else None)
+    except (OSError, ToolFileError) as exc:
+        flash("error", f"Import stopped: {exc}")
+        return
+    enabled = st.session_state.setdefault("tools.enabled", set())
+    enabled.update(spec.name for spec in specs)
+    for spec in specs:  # an open draft of a replaced tool would hide what was imported
+        old = by_name.get(spec.name)
+        editor_id = old.path.stem if old else spec.name
+        if editor_id in tool_drafts():
+            revert_tool(editor_id)
+        moved = old is not None and old.path.stem != spec.name  # it now lives in {name}.yaml
+        if moved and st.session_state.get("tools.editor.selected") == editor_id:
+            st.session_state["tools.editor.selected"] = spec.name
+            st.session_state["kept.tools.editor.selected"] = spec.name
+    st.session_state["tools.import_text"] = ""
+    st.session_state["kept.tools.import_text"] = ""
+    flash("success", f"Imported {len(specs)} tool(s): " + ", ".join(s.name for s in specs))
