@@ -149,6 +149,21 @@ def raise_if_error(chunk: dict[str, Any]) -> None:
         )
 
 
+def unique_ids(calls: list[ToolCall]) -> list[ToolCall]:
+    """Calls of one message with distinct ids: some servers give parallel calls one id, and
+    each result must name its own call. A repeat gets its id plus a position suffix, the same
+    on every read of a growing stream (the history sent back uses it for both the call and its
+    result, so the server sees a consistent pair)."""
+    seen: set[str] = set()
+    for position, call in enumerate(calls):
+        if call.id and call.id in seen:  # an empty id gets a local one later
+            call.id = f"{call.id}_{position + 1}"
+            while call.id in seen:
+                call.id += "_"
+        seen.add(call.id)
+    return calls
+
+
 def parse_response(body: Any) -> Message:
     """A non-streaming chat.completion body to one assistant message."""
     if not isinstance(body, dict):
@@ -173,7 +188,7 @@ def parse_response(body: Any) -> Message:
     return Message(
         role="assistant",
         content=_content_text(raw.get("content")) or _content_text(raw.get("refusal")),
-        tool_calls=calls,
+        tool_calls=unique_ids(calls),
         reasoning=_content_text(raw.get("reasoning_content") or raw.get("reasoning")),
         usage=parse_usage(body.get("usage") or choice.get("usage")),
         finish_reason=choice.get("finish_reason"),
@@ -256,13 +271,17 @@ class StreamAccumulator(AccumulatedMessage):
         name = function.get("name") or ""
         call: _CallBuilder | None
         if isinstance(index, int):
-            # An id seen before names its call whatever the index says (one index shared by
-            # several calls, ids repeated on every fragment); otherwise the index does.
-            call = self._by_id.get(call_id) if call_id else None
+            call = self._by_index.get(index)
+            known = self._by_id.get(call_id) if call_id else None
             if call is None:
-                call = self._by_index.get(index)
-                if call is not None and name and call_id and call.id and call_id != call.id:
+                # A new index is a new call, unless a nameless fragment names a known call.
+                call = known if known is not None and not name else None
+            elif call_id and call.id and call_id != call.id:
+                if known is not None:
+                    call = known  # one index shared by several calls: the id routes it
+                elif name:
                     call = None  # a new id *and* a name on a used index: a second call
+                # else: a fresh id on every fragment of one call (seen in the wild)
         elif call_id:
             call = self._by_id.get(call_id)
             if call is None and self._calls and not self._calls[-1].id:
@@ -289,7 +308,7 @@ class StreamAccumulator(AccumulatedMessage):
 
     # Read side (text, reasoning, message) comes from AccumulatedMessage.
     def tool_calls(self) -> list[ToolCall]:
-        return [call.snapshot() for call in self._calls]
+        return unique_ids([call.snapshot() for call in self._calls])
 
     def usage(self) -> Usage | None:
         return parse_usage(self.usage_raw)

@@ -602,3 +602,21 @@ def test_a_refusal_in_a_whole_response_is_the_answer() -> None:
         "index": 0, "finish_reason": "stop",
         "message": {"role": "assistant", "content": None, "refusal": REFUSAL}}]})
     assert message.content == REFUSAL
+
+
+def test_parallel_calls_sharing_an_id_stay_two_calls_with_their_own_ids() -> None:
+    """Some servers (DeepSeek, GLM) give parallel calls one id; each needs its own result."""
+    acc = StreamAccumulator()
+    for item in ({"index": 0, "id": "call_same", "function": {"name": "a", "arguments": ""}},
+                 {"index": 0, "function": {"arguments": '{"x": 1}'}},
+                 {"index": 1, "id": "call_same", "function": {"name": "b", "arguments": ""}},
+                 {"index": 1, "id": "call_same", "function": {"arguments": '{"y": 2}'}}):
+        acc.add(chunk({"tool_calls": [item]}))
+    acc.add(chunk({}, "tool_calls"))
+    assert calls_of(acc) == [("call_same", "a", '{"x": 1}'), ("call_same_2", "b", '{"y": 2}')]
+    assert calls_of(acc) == calls_of(acc)  # the same ids on every read
+
+    message = parse_response({"choices": [{"index": 0, "message": {"role": "assistant",
+        "tool_calls": [{"id": "x", "function": {"name": "a", "arguments": "{}"}},
+                       {"id": "x", "function": {"name": "b", "arguments": "{}"}}]}}]})
+    assert [c.id for c in message.tool_calls] == ["x", "x_2"]
