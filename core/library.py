@@ -115,6 +115,9 @@ def save_tool(directory: Path, spec: ToolSpec, *, replaces: Path | None = None,
         raise ToolFileError(problems)
     directory.mkdir(parents=True, exist_ok=True)
     target = path_for(directory, spec.name)
+    if target.exists() and (replaces is None or replaces.resolve() != target.resolve()):
+        # {name}.yaml holds some other tool (files can be named anything): never write over it.
+        target = _free_path(directory, spec.name)
     text = yaml_text if yaml_text is not None else dump_text(document_from_spec(spec), "yaml")
     handle, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".yaml")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -123,6 +126,13 @@ def save_tool(directory: Path, spec: ToolSpec, *, replaces: Path | None = None,
     if replaces is not None and replaces.resolve() != target.resolve() and replaces.exists():
         replaces.unlink()
     return target
+
+
+def _free_path(directory: Path, name: str) -> Path:
+    n = 2
+    while (directory / f"{name}-{n}.yaml").exists():
+        n += 1
+    return directory / f"{name}-{n}.yaml"
 
 
 def delete_tool(path: Path) -> None:

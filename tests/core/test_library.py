@@ -143,6 +143,20 @@ def test_save_a_new_tool_writes_a_file_named_after_it(tools_dir: Path) -> None:
     assert [e.spec for e in load_library(tools_dir) if e.name == "lookup"] == [spec()]
 
 
+def test_save_never_writes_over_a_file_holding_another_tool(tools_dir: Path) -> None:
+    """{name}.yaml may hold a tool of another name: saving (or importing) `lookup` must not
+    destroy it, whether it is new or renamed from another file."""
+    other = tools_dir / "lookup.yaml"
+    other.write_text("name: forecast\ndescription: Another tool\n", encoding="utf-8")
+    first = save_tool(tools_dir, spec())
+    assert first == tools_dir / "lookup-2.yaml"
+    renamed_from = tools_dir / "old_name.yaml"
+    renamed_from.write_text("name: old_name\ndescription: x\n", encoding="utf-8")
+    second = save_tool(tools_dir, spec(), replaces=renamed_from)
+    assert second == tools_dir / "lookup-3.yaml" and not renamed_from.exists()
+    assert other.read_text(encoding="utf-8").startswith("name: forecast")
+
+
 def test_save_into_a_directory_that_does_not_exist_yet(tmp_path: Path) -> None:
     path = save_tool(tmp_path / "new" / "tools", spec())
     assert path.exists()
