@@ -158,8 +158,8 @@ def parse_session_file(data: bytes) -> tuple[dict[str, Any], Conversation]:
     exchanges = [_exchange(e, f"/exchanges/{i}") for i, e in enumerate(raw_exchanges)]
     remap = {e.id: new_id("ex_") for e in exchanges}
     for exchange in exchanges:
-        # The request it records: import_session keeps this only when that request is in
-        # the database already, so usage counts a re-imported session once.
+        # The request it records: every import of it (or the original, if stored here) is
+        # counted once on the Usage page.
         exchange.copied_from = exchange.copied_from or exchange.id
         exchange.id = remap[exchange.id]
         conversation.exchanges[exchange.id] = exchange
@@ -173,11 +173,6 @@ def parse_session_file(data: bytes) -> tuple[dict[str, Any], Conversation]:
 def import_session(store: Store, data: bytes) -> str:
     """Store an exported session as a new session; returns its id."""
     session, conversation = parse_session_file(data)
-    exchanges = conversation.exchanges.values()
-    present = store.exchanges_present({e.copied_from for e in exchanges if e.copied_from})
-    for exchange in exchanges:
-        if exchange.copied_from not in present:  # new to this database: its own request
-            exchange.copied_from = None
     store.record(conversation, provider=session.get("provider"), model=session.get("model"),
                  settings=session.get("settings"), tools=session.get("tools"),
                  title=session["title"])

@@ -484,7 +484,8 @@ class Store:
         fork = Conversation(id=new_id("ses_"))
         fork.messages = [replace(m, id=new_id("msg_"), exchange_id=remap.get(m.exchange_id or ""))
                          for m in kept]
-        fork.exchanges = {new: replace(source.exchanges[old], id=new, copied_from=old)
+        fork.exchanges = {new: replace(source.exchanges[old], id=new,
+                                       copied_from=source.exchanges[old].copied_from or old)
                           for old, new in remap.items()}
         row = self.session_row(session_id) or {}
         self.record(fork, provider=row.get("provider"), model=row.get("model"),
@@ -492,17 +493,6 @@ class Store:
                     tools=_loads(row.get("tools_json")),
                     title=f"Fork of {row.get('title') or 'session'}")
         return fork.id
-
-    def exchanges_present(self, ids: Iterable[str]) -> set[str]:
-        """Which of these exchange ids are stored (as requests of their own, not copies)."""
-        wanted = list(ids)
-        found: set[str] = set()
-        with self.engine.connect() as conn:
-            for start in range(0, len(wanted), 500):
-                found.update(conn.execute(sa.select(exchanges.c.id).where(
-                    exchanges.c.id.in_(wanted[start:start + 500])
-                    & exchanges.c.copied_from.is_(None))).scalars())
-        return found
 
     def usage_version(self) -> tuple[int, float]:
         """(count, latest start) of the exchanges: changes whenever the Usage data does, and
@@ -521,10 +511,10 @@ class Store:
         """
         names = list(columns or ("id", "session_id", "provider", "model", "started_at",
                                  "first_token_at", "ended_at", *USAGE_COLUMNS,
-                                 "usage_estimated"))
-        # Exchanges a fork copied are the same requests: count them once.
-        query = sa.select(*(exchanges.c[n] for n in names)).where(
-            exchanges.c.copied_from.is_(None))
+                                 "usage_estimated", "copied_from"))
+        # Copies (forks, imports) are here too: core.usage counts each request once, whichever
+        # of its rows are still stored.
+        query = sa.select(*(exchanges.c[n] for n in names))
         with self.engine.connect() as conn:
             compiled = query.compile(conn)
             cursor = conn.connection.dbapi_connection.cursor()

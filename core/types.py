@@ -121,7 +121,9 @@ class Exchange:
     request_headers: dict[str, str] = field(default_factory=dict)  # credentials masked
     url: str = ""
     wire: str = "openai"  # the wire format of the request: "openai" or "anthropic"
-    copied_from: str | None = None  # set on the copies a fork makes (usage counts them once)
+    # The original request this one is a copy of (a fork's or an import's copy); the Usage
+    # page counts a request and all its copies once.
+    copied_from: str | None = None
     response_headers: dict[str, str] = field(default_factory=dict)  # ids and rate limits only
     status: int | None = None
     request_id: str | None = None

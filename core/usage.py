@@ -83,10 +83,23 @@ def price_for(model: str, prices: dict[str, Price]) -> Price | None:
     return prices[max(matches, key=len)] if matches else None
 
 
+def once_per_request(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per request: a fork's or an import's copy shares its original's id in
+    `copied_from`; the original's own row is kept while it is stored, else one copy."""
+    if frame.empty or "copied_from" not in frame:
+        return frame
+    copy = frame["copied_from"].notna()
+    if not copy.any():
+        return frame
+    origin = frame["copied_from"].where(copy, frame["id"])
+    ranked = frame.assign(_origin=origin, _copy=copy).sort_values("_copy", kind="stable")
+    return ranked.drop_duplicates("_origin").drop(columns=["_origin", "_copy"])
+
+
 def exchanges_frame(store: Store) -> pd.DataFrame:
     """One row per exchange with derived token parts, latency and time to first token."""
     names, rows = store.usage_rows()
-    frame = pd.DataFrame.from_records(rows, columns=names)
+    frame = once_per_request(pd.DataFrame.from_records(rows, columns=names))
     for column in USAGE_COLUMNS:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0).astype("int64")
     frame["uncached_prompt"] = (frame["prompt_tokens"] - frame["cached_tokens"]).clip(lower=0)

@@ -29,6 +29,7 @@ from core.session_io import (
     parse_session_file,
 )
 from core.store import Store
+from core.usage import exchanges_frame
 from tests.support.history import (
     BACKENDS,
     WEATHER,
@@ -135,21 +136,23 @@ def test_export_then_import_round_trip(store: Store, source: Conversation) -> No
     assert store.load(source.id) == source
 
 
-def test_usage_counts_a_reimported_session_once_and_a_moved_one_in_full(
+def test_usage_counts_each_request_once_however_often_it_is_imported(
     store: Store, source: Conversation, tmp_path: Path,
 ) -> None:
     data = exported_bytes(store, source.id)
-    requests = len(store.usage_rows()[1])
+    requests = len(exchanges_frame(store))
+    assert requests == len(source.exchanges)
     import_session(store, data)
     import_session(store, data)
-    assert len(store.usage_rows()[1]) == requests  # the same requests, not new ones
+    assert len(exchanges_frame(store)) == requests  # the same requests, not new ones
+    store.delete(source.id)  # the original goes; its copies still count, once
+    assert len(exchanges_frame(store)) == requests
 
     with backend("sqlite", tmp_path / "elsewhere") as other_db:
         other = other_db.open()
-        moved = other.load(import_session(other, data))
-        assert moved is not None
-        assert all(e.copied_from is None for e in moved.exchanges.values())
-        assert len(other.usage_rows()[1]) == requests
+        import_session(other, data)
+        import_session(other, data)
+        assert len(exchanges_frame(other)) == requests
         other.engine.dispose()
 
 

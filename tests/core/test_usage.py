@@ -232,6 +232,26 @@ def test_cache_writes_are_kept_and_priced_apart(store: Store) -> None:
     assert list(totals(shown, "model")["cache_write"]) == [1536, 1536]
 
 
+def test_forks_of_forks_count_each_request_once_whatever_is_deleted(store: Store) -> None:
+    session = add_session(store, exchange("gpt-4o", "openai", at(1), usage(100, 0, 10)),
+                          exchange("gpt-4o", "openai", at(2), usage(200, 0, 20)))
+    conversation = store.load(session)
+    assert conversation is not None
+    for ex_id in conversation.exchanges:  # messages that point at the exchanges, for fork
+        conversation.messages.append(Message(role="assistant", content="a", exchange_id=ex_id))
+    store.delete(session)
+    store.record(conversation)
+    last = conversation.messages[-1].id
+    fork = store.fork(conversation.id, last)
+    fork_message = store.load(fork).messages[-1].id  # type: ignore[union-attr]
+    store.fork(fork, fork_message)
+    assert len(exchanges_frame(store)) == 2
+    store.delete(conversation.id)
+    assert len(exchanges_frame(store)) == 2
+    store.delete(fork)
+    assert sorted(exchanges_frame(store)["total_tokens"]) == [110, 220]
+
+
 def test_cost_of_no_requests(store: Store, three_days: dict[str, str]) -> None:
     nothing = apply_filters(exchanges_frame(store), Filters(models=["not-used"]))
     assert nothing.empty
