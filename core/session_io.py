@@ -110,7 +110,9 @@ def _attempt(raw: Any, where: str) -> Attempt:
                    status=raw.get("status") if isinstance(raw.get("status"), int) else None,
                    error=raw.get("error") if isinstance(raw.get("error"), str) else None,
                    retry_after_s=raw.get("retry_after_s")
-                   if isinstance(raw.get("retry_after_s"), _NUMBER) else None)
+                   if isinstance(raw.get("retry_after_s"), _NUMBER) else None,
+                   answered_at=raw.get("answered_at")
+                   if isinstance(raw.get("answered_at"), _NUMBER) else None)
 
 
 def _exchange(raw: Any, where: str) -> Exchange:

@@ -144,7 +144,7 @@ def _failed(exchange: Exchange, exc: errors.ToolsmithError, secret: str) -> Turn
         exchange.status = exc.status
     answered = [a.answered_at for a in exchange.attempts if a.answered_at is not None]
     if answered and exchange.first_byte_at is None:  # an error answer is a first byte too
-        exchange.first_byte_at = answered[0]
+        exchange.first_byte_at = answered[-1]  # of the last attempt, as for a success
     if exc.request_id and not exchange.request_id:
         exchange.request_id = exc.request_id
     return TurnResult(exchange=exchange, error=exc)

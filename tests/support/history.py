@@ -164,8 +164,9 @@ def rich_conversation() -> Conversation:
         status=200, request_id="req_7f3a", response_body={"id": "chatcmpl-1", "choices": []},
         transcript='data: {"id":"chatcmpl-1"}\n\ndata: [DONE]\n\n',
         first_byte_at=T0 + 0.75, first_token_at=T0 + 0.875, ended_at=T0 + 1.5,
-        attempts=[Attempt(started_at=T0, status=429, error="rate limited", retry_after_s=0.5),
-                  Attempt(started_at=T0 + 0.5, status=200)],
+        attempts=[Attempt(started_at=T0, status=429, error="rate limited", retry_after_s=0.5,
+                          answered_at=T0 + 0.1),
+                  Attempt(started_at=T0 + 0.5, status=200, answered_at=T0 + 0.6)],
         usage=Usage(prompt_tokens=1200, completion_tokens=300, total_tokens=1500,
                     cached_tokens=1024, reasoning_tokens=128),
     )
