@@ -19,6 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from core.conversation import Conversation
@@ -309,6 +311,11 @@ class SessionInfo:
     tokens: int = 0
 
 
+def _insert_for(dialect: str) -> Callable[..., Any]:
+    """The INSERT with ON CONFLICT of the two databases Toolsmith supports."""
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
+
+
 def title_for(conversation: Conversation) -> str:
     first = next((m.content for m in conversation.messages if m.role == "user"), "")
     first = " ".join(first.split())
@@ -380,11 +387,17 @@ class Store:
             if conn.execute(sa.select(sessions.c.id).where(
                     sessions.c.id == session_id)).first() is None:
                 return False
-            conn.execute(result_drafts.delete().where(key))
-            if content or is_error:
-                conn.execute(result_drafts.insert().values(
-                    session_id=session_id, call_id=call_id, content=content,
-                    is_error=int(is_error), updated_at=time.time()))
+            if not (content or is_error):
+                conn.execute(result_drafts.delete().where(key))
+                return True
+            # One statement, not delete-then-insert: two tabs saving the same box at once
+            # would otherwise race on the primary key (PostgreSQL does not serialize them).
+            insert = _insert_for(conn.dialect.name)(result_drafts).values(
+                session_id=session_id, call_id=call_id, content=content,
+                is_error=int(is_error), updated_at=time.time())
+            conn.execute(insert.on_conflict_do_update(
+                index_elements=["session_id", "call_id"],
+                set_={c: insert.excluded[c] for c in ("content", "is_error", "updated_at")}))
         return True
 
     def result_drafts(self, session_id: str) -> dict[str, tuple[str, bool]]:

@@ -475,6 +475,30 @@ def test_typed_results_are_kept_until_sent(store: Store) -> None:
     assert rows_where(store, "messages", conversation.id) == 3
 
 
+def test_two_tabs_saving_one_typed_result_at_once_never_fail(store: Store) -> None:
+    conversation = simple_conversation("q", "a")
+    store.record(conversation)
+    failures: list[str] = []
+    start = threading.Barrier(2)
+
+    def tab(n: int) -> None:
+        start.wait()
+        for i in range(150):
+            try:
+                store.save_result_draft(conversation.id, "call_1", f"tab{n} {i}", i % 2 == 0)
+            except Exception as exc:  # any failure is the finding
+                failures.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=tab, args=(n,)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, sorted(set(failures))
+    [(text, _)] = store.result_drafts(conversation.id).values()
+    assert text.endswith(" 149")
+
+
 def test_typed_results_go_with_their_session(store: Store) -> None:
     conversation = Conversation()
     conversation.messages.append(Message(role="user", content=SEED))
