@@ -52,7 +52,8 @@ def page() -> None:
     action = state.take_action()
     if action == "regenerate" and conversation.messages \
             and conversation.messages[-1].role == "assistant":
-        conversation.messages.pop()  # its exchange stays among the session's records
+        dropped = conversation.messages.pop()  # its exchange stays among the session's records
+        state.clear_results(dropped.tool_calls, widgets=True)
         history_sync.truncate(len(conversation.messages))
         action = "run"
     hidden = messages.render_history(conversation.messages, conversation.exchanges,

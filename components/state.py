@@ -297,11 +297,16 @@ def typed_results(calls: list[ToolCall]) -> dict[str, str]:
     return {c.id: st.session_state.get(result_key(c.id), drafts.get(c.id, "")) for c in calls}
 
 
-def clear_results(calls: list[ToolCall]) -> None:
+def clear_results(calls: list[ToolCall], *, widgets: bool = False) -> None:
+    """Forget what was typed for these calls (sent, or discarded with their turn; then the
+    boxes go too, since a retried turn may bring calls with the same ids)."""
     state = chat()
     for call in calls:
         state.result_drafts.pop(call.id, None)
         state.result_errors.pop(call.id, None)
+        if widgets:
+            st.session_state.pop(result_key(call.id), None)
+            st.session_state.pop(result_error_key(call.id), None)
 
 
 def record_turn(result: TurnResult) -> None:
@@ -311,6 +316,7 @@ def record_turn(result: TurnResult) -> None:
     if result.message is not None:
         state.conversation.messages.append(result.message)
         state.error = None
+        state.recorded_with = None  # continued with the sidebar's model from here on
     elif result.error is not None:
         state.error = TurnError.of(result.error, result.exchange.id)
 

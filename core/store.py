@@ -408,10 +408,18 @@ class Store:
         return {r.call_id: (r.content, bool(r.is_error)) for r in rows}
 
     def truncate(self, session_id: str, keep: int) -> None:
-        """Drop the messages from position `keep` on (Retry this turn replaces an answer)."""
+        """Drop the messages from position `keep` on (Retry this turn replaces an answer),
+        with the results typed for the calls they made."""
         with writing(self.engine) as conn, conn.begin():
+            dropped = conn.execute(sa.select(messages.c.tool_calls_json).where(
+                (messages.c.session_id == session_id) & (messages.c.position >= keep))).scalars()
+            call_ids = [c["id"] for text in dropped for c in _loads(text) or []]
             conn.execute(messages.delete().where(
                 (messages.c.session_id == session_id) & (messages.c.position >= keep)))
+            if call_ids:
+                conn.execute(result_drafts.delete().where(
+                    (result_drafts.c.session_id == session_id)
+                    & result_drafts.c.call_id.in_(call_ids)))
 
     # Reading.
     def load(self, session_id: str) -> Conversation | None:

@@ -379,10 +379,31 @@ def test_a_reopened_session_says_which_model_it_was_recorded_with(make_app: Make
     said = [c.value for c in at.caption if "was recorded with" in c.value]
     assert said == ["This session was recorded with `gpt-4o-mini` (openai); it continues "
                     "with the model chosen in the sidebar."]
+    at.chat_input(key="chat.input").set_value("and now?")
+    run(at)  # continued with the sidebar's model: the note has done its job
+    assert not [c.value for c in at.caption if "was recorded with" in c.value]
 
     same = chat_turn(make_app())  # recorded with the demo model, reopened with it: no note
     again = app_at(same.session_state["chat.state"].conversation.id)
     assert not [c.value for c in again.caption if "was recorded with" in c.value]
+
+
+def test_retry_this_turn_forgets_the_results_typed_for_the_discarded_calls(
+    make_app: MakeApp,
+) -> None:
+    at = make_app()
+    at.chat_input(key="chat.input").set_value(SEED)
+    run(at)
+    type_result(at, "typed for the old call", is_error=True)
+    session_id = at.session_state["chat.state"].conversation.id
+    assert db().result_drafts(session_id)
+
+    at.button(key="chat.regenerate").click()
+    run(at)
+    [box] = [t for t in at.text_area if (t.key or "").startswith("chat.result.")]
+    assert box.value == ""  # the demo model's new call may even have the same id
+    assert at.checkbox(key=box.key.replace("chat.result.", "chat.result_error.")).value is False
+    assert db().result_drafts(session_id) == {}
 
 
 def test_a_link_to_a_deleted_session_says_so(make_app: MakeApp) -> None:
