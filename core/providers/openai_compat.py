@@ -45,7 +45,7 @@ def message_to_wire(message: Message) -> dict[str, Any]:
         return {"role": "tool", "tool_call_id": message.tool_call_id or "",
                 "content": message.content}
     if message.role == "assistant" and message.tool_calls:
-        return {
+        wire: dict[str, Any] = {
             "role": "assistant",
             "content": message.content or None,
             "tool_calls": [
@@ -54,6 +54,12 @@ def message_to_wire(message: Message) -> dict[str, Any]:
                 for call in message.tool_calls
             ],
         }
+        if message.reasoning:
+            # DeepSeek's thinking mode answers 400 unless the reasoning of a turn that called
+            # tools comes back with it; servers without the field ignore it (and only
+            # reasoning models produce any).
+            wire["reasoning_content"] = message.reasoning
+        return wire
     return {"role": message.role, "content": message.content}
 
 

@@ -7,6 +7,7 @@ hand-written table in tests/support/sse_fixtures.py says what each must become.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -620,3 +621,14 @@ def test_parallel_calls_sharing_an_id_stay_two_calls_with_their_own_ids() -> Non
         "tool_calls": [{"id": "x", "function": {"name": "a", "arguments": "{}"}},
                        {"id": "x", "function": {"name": "b", "arguments": "{}"}}]}}]})
     assert [c.id for c in message.tool_calls] == ["x", "x_2"]
+
+
+def test_the_reasoning_of_a_turn_that_called_tools_goes_back_with_it() -> None:
+    """DeepSeek thinking mode: without it the next request is refused with a 400."""
+    call = ToolCall("call_00_abc", "get_current_weather", '{"location":"Boston, MA"}')
+    thought = Message(role="assistant", reasoning="I should call the weather tool.",
+                      tool_calls=[call])
+    assert message_to_wire(thought)["reasoning_content"] == "I should call the weather tool."
+    assert "reasoning_content" not in message_to_wire(replace(thought, reasoning=""))
+    answer = Message(role="assistant", content="22 C", reasoning="Easy.")
+    assert "reasoning_content" not in message_to_wire(answer)  # only turns that called tools
