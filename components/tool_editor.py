@@ -77,8 +77,13 @@ def render(entries: list[LibraryEntry]) -> None:
                    args=(editor_id, {e.name for e in entries}))
     cols[3].button("Delete", key="tools.delete", disabled=draft.origin is None,
                    on_click=tool_state.ask_delete, args=(editor_id,))
+    # Offered whenever the text is a mapping, not only for a valid tool: strict-mode
+    # problems are exactly what keep a `strict: true` tool from being valid.
+    data, parse_errors = parse_text(draft.text, draft.fmt)
+    strictable = not parse_errors and isinstance(data, dict) and isinstance(
+        data.get("parameters", {}), dict)
     show_strict = cols[4].toggle("Make strict…", key=f"tools.strict_preview.{editor_id}",
-                                 disabled=spec is None)
+                                 disabled=not strictable)
     if tool_state.confirm_delete_pending(editor_id) and draft.origin is not None:
         with st.container(border=True):
             st.error(f"Delete `{draft.origin.name}` from the library? This cannot be undone.")
@@ -86,7 +91,7 @@ def render(entries: list[LibraryEntry]) -> None:
             yes.button("Yes, delete", key="tools.delete_yes", on_click=tool_state.delete_tool_file,
                        args=(editor_id,))
             no.button("Cancel", key="tools.delete_no", on_click=tool_state.cancel_delete)
-    if show_strict and spec is not None:
+    if show_strict and strictable:
         _strict_preview(editor_id, draft.text, draft.fmt)
     _form(editor_id, draft)
 

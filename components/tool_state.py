@@ -14,7 +14,12 @@ import streamlit as st
 
 from components.state import flash, library, restore, tools_dir
 from core.library import LibraryEntry, delete_tool, free_name, save_tool
-from core.schema_form import apply_editor_delta, parameters_from_rows, rows_from_parameters
+from core.schema_form import (
+    apply_editor_delta,
+    duplicate_names,
+    parameters_from_rows,
+    rows_from_parameters,
+)
 from core.schemas import Format, ToolFileError, dump_text, parse_text, parse_tool, strict_document
 from core.tool_formats import keep_canned_results
 from core.types import ToolSpec
@@ -210,6 +215,10 @@ def apply_form_edit(editor_id: str, form_key: str) -> None:
         return
     params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
     rows = apply_editor_delta(rows_from_parameters(params), st.session_state.get(form_key) or {})
+    twice = duplicate_names(rows)
+    if twice:
+        flash("error", "Two rows are named " + ", ".join(f"`{n}`" for n in twice) + ": only "
+              "the first of each is kept. Rename the other to keep it.")
     data["parameters"] = parameters_from_rows(rows, params)
     set_draft_text(editor_id, dump_text(data, draft.fmt))
 
@@ -217,7 +226,7 @@ def apply_form_edit(editor_id: str, form_key: str) -> None:
 def apply_strict(editor_id: str) -> None:
     draft = tool_drafts()[editor_id]
     data, problems = parse_text(draft.text, draft.fmt)
-    if problems or not isinstance(data, dict) or not isinstance(data.get("parameters"), dict):
+    if problems or not isinstance(data, dict) or not isinstance(data.get("parameters", {}), dict):
         return
     set_draft_text(editor_id, dump_text(strict_document(data), draft.fmt))
     flash("success", "Rewritten for strict mode. Review, then Save.")

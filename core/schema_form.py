@@ -17,6 +17,9 @@ COLUMNS = ("name", "type", "description", "required", "enum")
 def beyond_form(parameters: dict[str, Any]) -> list[str]:
     """What in `parameters` the form cannot show; [] when it can show everything."""
     reasons = [f"top-level keyword '{k}'" for k in parameters if k not in _TOP_KEYS]
+    required = parameters.get("required", [])
+    if not (isinstance(required, list) and all(isinstance(r, str) for r in required)):
+        reasons.append("required is not a list of names")
     props = parameters.get("properties") or {}
     if not isinstance(props, dict):
         return [*reasons, "properties is not a mapping"]
@@ -30,27 +33,73 @@ def beyond_form(parameters: dict[str, Any]) -> list[str]:
         if sub.get("type") not in FORM_TYPES:
             reasons.append(f"'{name}' has type {sub.get('type')!r}")
         enum = sub.get("enum")
-        if enum is not None and not (isinstance(enum, list)
-                                     and all(isinstance(v, str) for v in enum)):
-            reasons.append(f"'{name}' has a non-text enum")
-        elif enum and any("," in v or v != v.strip() for v in enum):
+        if enum is not None and not (isinstance(enum, list) and all(
+                _enum_text(v, sub.get("type")) is not None for v in enum)):
+            reasons.append(f"'{name}' has enum values of another type than {sub.get('type')!r}")
+        elif enum and any("," in str(v) or str(v) != str(v).strip() for v in enum):
             reasons.append(f"'{name}' has enum values with commas or outer spaces")
     return reasons
 
 
 def rows_from_parameters(parameters: dict[str, Any]) -> list[dict[str, Any]]:
-    required = set(parameters.get("required") or [])
+    """The table's rows; a schema of an odd shape gives what rows it can (beyond_form says
+    what the form cannot show)."""
+    required = parameters.get("required")
+    required = {r for r in required if isinstance(r, str)} if isinstance(required, list) else set()
+    properties = parameters.get("properties")
     rows = []
-    for name, sub in (parameters.get("properties") or {}).items():
+    for name, sub in (properties.items() if isinstance(properties, dict) else ()):
         sub = sub if isinstance(sub, dict) else {}
+        enum = sub.get("enum")
+        kind = sub.get("type")
         rows.append({
             "name": name,
-            "type": sub.get("type") if sub.get("type") in FORM_TYPES else "string",
-            "description": sub.get("description", ""),
+            "type": kind if isinstance(kind, str) and kind in FORM_TYPES else "string",
+            "description": str(sub.get("description", "")),
             "required": name in required,
-            "enum": ", ".join(sub.get("enum") or []),
+            "enum": ", ".join(_enum_text(v, kind) or str(v) for v in enum)
+            if isinstance(enum, list) else "",
         })
     return rows
+
+
+def _enum_text(value: Any, kind: Any) -> str | None:
+    """How an enum value of a `kind` property is written in the form; None if it is not
+    of that kind (the form cannot show it)."""
+    if kind == "boolean":
+        return ("true" if value else "false") if isinstance(value, bool) else None
+    if kind in ("number", "integer"):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return str(value) if ok and (kind == "number" or isinstance(value, int)) else None
+    return value if isinstance(value, str) else None
+
+
+def _enum_value(text: str, kind: str) -> Any:
+    """An enum value typed in the form, as the row's type (text that is not one stays text,
+    so the metaschema and strict checks can point at it)."""
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            number = float(text)
+            return int(number) if number.is_integer() and "." not in text else number
+    except ValueError:
+        return text
+    if kind == "boolean" and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
+
+
+def duplicate_names(rows: list[dict[str, Any]]) -> list[str]:
+    """Names given to more than one row (only the first of each is kept)."""
+    seen: set[str] = set()
+    twice = []
+    for row in rows:
+        name = str(row.get("name") or "").strip()
+        if name in seen and name not in twice:
+            twice.append(name)
+        seen.add(name)
+    return twice
 
 
 def parameters_from_rows(rows: list[dict[str, Any]], original: dict[str, Any]) -> dict[str, Any]:
@@ -59,12 +108,14 @@ def parameters_from_rows(rows: list[dict[str, Any]], original: dict[str, Any]) -
     required = []
     for row in rows:
         name = str(row.get("name") or "").strip()
-        if not name:
+        if not name or name in properties:  # a second row of one name: the first wins
             continue
-        sub: dict[str, Any] = {"type": row.get("type") or "string"}
+        kind = str(row.get("type") or "string")
+        sub: dict[str, Any] = {"type": kind}
         if str(row.get("description") or "").strip():
             sub["description"] = str(row["description"]).strip()
-        enum = [v.strip() for v in str(row.get("enum") or "").split(",") if v.strip()]
+        enum = [_enum_value(v.strip(), kind) for v in str(row.get("enum") or "").split(",")
+                if v.strip()]
         if enum:
             sub["enum"] = enum
         properties[name] = sub

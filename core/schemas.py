@@ -117,7 +117,19 @@ def dump_text(document: dict[str, Any], fmt: Format) -> str:
 # --- Validation --------------------------------------------------------------------------------
 
 def structure_problems(data: Any) -> list[Problem]:
-    """What keeps a document from being a tool definition every provider accepts."""
+    """What keeps a document from being a tool definition every provider accepts.
+
+    The document is user input of any shape: a check that trips over a shape it did not
+    foresee reports that as a problem of the document, so one odd file never breaks a page.
+    """
+    try:
+        return _structure_problems(data)
+    except Exception as exc:
+        return [Problem(f"this definition could not be checked ({type(exc).__name__}: "
+                        f"{str(exc)[:160]}); check its shape against a plain example")]
+
+
+def _structure_problems(data: Any) -> list[Problem]:
     if not isinstance(data, dict):
         return [Problem("the document must be a mapping with name, description and parameters")]
     problems = []
@@ -204,6 +216,16 @@ def _is_object(schema: dict[str, Any]) -> bool:
         "properties" in schema
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """`properties` as a mapping; anything else (the metaschema check reports it) as none."""
+    return value if isinstance(value, dict) else {}
+
+
+def _names(value: Any) -> list[str]:
+    """`required` as a list of names; anything else (reported elsewhere) as none."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
 def strict_problems(parameters: dict[str, Any], base: str = "/parameters") -> list[Problem]:
     """Where a schema breaks the rules of strict mode (structured outputs)."""
     problems = []
@@ -217,8 +239,8 @@ def strict_problems(parameters: dict[str, Any], base: str = "/parameters") -> li
             if schema.get("additionalProperties") is not False:
                 problems.append(Problem("strict mode needs additionalProperties: false on "
                                         "every object", at))
-            props = list((schema.get("properties") or {}).keys())
-            required = schema.get("required") or []
+            props = list(_mapping(schema.get("properties")))
+            required = _names(schema.get("required"))
             missing = [p for p in props if p not in required]
             if missing:
                 problems.append(Problem(
@@ -262,8 +284,10 @@ def make_strict(schema: dict[str, Any]) -> dict[str, Any]:
     if isinstance(out.get("anyOf"), list):
         out["anyOf"] = [make_strict(s) if isinstance(s, dict) else s for s in out["anyOf"]]
     if _is_object(out):
-        props = out.setdefault("properties", {})
-        required = set(out.get("required") or [])
+        if not isinstance(out.get("properties"), dict):
+            out["properties"] = {}
+        props = out["properties"]
+        required = set(_names(out.get("required")))
         for name in props:
             if name not in required and isinstance(props[name], dict):
                 props[name] = _nullable(props[name])

@@ -14,6 +14,7 @@ from core.schema_form import (
     COLUMNS,
     apply_editor_delta,
     beyond_form,
+    duplicate_names,
     parameters_from_rows,
     rows_from_parameters,
 )
@@ -53,8 +54,11 @@ def test_a_closed_flat_schema_fits() -> None:
      ["'n' has type ['number', 'null']"]),
     ({"type": "object", "properties": {"u": {"description": "no type"}}},
      ["'u' has type None"]),
-    ({"type": "object", "properties": {"k": {"type": "integer", "enum": [1, 2]}}},
-     ["'k' has a non-text enum"]),
+    ({"type": "object", "properties": {"k": {"type": "integer", "enum": [1, 2]}}}, []),
+    ({"type": "object", "properties": {"k": {"type": "integer", "enum": ["1", 2.5]}}},
+     ["'k' has enum values of another type than 'integer'"]),
+    ({"type": "object", "properties": {"a": {"type": "string"}}, "required": 5},
+     ["required is not a list of names"]),
     ({"type": "object", "properties": {"s": "string"}}, ["'s' is not a schema object"]),
     ({"type": "object", "properties": ["a"]}, ["properties is not a mapping"]),
     ({"type": "object", "properties": {"e": {"anyOf": [{"type": "string"}]}}},
@@ -184,3 +188,31 @@ def test_edit_through_the_table_changes_the_schema() -> None:
                                                   {"deleted_rows": [0]}), out)
     assert list(out["properties"]) == ["unit", "days"]
     assert out["required"] == ["unit"]
+
+
+def test_enum_values_take_the_type_of_their_row() -> None:
+    rows = [{"name": "n", "type": "integer", "enum": "1, 2"},
+            {"name": "x", "type": "number", "enum": "0.5, 2"},
+            {"name": "b", "type": "boolean", "enum": "true"},
+            {"name": "s", "type": "string", "enum": "1, a"}]
+    properties = parameters_from_rows(rows, {})["properties"]
+    assert [properties[k]["enum"] for k in "nxbs"] == [[1, 2], [0.5, 2], [True], ["1", "a"]]
+    assert rows_from_parameters({"properties": properties})[2]["enum"] == "true"
+
+
+def test_a_second_row_of_one_name_is_reported_and_the_first_kept() -> None:
+    rows = [{"name": "a", "type": "string", "description": "first"},
+            {"name": "a", "type": "integer", "description": "second"}]
+    assert duplicate_names(rows) == ["a"]
+    assert parameters_from_rows(rows, {})["properties"] == {
+        "a": {"type": "string", "description": "first"}}
+
+
+@pytest.mark.parametrize("parameters", [
+    {"type": "object", "required": 5, "properties": {"a": {"type": "string"}}},
+    {"type": "object", "properties": ["x", "y"]},
+    {"type": "object", "properties": {"a": {"type": ["string", "null"], "enum": [1, None]}}},
+])
+def test_rows_of_an_odd_schema_never_raise(parameters: dict[str, Any]) -> None:
+    rows_from_parameters(parameters)
+    assert beyond_form(parameters)

@@ -664,3 +664,32 @@ def test_bigger_schemas_cost_more() -> None:
     by_name = {s.name: estimate_tokens(s) for s in LIBRARY}
     assert by_name["get_server_time"] < by_name["get_current_weather"] \
         < by_name["create_calendar_event"]
+
+
+ODD_STRICT = [
+    {"type": "object", "properties": {"a": {"type": "object", "properties": ["x", "y"]}}},
+    {"type": "object", "properties": {"a": {"type": "string"}}, "required": 5},
+    {"type": "object", "properties": "nope"},
+]
+
+
+@pytest.mark.parametrize("parameters", ODD_STRICT)
+def test_strict_checks_of_an_odd_schema_report_instead_of_raising(
+        parameters: dict[str, Any]) -> None:
+    document = {"name": "zz_bad", "description": "d", "strict": True, "parameters": parameters}
+    problems = structure_problems(document)
+    assert any("not valid JSON Schema" in p.message for p in problems), problems
+    make_strict(parameters)  # the Make strict preview must not raise either
+
+
+def test_a_check_that_trips_is_reported_as_a_problem_of_the_document(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.schemas as schemas
+
+    def trips(_: Any) -> list[Problem]:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(schemas, "metaschema_problems", trips)
+    [problem] = structure_problems({"name": "x", "description": "d",
+                                    "parameters": {"type": "object"}})
+    assert "could not be checked (KeyError" in problem.message

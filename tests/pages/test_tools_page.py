@@ -227,6 +227,48 @@ def test_switching_a_tool_off_updates_the_estimate(open_app: Callable[..., AppTe
                for c in captions(at))
 
 
+ODD_STRICT_YAML = """name: zz_bad
+description: d
+strict: true
+parameters:
+  type: object
+  properties:
+    a: {type: object, properties: [x, y]}
+  required: 5
+"""
+
+
+def test_a_strict_tool_of_an_odd_shape_breaks_no_page(open_app: Callable[..., AppTest],
+                                                     tools_dir: Path) -> None:
+    (tools_dir / "zz_bad.yaml").write_text(ODD_STRICT_YAML, encoding="utf-8")
+    at = open_app()
+    assert "**`zz_bad.yaml`** — cannot be used" in markdown_texts(at)
+    go(at, "chat")
+    assert not [e for e in errors(at) if "Something went wrong" in e]
+    go(at, "tools")
+    open_in_editor(at, "zz_bad")  # the editor, its checks, Make strict and the form
+    assert any("not valid JSON Schema" in line for line in problem_lines(at))
+    at.toggle(key="tools.strict_preview.zz_bad").set_value(True)
+    run(at)
+    assert not [e for e in errors(at) if "Something went wrong" in e]
+
+
+def test_make_strict_is_offered_when_strict_mode_problems_block_the_tool(
+    open_app: Callable[..., AppTest], tools_dir: Path,
+) -> None:
+    (tools_dir / "half_strict.yaml").write_text(
+        "name: half_strict\ndescription: d\nstrict: true\nparameters:\n  type: object\n"
+        "  properties:\n    q: {type: string}\n    n: {type: integer}\n  required: [q]\n",
+        encoding="utf-8")
+    at = open_in_editor(open_app(), "half_strict")
+    assert at.button(key="tools.save").disabled  # strict-mode problems block it...
+    at.toggle(key="tools.strict_preview.half_strict").set_value(True)  # ...and this fixes them
+    run(at)
+    click(at, "tools.strict_apply")
+    assert not problem_lines(at)
+    assert not at.button(key="tools.save").disabled
+
+
 def test_a_broken_file_is_listed_with_its_error_and_can_be_fixed(
     open_app: Callable[..., AppTest], tools_dir: Path,
 ) -> None:
