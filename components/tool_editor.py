@@ -13,6 +13,7 @@ from core.library import LibraryEntry
 from core.schema_form import FORM_TYPES, beyond_form, rows_from_parameters
 from core.schemas import (
     Problem,
+    dropped_by_make_strict,
     dump_text,
     parse_text,
     parse_tool,
@@ -114,6 +115,7 @@ def _strict_preview(editor_id: str, text: str, fmt: str) -> None:
     data, _ = parse_text(text, fmt)  # type: ignore[arg-type]
     rewritten = dump_text(strict_document(data), fmt)  # type: ignore[arg-type]
     remaining = strict_problems(strict_document(data)["parameters"])
+    dropped = dropped_by_make_strict(data.get("parameters") or {})  # type: ignore[union-attr]
     with st.container(border=True):
         if rewritten == text:
             st.success("Already strict: nothing to change.")
@@ -122,6 +124,10 @@ def _strict_preview(editor_id: str, text: str, fmt: str) -> None:
         diff = difflib.unified_diff(text.splitlines(), rewritten.splitlines(), "current",
                                     "strict", lineterm="")
         st.code("\n".join(diff), language="diff")
+        if dropped:
+            st.warning("Strict mode does not accept these keywords, so Make strict removes "
+                       "them (describe the rule in the description instead): "
+                       + ", ".join(f"`{p}`" for p in dropped))
         for problem in remaining:
             st.warning(str(problem))
         st.button("Apply", key="tools.strict_apply", on_click=tool_state.apply_strict,

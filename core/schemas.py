@@ -273,7 +273,11 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 def make_strict(schema: dict[str, Any]) -> dict[str, Any]:
     """A copy of `schema` rewritten for strict mode: closed objects, everything required,
-    optional properties made nullable, unsupported keywords removed."""
+    optional properties made nullable, unsupported keywords removed (oneOf becomes anyOf,
+    which strict mode accepts and which differs only when options overlap)."""
+    schema = dict(schema)
+    if isinstance(schema.get("oneOf"), list) and "anyOf" not in schema:
+        schema["anyOf"] = schema.pop("oneOf")
     out = {k: v for k, v in schema.items() if k in STRICT_KEYWORDS}
     for key in ("properties", "$defs", "definitions"):
         if isinstance(out.get(key), dict):
@@ -294,6 +298,15 @@ def make_strict(schema: dict[str, Any]) -> dict[str, Any]:
         out["required"] = list(props)
         out["additionalProperties"] = False
     return out
+
+
+def dropped_by_make_strict(parameters: dict[str, Any],
+                           base: str = "/parameters") -> list[str]:
+    """Where make_strict removes a keyword strict mode does not accept (so the preview can
+    say what the rewrite loses); oneOf is not listed, it becomes anyOf."""
+    return [p.pointer for p in strict_problems(parameters, base)
+            if "does not accept the keyword" in p.message
+            and not p.pointer.endswith("/oneOf")]
 
 
 def strict_document(document: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from core.schemas import (
     Problem,
     ToolFileError,
     document_from_spec,
+    dropped_by_make_strict,
     dump_text,
     estimate_tokens,
     make_strict,
@@ -693,3 +694,15 @@ def test_a_check_that_trips_is_reported_as_a_problem_of_the_document(
     [problem] = structure_problems({"name": "x", "description": "d",
                                     "parameters": {"type": "object"}})
     assert "could not be checked (KeyError" in problem.message
+
+
+def test_make_strict_turns_one_of_into_any_of_and_says_what_it_drops() -> None:
+    parameters = {"type": "object", "properties": {
+        "id": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+        "name": {"type": "string", "minLength": 2, "default": "x"}}, "required": ["id"]}
+    strict = make_strict(parameters)
+    assert strict["properties"]["id"] == {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+    assert strict["properties"]["name"] == {"type": ["string", "null"]}
+    assert strict_problems(strict) == []
+    assert dropped_by_make_strict(parameters) == [
+        "/parameters/properties/name/minLength", "/parameters/properties/name/default"]
