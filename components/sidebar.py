@@ -124,12 +124,13 @@ def _key_widgets(sb: st.delta_generator.DeltaGenerator, wire: str) -> None:
         sb.caption(f"🔑 API key set ({source}).")
         if source.startswith("typed"):
             sb.button("Forget the typed key", key="sidebar.forget_key", on_click=state.forget_key,
-                      icon="🗑️")
+                      args=(wire,), icon="🗑️")
+    fmt = "OpenAI" if wire == "openai" else "Anthropic"
     sb.text_input(
-        "API key" if not source else "Replace API key", type="password",
-        key="sidebar.api_key", on_change=state.take_typed_key,
-        help="Kept in memory for this browser session only; never shown again, stored or "
-             f"logged. Or set {KEY_ENV[wire]}.",
+        f"API key ({fmt} format)" if not source else f"Replace API key ({fmt} format)",
+        type="password", key="sidebar.api_key", on_change=state.take_typed_key, args=(wire,),
+        help=f"Used for {fmt}-format requests only. Kept in memory for this browser session "
+             f"only; never shown again, stored or logged. Or set {KEY_ENV[wire]}.",
     )
 
 

@@ -165,30 +165,38 @@ def _configured_keys() -> dict[str, str]:
     return st.session_state["conn.keys"]
 
 
+def _typed_keys() -> dict[str, str]:
+    """Keys typed in the sidebar, one per wire format (as OPENAI_API_KEY and
+    ANTHROPIC_API_KEY are two), so a key meant for one server never goes to the other."""
+    return st.session_state.setdefault("conn.typed_keys", {})
+
+
 def api_key(wire: str = "openai") -> str:
-    """The key typed in the sidebar, else the one configured for the wire format. Never put
-    into a widget."""
-    return st.session_state.get("conn.typed_key") or _configured_keys().get(wire, "")
+    """The key typed in the sidebar for this wire format, else the one configured for it.
+    Never put into a widget."""
+    return _typed_keys().get(wire) or _configured_keys().get(wire, "")
 
 
 def key_source(wire: str = "openai") -> str:
-    if st.session_state.get("conn.typed_key"):
+    if _typed_keys().get(wire):
         return "typed in this browser session"
     if _configured_keys().get(wire):
         return f"from {KEY_ENV[wire]} (environment or secrets)"
     return ""
 
 
-def take_typed_key() -> None:
+def take_typed_key(wire: str) -> None:
     """Widget callback: move the typed key out of the widget so it is never sent back."""
     typed = "".join(st.session_state.get("sidebar.api_key", "").split())
     if typed:
-        st.session_state["conn.typed_key"] = typed
+        _typed_keys()[wire] = typed
+        st.session_state["conn.models_error"] = ""  # said of the key it replaces
     st.session_state["sidebar.api_key"] = ""
 
 
-def forget_key() -> None:
-    st.session_state.pop("conn.typed_key", None)
+def forget_key(wire: str) -> None:
+    _typed_keys().pop(wire, None)
+    st.session_state["conn.models_error"] = ""  # said of the key now gone
 
 
 def set_endpoint(endpoint: Endpoint) -> None:

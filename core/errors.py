@@ -157,10 +157,14 @@ def status_error(
     request_id: str | None,
     key_env: str,
     retried: int = 0,
+    key_sent: bool = True,
 ) -> APIStatusError:
     """An APIStatusError whose text names the status, the server's own words and what to do."""
     body = read_error_body(raw_body)
-    if status in _STATUS_HINTS:
+    if status == 401 and not key_sent:
+        hint = (f"no API key was sent, and this server wants one. Set {key_env} or type the "
+                "key in the sidebar.")
+    elif status in _STATUS_HINTS:
         hint = _STATUS_HINTS[status].format(key_env=key_env)
     elif status >= 500:
         hint = "the server failed. Retry; if it keeps failing, the provider may be down."

@@ -162,7 +162,7 @@ def open_response(
             headers = response.headers
             failure = errors.status_error(
                 response.status_code, raw, request_id=request_id_of(response.headers),
-                key_env=key_env, retried=retry_number,
+                key_env=key_env, retried=retry_number, key_sent=bool(secret),
             )
             if response.status_code not in RETRY_STATUSES:
                 raise failure

@@ -208,14 +208,15 @@ def run_the_session(audit: Audit, page: Page, url: str, wire: AnthropicWireServe
 
     # --- The Anthropic wire format: no key configured for it, so one is typed; a turn.
     switch_wire(page, "Anthropic format")
-    key_box = sidebar(page).get_by_label("API key", exact=True)
+    key_box = sidebar(page).get_by_label("API key (Anthropic format)", exact=True)
     expect(key_box).to_be_visible()
     audit.snap("anthropic, no key yet")
     key_box.fill(KEY)
     key_box.press("Enter")
     expect(sidebar(page).get_by_text("API key set (typed in this browser session)")) \
         .to_be_visible()
-    expect(sidebar(page).get_by_label("Replace API key", exact=True)).to_have_value("")
+    expect(sidebar(page).get_by_label("Replace API key (Anthropic format)", exact=True)) \
+        .to_have_value("")
     audit.snap("anthropic, key typed")
     each_language(audit, page, "chat.next.lang", "next request (anthropic)")
     ask(page, "And is it foggy there now?")

@@ -324,6 +324,36 @@ def test_the_inspector_shows_status_request_id_rate_limits_timings_and_attempts(
     assert list(attempts["status"]) == [429, 200]
 
 
+def test_a_key_typed_for_one_wire_format_is_never_sent_in_the_other(
+    make_app: MakeApp, clean_env: pytest.MonkeyPatch, server: AnthropicWireServer,
+) -> None:
+    clean_env.setenv("TOOLSMITH_PROVIDER", "anthropic")
+    clean_env.setenv("ANTHROPIC_BASE_URL", server.root_url)
+    clean_env.setenv("ANTHROPIC_MODEL", "claude-sonnet-4-5")
+    clean_env.setenv("OPENAI_BASE_URL", server.base_url)
+    clean_env.setenv("OPENAI_MODEL", "gpt-4o-2024-08-06")
+    typed = "sk-ant-typed-for-anthropic-ONLY-1234"
+    at = make_app()
+    at.text_input(key="sidebar.api_key").input(typed)
+    run(at)
+    at.segmented_control(key="sidebar.wire").set_value("openai")
+    run(at)
+    at.text_input(key="sidebar.base_url").input(server.base_url)
+    run(at)
+    assert not any("API key set" in c.value for c in at.sidebar.caption)
+    server.script(json_reply(error_body("Missing bearer authentication", "invalid_request_error"),
+                             401))
+    ask(at, SEED)
+    sent = requests_to(server, CHAT)[-1].headers
+    assert typed not in json.dumps(sent)
+    # A 401 to a request that carried no key says so, not "the key was rejected".
+    assert any("no API key was sent" in e.value for e in at.error), [e.value for e in at.error]
+
+    at.segmented_control(key="sidebar.wire").set_value("anthropic")
+    run(at)
+    assert any("API key set (typed" in c.value for c in at.sidebar.caption)
+
+
 # --- switching format mid-conversation -------------------------------------------------------
 
 def test_switching_format_mid_conversation_and_no_key_anywhere(
