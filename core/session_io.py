@@ -165,9 +165,14 @@ def parse_session_file(data: bytes) -> tuple[dict[str, Any], Conversation]:
         exchange.copied_from = exchange.copied_from or exchange.id
         exchange.id = remap[exchange.id]
         conversation.exchanges[exchange.id] = exchange
+    calls: set[str] = set()  # ids of the calls made so far: each result must answer one
     for index, raw in enumerate(raw_messages):
         message = _message(raw, f"/messages/{index}")
         message.exchange_id = remap.get(message.exchange_id or "")
+        calls.update(c.id for c in message.tool_calls)
+        _need(message.role != "tool" or message.tool_call_id in calls, f"/messages/{index}",
+              "a tool result that answers no earlier tool call (the conversation could not "
+              "be continued)")
         conversation.messages.append(message)
     return session, conversation
 

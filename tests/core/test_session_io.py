@@ -314,3 +314,12 @@ def test_usage_figures_must_be_numbers(store: Store, source: Conversation) -> No
     with pytest.raises(SessionFileError):
         import_session(store, data)
     assert snapshot(store) == before
+
+
+def test_a_tool_result_that_answers_no_call_is_refused(store: Store, source: Conversation) -> None:
+    document = json.loads(exported_bytes(store, source.id))
+    document["messages"] = [{**document["messages"][0], "role": "tool", "tool_call_id": None}]
+    with pytest.raises(SessionFileError) as caught:
+        parse_session_file(json.dumps(document).encode())
+    assert "/messages/0" in str(caught.value) and "answers no earlier tool call" in str(
+        caught.value)
