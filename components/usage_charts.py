@@ -55,7 +55,7 @@ def tokens_per_request(frame: pd.DataFrame, limit: int = 500) -> None:
 
 def cumulative_tokens(table: pd.DataFrame) -> None:
     chart = alt.Chart(table).mark_line(interpolate="step-after").encode(
-        x=alt.X("started:T", title="time"),
+        x=alt.X("started:T", title="time (UTC)", axis=alt.Axis(format="%b %d %H:%M")),
         y=alt.Y("cumulative_tokens:Q", title="tokens so far"),
     ).properties(height=240)
     _with_table("cumulative", chart, table, "Cumulative tokens")

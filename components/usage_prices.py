@@ -28,6 +28,9 @@ def current() -> dict[str, Price]:
 
 def editor(prices: dict[str, Price]) -> None:
     with st.expander("Price table (USD per 1M tokens)", icon="💲"):
+        saved = st.session_state.pop("usage.prices_saved", None)
+        if saved:
+            st.success(saved)
         st.caption(f"Saved to `{user_copy()}`; the shipped defaults stay in `pricing.yaml`.")
         st.caption("`cache_write`: prompt tokens written to a cache (Anthropic bills them "
                    "apart); leave it empty to price them as input.")
@@ -63,5 +66,5 @@ def _save(edited: pd.DataFrame) -> None:
     except OSError as exc:
         st.error(f"The price table could not be saved: {exc}")
         return
-    st.success(f"Saved {len(prices)} prices.")
-    st.rerun()
+    st.session_state["usage.prices_saved"] = f"Saved {len(prices)} prices."
+    st.rerun()  # costs are drawn above the table: draw them again with the new prices

@@ -148,6 +148,9 @@ def with_cost(frame: pd.DataFrame, prices: dict[str, Price]) -> pd.DataFrame:
                          + written * rate["cache_write_rate"]
                          + frame["cached_tokens"] * rate["cached_input"]
                          + frame["completion_tokens"] * rate["output"]) / 1_000_000
+    # A request that used no tokens (it failed before an answer) costs nothing, price or not.
+    frame.loc[(frame["prompt_tokens"] == 0) & (frame["completion_tokens"] == 0),
+              "cost_usd"] = 0.0
     return frame
 
 

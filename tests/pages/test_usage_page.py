@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -168,6 +169,7 @@ def test_price_table_edit_and_save(make_app: MakeApp) -> None:
     expected = (900 * 5.0 + 100 * 10.0 + 1900 * 1.0 + 100 * 2.0) / 1e6
     assert metrics(at)["Estimated cost"] == f"${expected:,.4f}"
     assert not any(c.startswith("No price for") for c in captions(at))
+    assert f"Saved {len(saved)} prices." in [m.value for m in at.success]  # after the rerun
 
 
 def test_a_negative_price_is_refused_and_nothing_saved(make_app: MakeApp) -> None:
@@ -191,10 +193,15 @@ def test_only_failed_requests(make_app: MakeApp) -> None:
                       status=401, error="The server answered 401", error_kind="status")
     conversation.exchanges[failed.id] = failed
     store.record(conversation, provider="openai", model="gpt-4o")
+    unpriced = replace(failed, id="ex_unpriced", model="my-local-model")
+    conversation.exchanges[unpriced.id] = unpriced
+    store.record(conversation)
     at = open_usage(make_app())
     shown = metrics(at)
     assert (shown["Requests"], shown["Total tokens"], shown["Estimated cost"]) == (
-        "1", "0", "$0.0000")
+        "2", "0", "$0.0000")
+    # A request that used no tokens costs nothing: no "no price" for its model.
+    assert not any(c.startswith("No price for") for c in captions(at))
 
 
 def test_charts_of_many_requests_say_the_csv_has_them_all(make_app: MakeApp) -> None:
