@@ -530,13 +530,16 @@ class Store:
         Read through the DB-API cursor: for 100,000 rows, SQLAlchemy's Row objects would cost
         more than the query itself.
         """
-        names = list(columns or ("id", "session_id", "provider", "model", "started_at",
-                                 "first_token_at", "ended_at", *USAGE_COLUMNS,
-                                 "usage_estimated", "copied_from"))
-        # Copies (forks, imports) are here too: core.usage counts each request once, whichever
-        # of its rows are still stored.
-        query = sa.select(*(exchanges.c[n] for n in names))
         with self.engine.connect() as conn:
+            # Copies (forks, imports) are here too: core.usage counts each request once,
+            # whichever of its rows are still stored. Without copies, the two text columns
+            # that tell them apart are not worth fetching.
+            copies = conn.execute(sa.select(exchanges.c.id).where(
+                exchanges.c.copied_from.is_not(None)).limit(1)).first() is not None
+            names = list(columns or (
+                "session_id", "provider", "model", "started_at", "first_token_at", "ended_at",
+                *USAGE_COLUMNS, "usage_estimated", *(("id", "copied_from") if copies else ())))
+            query = sa.select(*(exchanges.c[n] for n in names))
             compiled = query.compile(conn)
             cursor = conn.connection.dbapi_connection.cursor()
             try:

@@ -140,8 +140,11 @@ def with_cost(frame: pd.DataFrame, prices: dict[str, Price]) -> pd.DataFrame:
     if frame.empty:
         frame["cost_usd"] = pd.Series(dtype="float64")
         return frame
-    table = {m: price_for(m, prices) for m in frame["model"].unique()}
-    rate = {f: frame["model"].map({m: getattr(p, f) if p else np.nan for m, p in table.items()})
+    # Prices looked up once per model, then spread by model code: a .map per price field
+    # costs ~25 ms each on 100,000 rows of Arrow strings.
+    codes, models = pd.factorize(frame["model"], use_na_sentinel=False)
+    table = [price_for(str(m), prices) for m in models]
+    rate = {f: np.array([getattr(p, f) if p else np.nan for p in table], dtype=float)[codes]
             for f in ("input", "cached_input", "output", "cache_write_rate")}
     written = frame["cache_write_tokens"].clip(upper=frame["uncached_prompt"])
     frame["cost_usd"] = ((frame["uncached_prompt"] - written) * rate["input"]

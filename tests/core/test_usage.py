@@ -78,7 +78,8 @@ def test_frame_derives_token_parts_latency_and_ttft(store: Store) -> None:
 
     frame = exchanges_frame(store)
 
-    assert list(frame["id"]) == [early.id, rich.id, failed.id]  # in time order
+    assert list(frame["model"]) == ["gpt-4o-mini", "gpt-4o", "gpt-4o"]  # in time order
+    assert list(frame["started_at"]) == [early.started_at, rich.started_at, failed.started_at]
     assert set(frame["session_id"]) == {session}
     assert list(frame["uncached_prompt"]) == [100, 176, 0]
     assert list(frame["cached_tokens"]) == [0, 1024, 0]
