@@ -68,11 +68,12 @@ def _start(browser: Browser, script: str, ready: str, env: dict[str, str]) -> tu
     return health, shown
 
 
-def app_start(browser: Browser, env: dict[str, str], repeat: int = 3) -> list[dict[str, object]]:
-    ours = [_start(browser, "app.py", "[data-testid=stChatInputTextArea]", env)
-            for _ in range(repeat)]
-    peer = [_start(browser, "bench/hello.py", "[data-testid=stChatInputTextArea]", env)
-            for _ in range(repeat)]
+def app_start(browser: Browser, env: dict[str, str], repeat: int = 5) -> list[dict[str, object]]:
+    # Interleaved, so a machine that slows down or speeds up mid-run weighs on both alike.
+    ours, peer = [], []
+    for _ in range(repeat):
+        ours.append(_start(browser, "app.py", "[data-testid=stChatInputTextArea]", env))
+        peer.append(_start(browser, "bench/hello.py", "[data-testid=stChatInputTextArea]", env))
     health = statistics.median(o[0] for o in ours), statistics.median(p[0] for p in peer)
     shown = statistics.median(o[1] for o in ours), statistics.median(p[1] for p in peer)
     return [
