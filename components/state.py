@@ -45,13 +45,18 @@ class TurnError:
         return cls(error.message, error.detail, error.kind, error.status, exchange_id)
 
 
+# Messages drawn in full: about two screens of recent turns; older ones are a click away
+# ("Show earlier messages"), so a long session reruns as fast as a short one.
+SHOWN_AT_ONCE = 24
+
+
 @dataclass
 class ChatState:
     conversation: Conversation = field(default_factory=Conversation)
     error: TurnError | None = None
     result_drafts: dict[str, str] = field(default_factory=dict)
     result_errors: dict[str, bool] = field(default_factory=dict)  # "This result is an error"
-    shown_messages: int = 40
+    shown_messages: int = SHOWN_AT_ONCE
     pending_action: str | None = None  # "send" | "results" | "retry", set by callbacks
     recorded_with: tuple[str, str] | None = None  # (provider, model) of a reopened session
 
@@ -297,7 +302,7 @@ def inspected() -> str | None:
 
 
 def show_more() -> None:
-    chat().shown_messages += 40
+    chat().shown_messages += SHOWN_AT_ONCE
 
 
 def typed_results(calls: list[ToolCall]) -> dict[str, str]:
