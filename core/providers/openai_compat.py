@@ -245,11 +245,14 @@ class StreamAccumulator(AccumulatedMessage):
             if choice.get("index", 0) != 0:
                 continue
             delta = choice.get("delta") or choice.get("message") or {}
-            # A refusal (OpenAI's `refusal`, instead of content) is the answer the person sees.
-            for content in (delta.get("content"), delta.get("refusal")):
-                if content:
-                    self._text.append(_content_text(content))
-                    visible = True
+            content = delta.get("content")
+            if content:
+                self._text.append(_content_text(content))
+                visible = True
+            refusal = delta.get("refusal")  # instead of content: the answer the person sees
+            if refusal:
+                self._text.append(_content_text(refusal))
+                visible = True
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
             if isinstance(reasoning, str) and reasoning:
                 self._reasoning.append(reasoning)
@@ -278,11 +281,11 @@ class StreamAccumulator(AccumulatedMessage):
         call: _CallBuilder | None
         if isinstance(index, int):
             call = self._by_index.get(index)
-            known = self._by_id.get(call_id) if call_id else None
             if call is None:
                 # A new index is a new call, unless a nameless fragment names a known call.
-                call = known if known is not None and not name else None
+                call = self._by_id.get(call_id) if call_id and not name else None
             elif call_id and call.id and call_id != call.id:
+                known = self._by_id.get(call_id)
                 if known is not None:
                     call = known  # one index shared by several calls: the id routes it
                 elif name:
