@@ -8,6 +8,7 @@ code reads plain Python values.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,9 +71,7 @@ def chat() -> ChatState:
 def new_chat() -> None:
     """Start over; the typed results of the old chat go with it (the old one stays in History)."""
     old = chat()
-    for call_id in {*old.result_drafts, *old.result_errors}:
-        st.session_state.pop(result_key(call_id), None)
-        st.session_state.pop(result_error_key(call_id), None)
+    _forget_boxes({*old.result_drafts, *old.result_errors})
     st.session_state["chat.state"] = ChatState()
     st.query_params.pop("session", None)
 
@@ -82,9 +81,7 @@ def open_session(conversation: Conversation,
                  recorded_with: tuple[str, str] | None = None) -> None:
     """Show a stored conversation, with the tool results that were typed but not sent."""
     drafts = drafts or {}
-    for call_id in drafts:  # stale widget values must not hide the stored drafts
-        st.session_state.pop(result_key(call_id), None)
-        st.session_state.pop(result_error_key(call_id), None)
+    _forget_boxes(drafts)  # stale widget values must not hide the stored drafts
     st.session_state["chat.state"] = ChatState(
         conversation=conversation,
         result_drafts={c: text for c, (text, _) in drafts.items()},
@@ -109,6 +106,13 @@ def result_key(call_id: str) -> str:
 
 def result_error_key(call_id: str) -> str:
     return f"chat.result_error.{call_id}"
+
+
+def _forget_boxes(call_ids: Iterable[str]) -> None:
+    """Drop the widget values of these calls' result boxes and error switches."""
+    for call_id in call_ids:
+        st.session_state.pop(result_key(call_id), None)
+        st.session_state.pop(result_error_key(call_id), None)
 
 
 def typed_errors(calls: list[ToolCall]) -> dict[str, bool]:
@@ -317,9 +321,8 @@ def clear_results(calls: list[ToolCall], *, widgets: bool = False) -> None:
     for call in calls:
         state.result_drafts.pop(call.id, None)
         state.result_errors.pop(call.id, None)
-        if widgets:
-            st.session_state.pop(result_key(call.id), None)
-            st.session_state.pop(result_error_key(call.id), None)
+    if widgets:
+        _forget_boxes(c.id for c in calls)
 
 
 def record_turn(result: TurnResult) -> None:

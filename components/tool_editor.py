@@ -4,6 +4,7 @@ Save / Revert / Duplicate / Delete / Make strict actions."""
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -16,9 +17,9 @@ from core.schemas import (
     dropped_by_make_strict,
     dump_text,
     parse_text,
-    parse_tool,
     strict_document,
     strict_problems,
+    tool_from_data,
 )
 
 
@@ -42,7 +43,8 @@ def render(entries: list[LibraryEntry]) -> None:
                  icon="📄")
         return
     draft = tool_state.draft_for(editor_id, entry)
-    spec, problems = parse_tool(draft.text, draft.fmt)
+    data, parse_errors = parse_text(draft.text, draft.fmt)  # once per rerun, used throughout
+    spec, problems = tool_from_data(data, parse_errors)
     taken = {e.spec.name for e in entries if e.spec and e.path != draft.origin}
     if spec is not None and spec.name in taken:  # checked as typed, not only on Save
         problems = [*problems, Problem(
@@ -80,7 +82,6 @@ def render(entries: list[LibraryEntry]) -> None:
                    on_click=tool_state.ask_delete, args=(editor_id,))
     # Offered whenever the text is a mapping, not only for a valid tool: strict-mode
     # problems are exactly what keep a `strict: true` tool from being valid.
-    data, parse_errors = parse_text(draft.text, draft.fmt)
     strictable = not parse_errors and isinstance(data, dict) and isinstance(
         data.get("parameters", {}), dict)
     show_strict = cols[4].toggle("Make strict…", key=f"tools.strict_preview.{editor_id}",
@@ -93,8 +94,8 @@ def render(entries: list[LibraryEntry]) -> None:
                        args=(editor_id,))
             no.button("Cancel", key="tools.delete_no", on_click=tool_state.cancel_delete)
     if show_strict and strictable:
-        _strict_preview(editor_id, draft.text, draft.fmt)
-    _form(editor_id, draft)
+        _strict_preview(editor_id, draft.text, draft.fmt, data)
+    _form(editor_id, draft, None if parse_errors else data)
 
 
 def _checks(spec: object, problems: list) -> None:
@@ -111,11 +112,11 @@ def _checks(spec: object, problems: list) -> None:
             f"**{problem.where()}** — {problem.message}")
 
 
-def _strict_preview(editor_id: str, text: str, fmt: str) -> None:
-    data, _ = parse_text(text, fmt)  # type: ignore[arg-type]
-    rewritten = dump_text(strict_document(data), fmt)  # type: ignore[arg-type]
-    remaining = strict_problems(strict_document(data)["parameters"])
-    dropped = dropped_by_make_strict(data.get("parameters") or {})  # type: ignore[union-attr]
+def _strict_preview(editor_id: str, text: str, fmt: str, data: dict[str, Any]) -> None:
+    strict = strict_document(data)
+    rewritten = dump_text(strict, fmt)  # type: ignore[arg-type]
+    remaining = strict_problems(strict["parameters"])
+    dropped = dropped_by_make_strict(data.get("parameters") or {})
     with st.container(border=True):
         if rewritten == text:
             st.success("Already strict: nothing to change.")
@@ -134,11 +135,11 @@ def _strict_preview(editor_id: str, text: str, fmt: str) -> None:
                   args=(editor_id,))
 
 
-def _form(editor_id: str, draft: tool_state.ToolDraft) -> None:
+def _form(editor_id: str, draft: tool_state.ToolDraft, data: Any) -> None:
+    """`data`: the parsed text (None when it does not parse)."""
     st.subheader("Parameters", divider="gray")
-    data, problems = parse_text(draft.text, draft.fmt)
     params = data.get("parameters") if isinstance(data, dict) else None
-    if problems or not isinstance(params, dict):
+    if not isinstance(params, dict):
         st.info("The form shows the parameters once the text parses.")
         return
     reasons = beyond_form(params)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.usage import PRICE_FIELDS, Price, dump_prices, load_prices
+from core.usage import PRICE_FIELDS, Price, dump_prices, load_prices, price_from_entry
 
 SHIPPED = Path(__file__).resolve().parent.parent / "pricing.yaml"
 
@@ -48,17 +48,14 @@ def _save(edited: pd.DataFrame) -> None:
         model = str(row.get("model") or "").strip()
         if not model:
             continue
+        # An empty cell of the grid is NaN or None: left out, as in the YAML file.
+        entry = {f: v for f in PRICE_FIELDS
+                 if (v := row.get(f)) is not None and v == v and v != ""}
         try:
-            values = [float(row[f]) for f in PRICE_FIELDS[:3]]
-            write = row.get("cache_write")
-            write = None if write is None or write == "" or write != write else float(write)
-        except (TypeError, ValueError):
-            st.error(f"{model}: every price must be a number. Nothing was saved.")
-            return
-        if any(v != v or v < 0 for v in values) or (write is not None and write < 0):
+            prices[model] = price_from_entry(model, entry)
+        except ValueError:
             st.error(f"{model}: prices must be numbers of 0 or more. Nothing was saved.")
             return
-        prices[model] = Price(*values, cache_write=write)
     path = user_copy()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

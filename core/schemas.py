@@ -363,9 +363,15 @@ def document_from_spec(spec: ToolSpec) -> dict[str, Any]:
 
 def parse_tool(text: str, fmt: Format = "yaml") -> tuple[ToolSpec | None, list[Problem]]:
     """A ToolSpec from text, with every problem found (warnings do not block the spec)."""
-    data, problems = parse_text(text, fmt)
-    if problems:
-        return None, problems
+    return tool_from_data(*parse_text(text, fmt))
+
+
+def tool_from_data(data: Any, parse_problems: list[Problem] | None = None,
+                   ) -> tuple[ToolSpec | None, list[Problem]]:
+    """parse_tool for a document already parsed (with the problems parsing found), so a page
+    that also needs the raw document parses the text once."""
+    if parse_problems:
+        return None, parse_problems
     problems = structure_problems(data)
     if any(p.severity == "error" for p in problems):
         return None, problems

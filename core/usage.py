@@ -41,24 +41,27 @@ def parse_prices(text: str) -> dict[str, Price]:
     data = yaml.safe_load(text) or {}
     if not isinstance(data, dict):
         raise ValueError("the price table must map model names to prices")
-    prices = {}
-    for model, entry in data.items():
-        if not isinstance(entry, dict):
-            raise ValueError(f"{model}: expected input, cached_input and output")
-        try:
-            values = [float(entry.get(f, entry.get("input", 0)) if f == "cached_input"
-                            else entry[f]) for f in PRICE_FIELDS[:3]]
-        except (KeyError, TypeError, ValueError):
-            raise ValueError(f"{model}: input and output must be numbers") from None
-        try:
-            write = entry.get("cache_write")
-            write = None if write is None else float(write)
-        except (TypeError, ValueError):
-            raise ValueError(f"{model}: cache_write must be a number") from None
-        if any(v < 0 for v in values) or (write is not None and write < 0):
-            raise ValueError(f"{model}: prices cannot be negative")
-        prices[str(model)] = Price(*values, cache_write=write)
-    return prices
+    return {str(model): price_from_entry(model, entry) for model, entry in data.items()}
+
+
+def price_from_entry(model: Any, entry: Any) -> Price:
+    """One row of the price table (from the YAML file or the page's grid); ValueError names
+    the model and what is wrong. cached_input defaults to input; cache_write is optional."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"{model}: expected input, cached_input and output")
+    try:
+        values = [float(entry.get(f, entry.get("input", 0)) if f == "cached_input"
+                        else entry[f]) for f in PRICE_FIELDS[:3]]
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(f"{model}: input and output must be numbers") from None
+    try:
+        write = entry.get("cache_write")
+        write = None if write is None else float(write)
+    except (TypeError, ValueError):
+        raise ValueError(f"{model}: cache_write must be a number") from None
+    if not all(v >= 0 for v in values) or (write is not None and not write >= 0):  # NaN too
+        raise ValueError(f"{model}: prices cannot be negative")
+    return Price(*values, cache_write=write)
 
 
 def load_prices(*paths: Path) -> dict[str, Price]:

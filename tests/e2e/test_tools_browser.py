@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import ROOT, StartServer
 
@@ -43,15 +43,22 @@ def commit(box_text: str, page: Page) -> None:
     box.press("Control+Enter")
 
 
-def test_break_fix_enable_and_see_the_call_checked(
-    start_server: StartServer, page: Page, tmp_path: Path,
-) -> None:
+def open_tools_page(start_server: StartServer, page: Page,
+                    tmp_path: Path) -> tuple[Path, Locator]:
+    """A server whose library is a copy of the seed tool, with the Tools page open; returns
+    the library folder and the page's main area."""
     library = tmp_path / "tools"
     library.mkdir()
     shutil.copy(WEATHER, library / WEATHER.name)
     server = start_server({"TOOLSMITH_TOOLS_DIR": str(library)})
     page.goto(server.url + "/tools")
-    main = page.get_by_test_id("stMainBlockContainer")
+    return library, page.get_by_test_id("stMainBlockContainer")
+
+
+def test_break_fix_enable_and_see_the_call_checked(
+    start_server: StartServer, page: Page, tmp_path: Path,
+) -> None:
+    library, main = open_tools_page(start_server, page, tmp_path)
 
     # Start with the tool switched off.
     send = main.get_by_text("Send", exact=True)
@@ -92,12 +99,7 @@ def test_the_editor_tab_stays_open_through_edits_and_messages(
 ) -> None:
     """A message appearing above the tabs (Saved, Rewritten for strict mode, an error) must not
     send the user back to the Library tab."""
-    library = tmp_path / "tools"
-    library.mkdir()
-    shutil.copy(WEATHER, library / WEATHER.name)
-    server = start_server({"TOOLSMITH_TOOLS_DIR": str(library)})
-    page.goto(server.url + "/tools")
-    main = page.get_by_test_id("stMainBlockContainer")
+    _, main = open_tools_page(start_server, page, tmp_path)
     main.get_by_role("button", name="Edit").first.click()
     editor = page.get_by_role("tab", name="Editor")
     expect(editor).to_have_attribute("aria-selected", "true")  # Edit opens the Editor tab
