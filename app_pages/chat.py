@@ -15,10 +15,9 @@ from core.conversation import (
     pending_tool_calls,
     tool_result_messages,
 )
-from core.providers import wire_format
-from core.providers.openai_compat import ChatSettings
-from core.schemas import set_problems
-from core.types import Exchange, Message, ToolCall, ToolSpec
+from core.tools.schemas import set_problems
+from core.types import ChatSettings, Exchange, Message, ToolCall, ToolSpec
+from core.wire import wire_format
 
 
 def page() -> None:

@@ -16,9 +16,8 @@ import httpx
 
 from bench.loopback import LoopbackServer, tool_call_stream
 from core.config import Endpoint
-from core.providers.openai_compat import ChatSettings
 from core.turn import client_for, run_turn
-from core.types import Message
+from core.types import ChatSettings, Message
 
 Result = dict[str, object]
 

@@ -8,8 +8,8 @@ import httpx
 import streamlit as st
 
 from core.config import Endpoint
-from core.http import Timeouts
 from core.turn import client_for as make_client
+from core.wire.http import Timeouts
 
 
 @st.cache_resource(show_spinner=False)

@@ -10,9 +10,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from components import state
 from components.storage import store
-from core.providers.openai_compat import ChatSettings, tool_to_wire
 from core.store import SessionConflict, title_for
-from core.types import ToolSpec, new_id
+from core.types import ChatSettings, ToolSpec, new_id
+from core.wire.openai_chat import tool_to_wire
 
 log = logging.getLogger("toolsmith")
 

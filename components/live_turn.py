@@ -10,10 +10,10 @@ from components import tool_call_card
 from components.clients import client_for
 from components.messages import AVATARS
 from core.config import Endpoint
-from core.http import RetryNotice
-from core.providers.openai_compat import ChatSettings, StreamAccumulator
 from core.turn import TurnResult, run_turn
-from core.types import Message, ToolSpec
+from core.types import ChatSettings, Message, ToolSpec
+from core.wire.http import RetryNotice
+from core.wire.openai_chat import StreamAccumulator
 
 # A person sees no difference; 20,000 chunks would otherwise mean 20,000 redraws.
 REDRAW_EVERY_S = 0.05

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components import inspector, state, tool_call_card
-from core.providers import wire_format
 from core.types import Exchange, Message, Usage
+from core.wire import wire_format
 
 AVATARS = {"user": "🧑‍💻", "assistant": "🤖", "tool": "🛠️"}
 

@@ -13,10 +13,10 @@ import streamlit as st
 from components import state
 from components.clients import client_for
 from core.config import KEY_ENV, PRESETS, Endpoint, redact
-from core.errors import ToolsmithError
-from core.http import Timeouts
 from core.models import fetch_models
-from core.providers.openai_compat import ChatSettings
+from core.types import ChatSettings
+from core.wire.errors import ToolsmithError
+from core.wire.http import Timeouts
 
 log = logging.getLogger("toolsmith")
 

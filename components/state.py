@@ -17,11 +17,10 @@ import streamlit as st
 
 from core.config import KEY_ENV, Endpoint, configured_keys, initial_endpoint
 from core.conversation import Conversation
-from core.errors import ToolsmithError
-from core.library import LibraryEntry, load_library
-from core.providers.openai_compat import ChatSettings
+from core.tools.library import LibraryEntry, load_library
 from core.turn import TurnResult
-from core.types import ToolCall, ToolSpec
+from core.types import ChatSettings, ToolCall, ToolSpec
+from core.wire.errors import ToolsmithError
 
 SHIPPED_TOOLS = Path(__file__).resolve().parent.parent / "tools"
 

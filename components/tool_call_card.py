@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.schemas import argument_violations
+from core.tools.schemas import argument_violations
 from core.types import ToolCall
 
 

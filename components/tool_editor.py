@@ -10,9 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from components import state, tool_state
-from core.library import LibraryEntry
-from core.schema_form import FORM_TYPES, beyond_form, rows_from_parameters
-from core.schemas import (
+from core.tools.form import FORM_TYPES, beyond_form, rows_from_parameters
+from core.tools.library import LibraryEntry
+from core.tools.schemas import (
     Problem,
     dropped_by_make_strict,
     dump_text,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state, tool_state
-from core.library import LibraryEntry
-from core.tool_formats import MAX_IMPORT_BYTES, export, import_plan, parse_import
+from core.tools.formats import MAX_IMPORT_BYTES, export, import_plan, parse_import
+from core.tools.library import LibraryEntry
 from core.types import ToolSpec
 
 EXPORT_LABELS = {"openai": "OpenAI tools", "anthropic": "Anthropic tools", "mcp": "MCP tools/list"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state, tool_state
-from core.library import LibraryEntry
-from core.schemas import estimate_tokens, set_problems
+from core.tools.library import LibraryEntry
+from core.tools.schemas import estimate_tokens, set_problems
 
 
 def render_request_controls(names: list[str]) -> None:

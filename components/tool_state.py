@@ -13,15 +13,22 @@ from pathlib import Path
 import streamlit as st
 
 from components.state import flash, library, restore, tools_dir
-from core.library import LibraryEntry, delete_tool, free_name, save_tool
-from core.schema_form import (
+from core.tools.form import (
     apply_editor_delta,
     duplicate_names,
     parameters_from_rows,
     rows_from_parameters,
 )
-from core.schemas import Format, ToolFileError, dump_text, parse_text, parse_tool, strict_document
-from core.tool_formats import keep_canned_results
+from core.tools.formats import keep_canned_results
+from core.tools.library import LibraryEntry, delete_tool, free_name, save_tool
+from core.tools.schemas import (
+    Format,
+    ToolFileError,
+    dump_text,
+    parse_text,
+    parse_tool,
+    strict_document,
+)
 from core.types import ToolSpec
 
 

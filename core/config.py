@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from core.errors import ConfigError
-from core.http import RetryPolicy, Timeouts
+from core.wire.errors import ConfigError
+from core.wire.http import RetryPolicy, Timeouts
 
 DEMO_BASE_URL = "http://toolsmith-demo.invalid/v1"
 ANTHROPIC_VERSION = "2023-06-01"

@@ -7,10 +7,10 @@ import time
 import httpx
 
 from core.config import Endpoint
-from core.errors import MalformedResponse
-from core.http import RetryPolicy, open_response
-from core.providers.openai_compat import model_ids
 from core.types import Attempt
+from core.wire.errors import MalformedResponse
+from core.wire.http import RetryPolicy, open_response
+from core.wire.openai_chat import model_ids
 
 
 def fetch_models(endpoint: Endpoint, client: httpx.Client) -> list[str]:

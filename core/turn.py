@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import httpx
 
-from core import errors
 from core.config import REDACTED, Endpoint, masked_headers, redact
-from core.http import (
+from core.types import ChatSettings, Exchange, Message, ToolSpec
+from core.wire import errors, wire_format
+from core.wire.http import (
     RetryNotice,
     Timeouts,
     make_client,
@@ -25,10 +26,8 @@ from core.http import (
     open_response,
     request_id_of,
 )
-from core.providers import wire_format
-from core.providers.openai_compat import ChatSettings, StreamAccumulator
-from core.sse import SSEDecoder
-from core.types import Exchange, Message, ToolSpec
+from core.wire.openai_chat import StreamAccumulator
+from core.wire.sse import SSEDecoder
 
 log = logging.getLogger("toolsmith")
 TRANSCRIPT_LIMIT = 2_000_000  # characters of raw SSE kept per exchange for the inspector
@@ -49,7 +48,7 @@ def client_for(timeouts: Timeouts, *, demo: bool, demo_delay: float = 0.0) -> ht
     """A client; the demo model answers through an in-process transport on the same path."""
     transport = None
     if demo:
-        from core.providers.demo import DemoTransport
+        from core.demo.transport import DemoTransport
 
         transport = DemoTransport(chunk_delay=demo_delay)
     return make_client(timeouts, transport)

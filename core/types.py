@@ -31,6 +31,19 @@ class ToolSpec:
 
 
 @dataclass
+class ChatSettings:
+    """What the user chose for the next request, besides the conversation and tools."""
+
+    model: str
+    stream: bool = True
+    system_prompt: str = ""
+    temperature: float | None = None
+    max_tokens: int | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+
+
+@dataclass
 class ToolCall:
     """One call the model asked for. `arguments` is kept as the raw string the model sent."""
 

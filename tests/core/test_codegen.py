@@ -21,10 +21,9 @@ import pytest
 
 from core.codegen import LABELS, LANGUAGES, RequestSpec, curl, generate
 from core.config import ANTHROPIC_VERSION, Endpoint
-from core.providers import wire_format
-from core.providers.openai_compat import ChatSettings
 from core.turn import run_turn
-from core.types import Exchange, Message, ToolCall, ToolSpec
+from core.types import ChatSettings, Exchange, Message, ToolCall, ToolSpec
+from core.wire import wire_format
 from tests.support.anthropic_server import AnthropicWireServer
 from tests.support.wire_server import RecordedRequest, WireServer
 

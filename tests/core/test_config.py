@@ -19,7 +19,7 @@ from core.config import (
     masked_headers,
     preset_for_url,
 )
-from core.errors import ConfigError
+from core.wire.errors import ConfigError
 
 KEY = "sk-test-MARKER-0a1b2c3d4e5f"
 

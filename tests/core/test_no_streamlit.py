@@ -53,8 +53,8 @@ def test_core_never_imports_streamlit() -> None:
 
 def test_the_walk_covers_core_and_its_subpackages() -> None:
     names = {str(p.relative_to(CORE)) for p in core_modules()}
-    assert {"turn.py", "sse.py", "config.py", "providers/openai_compat.py",
-            "providers/demo.py"} <= names
+    assert {"turn.py", "wire/sse.py", "config.py", "wire/openai_chat.py",
+            "demo/transport.py"} <= names
 
 
 @pytest.mark.parametrize("source", [

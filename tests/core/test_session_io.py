@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from core.conversation import Conversation
-from core.providers.openai_compat import tool_to_wire
 from core.session_io import (
     FORMAT,
     MAX_IMPORT_BYTES,
@@ -30,6 +29,7 @@ from core.session_io import (
 )
 from core.store import Store
 from core.usage import exchanges_frame
+from core.wire.openai_chat import tool_to_wire
 from tests.support.history import (
     BACKENDS,
     WEATHER,

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 import core.store as core_store
 from core.conversation import Conversation
-from core.providers.openai_compat import ChatSettings, tool_to_wire
 from core.store import SCHEMA_VERSION, Store, migrate, title_for
-from core.types import Message
+from core.types import ChatSettings, Message
+from core.wire.openai_chat import tool_to_wire
 from tests.support.history import (
     BACKENDS,
     SEED,

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from core import errors
 from core.config import Endpoint
-from core.http import RetryNotice, RetryPolicy, Timeouts
-from core.providers.openai_compat import ChatSettings, StreamAccumulator
 from core.turn import TurnResult, client_for, run_turn
-from core.types import Message, ToolCall, ToolSpec
+from core.types import ChatSettings, Message, ToolCall, ToolSpec
+from core.wire import errors
+from core.wire.http import RetryNotice, RetryPolicy, Timeouts
+from core.wire.openai_chat import StreamAccumulator
 from tests.support.sse_fixtures import (
     ARGS,
     FIXTURES,

@@ -21,9 +21,9 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from core.library import load_library
-from core.schemas import estimate_tokens, parse_text, strict_document, strict_problems
-from core.tool_formats import export
+from core.tools.formats import export
+from core.tools.library import load_library
+from core.tools.schemas import estimate_tokens, parse_text, strict_document, strict_problems
 from core.types import Exchange, Message, ToolSpec
 from tests.support.wire_server import REFERENCE_RESPONSE, Reply, WireServer, json_reply
 

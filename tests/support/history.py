@@ -22,11 +22,10 @@ from sqlalchemy.engine import Engine, make_url
 
 from core.config import DEMO_BASE_URL, DEMO_MODEL, Endpoint
 from core.conversation import Conversation, tool_result_messages
-from core.http import RetryPolicy, Timeouts
-from core.providers.openai_compat import ChatSettings
 from core.store import Store, make_engine
 from core.turn import TurnResult, run_turn
-from core.types import Attempt, Exchange, Message, ToolCall, ToolSpec, Usage
+from core.types import Attempt, ChatSettings, Exchange, Message, ToolCall, ToolSpec, Usage
+from core.wire.http import RetryPolicy, Timeouts
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_URL = os.environ.get("TOOLSMITH_TEST_DATABASE_URL", "")

@@ -35,7 +35,7 @@ class Expected:
     reasoning: str = ""
     finish_reason: str | None = "tool_calls"
     usage: UsageRow | None = None
-    error: str | None = None  # core.errors kind
+    error: str | None = None  # core.wire.errors kind
     error_says: str = ""  # words the error text must contain
 
 

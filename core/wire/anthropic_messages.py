@@ -1,6 +1,6 @@
 """Anthropic's Messages wire format (POST {base}/v1/messages): request bodies out, messages in.
 
-Same interface as core.providers.openai_compat (see core/providers/__init__.py), so a
+Same interface as core.wire.openai_chat (see core/wire/__init__.py), so a
 provider-neutral conversation can be sent in either format and switch between them.
 
 Translation of the neutral history (design.md §3, Anthropic paragraph):
@@ -33,11 +33,11 @@ import json
 import re
 from typing import Any
 
-from core.errors import MalformedResponse, StreamErrorEvent, error_from_object
-from core.providers.accumulator import AccumulatedMessage
-from core.providers.openai_compat import ChatSettings, arguments_text, model_ids
-from core.providers.openai_compat import parse_usage as _openai_usage
-from core.types import Message, ToolCall, ToolSpec, Usage, new_id
+from core.types import ChatSettings, Message, ToolCall, ToolSpec, Usage, new_id
+from core.wire.accumulator import AccumulatedMessage
+from core.wire.errors import MalformedResponse, StreamErrorEvent, error_from_object
+from core.wire.openai_chat import arguments_text, model_ids
+from core.wire.openai_chat import parse_usage as _openai_usage
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",

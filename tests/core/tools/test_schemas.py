@@ -1,4 +1,4 @@
-"""core.schemas: parsing with line/column, provider rules with JSON pointers, the metaschema,
+"""core.tools.schemas: parsing with line/column, provider rules with JSON pointers, the metaschema,
 the strict-mode linter and its fix, argument checks, set rules and the token estimate."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from core.library import load_library
-from core.schemas import (
+from core.tools.library import load_library
+from core.tools.schemas import (
     MAX_TOOLS,
     Problem,
     ToolFileError,
@@ -31,10 +31,10 @@ from core.schemas import (
     strict_problems,
     structure_problems,
 )
-from core.schemas import argument_violations as violations_of
+from core.tools.schemas import argument_violations as violations_of
 from core.types import ToolSpec
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LIBRARY = [e.spec for e in load_library(ROOT / "tools") if e.spec]
 WEATHER = {
     "type": "object",
@@ -685,7 +685,7 @@ def test_strict_checks_of_an_odd_schema_report_instead_of_raising(
 
 def test_a_check_that_trips_is_reported_as_a_problem_of_the_document(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    import core.schemas as schemas
+    import core.tools.schemas as schemas
 
     def trips(_: Any) -> list[Problem]:
         raise KeyError("surprise")

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from core.providers.openai_compat import tool_to_wire
-from core.schemas import EMPTY_PARAMETERS, Problem, parse_text, structure_problems
+from core.tools.schemas import EMPTY_PARAMETERS, Problem, parse_text, structure_problems
 from core.types import ToolSpec
+from core.wire.openai_chat import tool_to_wire
 
 MAX_IMPORT_BYTES = 1_000_000
 ExportFormat = Literal["openai", "anthropic", "mcp"]

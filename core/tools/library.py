@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.schemas import (
+from core.tools.schemas import (
     Problem,
     ToolFileError,
     document_from_spec,

@@ -15,11 +15,11 @@ import pytest
 import yaml
 
 from core.config import DEMO_BASE_URL, DEMO_MODEL, Endpoint
-from core.providers.openai_compat import ChatSettings, model_ids
 from core.turn import TurnResult, client_for, run_turn
-from core.types import Message, ToolSpec
+from core.types import ChatSettings, Message, ToolSpec
+from core.wire.openai_chat import model_ids
 
-TOOLS_DIR = Path(__file__).resolve().parents[2] / "tools"
+TOOLS_DIR = Path(__file__).resolve().parents[3] / "tools"
 SEED_QUESTION = "What's the weather like in Boston today?"
 DEMO = Endpoint("demo", DEMO_BASE_URL, DEMO_MODEL)
 

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from core.sse import SSEDecoder, SSEEvent, iter_events
+from core.wire.sse import SSEDecoder, SSEEvent, iter_events
 from tests.support.sse_fixtures import FIXTURES, load_fixture
 
 

@@ -28,7 +28,7 @@ from tests.support.wire_server import (
     json_reply,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 _CLIENT = httpx.Client(timeout=5.0)  # one client: building one loads an SSL context (~0.1 s)

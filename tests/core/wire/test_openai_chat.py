@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from core.errors import MalformedResponse, StreamErrorEvent, ToolsmithError
-from core.providers.openai_compat import (
-    ChatSettings,
+from core.types import ChatSettings, Message, ToolCall, ToolSpec
+from core.wire.errors import MalformedResponse, StreamErrorEvent, ToolsmithError
+from core.wire.openai_chat import (
     StreamAccumulator,
     build_request,
     message_to_wire,
@@ -22,8 +22,7 @@ from core.providers.openai_compat import (
     parse_response,
     parse_usage,
 )
-from core.sse import SSEDecoder
-from core.types import Message, ToolCall, ToolSpec
+from core.wire.sse import SSEDecoder
 from tests.support.sse_fixtures import (
     ARGS,
     FIXTURE_DIR,

@@ -18,15 +18,15 @@ from typing import Any
 import httpx
 import pytest
 
-from core import errors
 from core.config import DEMO_BASE_URL, DEMO_MODEL, Endpoint
-from core.http import RetryPolicy, Timeouts
-from core.providers import anthropic, openai_compat, wire_format
-from core.providers.demo import DemoTransport, openai_body_from_anthropic
-from core.providers.openai_compat import ChatSettings
-from core.sse import SSEDecoder
+from core.demo.transport import DemoTransport, openai_body_from_anthropic
 from core.turn import TurnResult, run_turn
-from core.types import Exchange, Message, ToolCall, ToolSpec
+from core.types import ChatSettings, Exchange, Message, ToolCall, ToolSpec
+from core.wire import anthropic_messages as anthropic
+from core.wire import errors, wire_format
+from core.wire import openai_chat as openai_compat
+from core.wire.http import RetryPolicy, Timeouts
+from core.wire.sse import SSEDecoder
 from tests.support.anthropic_fixtures import (
     ANTHROPIC_FIXTURES,
     FIXTURE_DIR,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from core import errors
 from core.types import Attempt
+from core.wire import errors
 
 # design.md §3: 408, 409, 429 and the 5xx family (incl. Cloudflare's 520-524 and Anthropic's 529).
 # 501 and 505 say the server cannot do this request at all, so a retry cannot help.

@@ -11,8 +11,8 @@ import time
 import httpx
 import pytest
 
-from core import errors
-from core.http import (
+from core.wire import errors
+from core.wire.http import (
     RETRY_STATUSES,
     RetryPolicy,
     Timeouts,

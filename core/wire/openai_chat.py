@@ -8,25 +8,11 @@ as an object, usage on any chunk or under a vendor key, reasoning under two name
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
-from core.errors import MalformedResponse, StreamErrorEvent, error_from_object
-from core.providers.accumulator import AccumulatedMessage
-from core.types import Message, ToolCall, ToolSpec, Usage, new_id
-
-
-@dataclass
-class ChatSettings:
-    """What the user chose for the next request, besides the conversation and tools."""
-
-    model: str
-    stream: bool = True
-    system_prompt: str = ""
-    temperature: float | None = None
-    max_tokens: int | None = None
-    tool_choice: str | dict[str, Any] | None = None
-    parallel_tool_calls: bool | None = None
+from core.types import ChatSettings, Message, ToolCall, ToolSpec, Usage, new_id
+from core.wire.accumulator import AccumulatedMessage
+from core.wire.errors import MalformedResponse, StreamErrorEvent, error_from_object
 
 
 def tool_to_wire(tool: ToolSpec) -> dict[str, Any]:

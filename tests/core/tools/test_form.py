@@ -1,4 +1,4 @@
-"""core.schema_form: what the parameter table can show, the round trip table ⇄ schema, and
+"""core.tools.form: what the parameter table can show, the round trip table ⇄ schema, and
 st.data_editor's edit deltas."""
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from core.library import load_library
-from core.schema_form import (
+from core.tools.form import (
     COLUMNS,
     apply_editor_delta,
     beyond_form,
@@ -18,8 +17,9 @@ from core.schema_form import (
     parameters_from_rows,
     rows_from_parameters,
 )
+from core.tools.library import load_library
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LIBRARY = {e.spec.name: e.spec for e in load_library(ROOT / "tools") if e.spec}
 WEATHER = LIBRARY["get_current_weather"].parameters
 

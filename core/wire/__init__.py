@@ -14,9 +14,9 @@ from types import ModuleType
 
 def wire_format(name: str) -> ModuleType:
     if name == "anthropic":
-        from core.providers import anthropic
+        from core.wire import anthropic_messages
 
-        return anthropic
-    from core.providers import openai_compat
+        return anthropic_messages
+    from core.wire import openai_chat
 
-    return openai_compat
+    return openai_chat

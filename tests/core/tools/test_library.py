@@ -1,4 +1,4 @@
-"""core.library: the tools/ directory — loading (broken files listed, not fatal), saving with
+"""core.tools.library: the tools/ directory — loading (broken files listed, not fatal), saving with
 renames, deleting, and names for duplicates. Every test works on a copy in tmp_path."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.library import (
+from core.tools.library import (
     MAX_TOOL_FILE_BYTES,
     delete_tool,
     free_name,
@@ -16,10 +16,10 @@ from core.library import (
     path_for,
     save_tool,
 )
-from core.schemas import NAME_RULE, ToolFileError, parse_tool, parse_tool_yaml
+from core.tools.schemas import NAME_RULE, ToolFileError, parse_tool, parse_tool_yaml
 from core.types import ToolSpec
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SHIPPED = sorted(p.name for p in (ROOT / "tools").glob("*.yaml"))
 BROKEN_YAML = "name: broken\ndescription: [unclosed\nparameters:\n  type: object\n"
 

@@ -1,4 +1,4 @@
-"""core.tool_formats: export to OpenAI / Anthropic / MCP, import from whatever people paste,
+"""core.tools.formats: export to OpenAI / Anthropic / MCP, import from whatever people paste,
 round trips through every format for every shipped tool, and the import plan."""
 
 from __future__ import annotations
@@ -10,10 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from core.library import load_library
-from core.providers.openai_compat import tool_to_wire
-from core.schemas import document_from_spec, dump_text, parse_tool
-from core.tool_formats import (
+from core.tools.formats import (
     MAX_IMPORT_BYTES,
     export,
     import_plan,
@@ -23,9 +20,12 @@ from core.tool_formats import (
     to_mcp,
     to_openai,
 )
+from core.tools.library import load_library
+from core.tools.schemas import document_from_spec, dump_text, parse_tool
 from core.types import ToolSpec
+from core.wire.openai_chat import tool_to_wire
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LIBRARY = [e.spec for e in load_library(ROOT / "tools") if e.spec]
 IDS = [s.name for s in LIBRARY]
 FORMATS = ("openai", "anthropic", "mcp")
