@@ -1,7 +1,7 @@
 """Tool definitions: parse, validate, lint for strict mode, and load the YAML library.
 
 Every check returns `Problem`s with a location a person can act on: line and column for syntax
-errors, a JSON pointer for schema errors. YAML is read with `safe_load` only. A library file
+errors, a JSON pointer for schema errors. Text is read by core.bounded (YAML safely). A library file
 that fails to load is reported with its error instead of breaking the library.
 """
 
@@ -11,11 +11,12 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import jsonschema
 import yaml
 
+from core.bounded import Limits, ParseError, depth_of, parse_json, parse_yaml
 from core.types import ToolSpec
 
 NAME_RULE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -59,52 +60,20 @@ def pointer(path: Any) -> str:
 
 # --- Parsing -----------------------------------------------------------------------------------
 
-class ToolYamlLoader(yaml.SafeLoader):
-    """safe_load, narrowed to what a JSON document can hold.
-
-    Timestamps stay text (an unquoted 2026-12-01 would otherwise become a date that JSON cannot
-    carry), and aliases are refused: a few hundred bytes of nested aliases can expand into
-    millions of nodes, which no tool definition needs.
-    """
-
-    yaml_implicit_resolvers: ClassVar[dict[Any, list[Any]]] = {
-        first: [(tag, regexp) for tag, regexp in resolvers
-                if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed in tool definitions; write the "
-                "value out", event.start_mark)
-        return super().compose_node(parent, index)
-
-
-def load_yaml(text: str) -> Any:
-    # The same as yaml.safe_load (ToolYamlLoader is a SafeLoader), minus timestamps and aliases.
-    return yaml.load(text, Loader=ToolYamlLoader)
+# The import box takes up to 1 MB of tools; a library file is capped at 256 kB before reading.
+TOOL_LIMITS = Limits(max_bytes=1_000_000, max_depth=64)
 
 
 def parse_text(text: str, fmt: Format) -> tuple[Any, list[Problem]]:
-    """The document in `text`, or syntax problems with line and column (1-based)."""
-    if fmt == "json":
-        try:
-            return json.loads(text), []
-        except json.JSONDecodeError as exc:
-            return None, [Problem(f"JSON syntax error: {exc.msg}", line=exc.lineno,
-                                  column=exc.colno)]
+    """The document in `text`, or the problem with line and column (1-based) where known.
+
+    Parsed by core.bounded: YAML as safe_load minus timestamps, aliases and non-JSON tags,
+    and nothing nested past TOOL_LIMITS, which every check and page downstream can walk.
+    """
     try:
-        return load_yaml(text), []
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        context = getattr(exc, "context", None)
-        message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
-        if mark is None:
-            return None, [Problem(message)]
-        return None, [Problem(message, line=mark.line + 1, column=mark.column + 1)]
+        return (parse_json if fmt == "json" else parse_yaml)(text, TOOL_LIMITS), []
+    except ParseError as exc:
+        return None, [Problem(exc.message, line=exc.line, column=exc.column)]
 
 
 def dump_text(document: dict[str, Any], fmt: Format) -> str:
@@ -132,6 +101,9 @@ def structure_problems(data: Any) -> list[Problem]:
 def _structure_problems(data: Any) -> list[Problem]:
     if not isinstance(data, dict):
         return [Problem("the document must be a mapping with name, description and parameters")]
+    if depth_of(data) > TOOL_LIMITS.max_depth:  # built by a form or a paste, not parsed
+        return [Problem(f"lists or mappings are nested deeper than {TOOL_LIMITS.max_depth} "
+                        "levels")]
     problems = []
     name = data.get("name")
     if not isinstance(name, str) or not NAME_RULE.match(name):

@@ -320,6 +320,46 @@ def test_an_oversize_file_is_listed_and_the_page_works(open_app: Callable[..., A
     assert any("larger than 256 kB" in e for e in errors(at))
 
 
+def deep_yaml(depth: int) -> str:
+    """The review's crafted tool: parameters.default nests lists `depth` deep."""
+    return ("name: deep\ndescription: Deep default\nparameters:\n  type: object\n"
+            f"  properties: {{}}\n  default: {'[' * depth}{']' * depth}\n")
+
+
+def test_a_deeply_nested_file_breaks_no_page_and_can_be_deleted(
+    open_app: Callable[..., AppTest], tools_dir: Path,
+) -> None:
+    (tools_dir / "deep.yaml").write_text(deep_yaml(320), encoding="utf-8")
+    at = open_app("chat")
+    ask(at, SEED)  # the Chat page reads the library on every rerun
+    go(at, "tools")
+    assert "**`deep.yaml`** — cannot be used" in markdown_texts(at)
+    assert any("nested deeper than 64 levels" in e for e in errors(at)), errors(at)
+    open_in_editor(at, "deep")
+    assert editor_text(at, "deep") == deep_yaml(320)  # there to fix
+    click(at, "tools.delete")
+    click(at, "tools.delete_yes")
+    assert "Deleted `deep.yaml`." in successes(at)
+    assert not (tools_dir / "deep.yaml").exists()
+
+
+@pytest.mark.parametrize("depth", [70, 400, 5_000])
+def test_deep_nesting_typed_or_imported_is_a_message(open_app: Callable[..., AppTest],
+                                                     tools_dir: Path, depth: int) -> None:
+    before = _snapshot(tools_dir)
+    at = open_in_editor(open_app(), "convert_units")
+    type_text(at, "convert_units", deep_yaml(depth))
+    assert any("nested deeper than 64 levels" in line for line in problem_lines(at))
+    assert at.button(key="tools.save").disabled
+    at.text_area(key="tools.import_text").input(json.dumps([{"name": "d", "description": "d"}])
+                                                .replace('"d"}', '"d", "x": ' + "[" * depth
+                                                         + "]" * depth + "}"))
+    run(at)
+    assert any("nested deeper than 64 levels" in e for e in errors(at)), errors(at)
+    assert "tools.import_go" not in {b.key for b in at.button}
+    assert _snapshot(tools_dir) == before
+
+
 # --- the editor: checks as the user types ------------------------------------------------------
 
 def test_yaml_syntax_error_shows_line_and_column_and_disables_save(

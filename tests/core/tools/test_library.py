@@ -18,6 +18,7 @@ from core.tools.library import (
 )
 from core.tools.schemas import NAME_RULE, ToolFileError, parse_tool, parse_tool_yaml
 from core.types import ToolSpec
+from tests.support.stack import run_with_small_stack
 
 ROOT = Path(__file__).resolve().parents[3]
 SHIPPED = sorted(p.name for p in (ROOT / "tools").glob("*.yaml"))
@@ -100,6 +101,46 @@ def test_an_oversize_file_is_listed_not_read(tools_dir: Path) -> None:
     assert entry.spec is None
     assert entry.source == ""
     assert entry.error == f"/: the file is larger than {MAX_TOOL_FILE_BYTES // 1000} kB"
+
+
+def deep_tool(depth: int, flow: bool = True) -> str:
+    """A tool whose parameters.default nests lists `depth` deep (the review's crafted file)."""
+    default = "[" * depth + "]" * depth
+    return (f"name: deep\ndescription: Deep default\nparameters:\n  type: object\n"
+            f"  properties: {{}}\n  default: {default}\n")
+
+
+@pytest.mark.parametrize("depth", [63, 320, 5_000])
+def test_a_deeply_nested_file_is_listed_with_a_message_and_the_rest_loads(
+        tools_dir: Path, depth: int) -> None:
+    """A file nested past the limit is a broken entry with its line, never a RecursionError
+    (even in a thread with little stack left, as a Streamlit script has)."""
+    (tools_dir / "deep.yaml").write_text(deep_tool(depth), encoding="utf-8")
+    entries = run_with_small_stack(lambda: load_library(tools_dir))
+    [deep] = [e for e in entries if e.path.name == "deep.yaml"]
+    assert deep.spec is None
+    assert deep.source == deep_tool(depth)  # the editor can show it, to fix or delete
+    [problem] = deep.problems
+    assert "nested deeper than 64 levels" in problem.message
+    assert problem.line == 6
+    assert sum(e.spec is not None for e in entries) == len(SHIPPED)
+
+
+def test_a_file_at_the_depth_limit_loads(tools_dir: Path) -> None:
+    (tools_dir / "deep.yaml").write_text(deep_tool(62), encoding="utf-8")  # 64 with the tool
+    [deep] = [e for e in run_with_small_stack(lambda: load_library(tools_dir))
+              if e.path.name == "deep.yaml"]
+    assert deep.spec is not None, deep.error
+
+
+def test_a_tool_nested_too_deep_is_never_saved(tools_dir: Path) -> None:
+    value: list[object] = []
+    for _ in range(70):
+        value = [value]
+    deep = ToolSpec("deep", "Deep default", {"type": "object", "default": value})
+    with pytest.raises(ToolFileError, match="nested deeper than 64"):
+        save_tool(tools_dir, deep)
+    assert not (tools_dir / "deep.yaml").exists()
 
 
 def test_a_file_that_is_not_utf8(tools_dir: Path) -> None:

@@ -65,7 +65,6 @@ YAML_CASES = [
     ("name: a\ndescription: 'unterminated\n", 3, 1),
     ("name: a\nparameters: {type: object\n", 3, 1),
     ("name: a\ndescription: x\n  bad: indent\n", 3, 6),
-    ("a: 1\nb: *nowhere\n", 2, 4),
     ("- a\nb: c\n", 2, 1),
 ]
 
@@ -102,8 +101,14 @@ def test_yaml_is_loaded_safely() -> None:
     """No Python tags: safe_load refuses them, with a location, and runs nothing."""
     data, [problem] = parse_text("name: !!python/object/apply:os.system ['echo pwned']\n", "yaml")
     assert data is None
-    assert "could not determine a constructor" in problem.message
+    assert "tag:yaml.org,2002:python/object/apply:os.system is not allowed" in problem.message
     assert (problem.line, problem.column) == (1, 7)
+
+
+def test_yaml_aliases_are_refused_where_they_are() -> None:
+    data, [problem] = parse_text("a: &x 1\nb: *x\n", "yaml")
+    assert data is None and "aliases" in problem.message
+    assert (problem.line, problem.column) == (2, 4)
 
 
 def test_parse_text_accepts_both_formats() -> None:
