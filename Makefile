@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint bench setup dev-setup browser clean
+.PHONY: run test lint bench setup dev-setup browser mcp-servers clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,21 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
+# The reference MCP server from npm the tests run over streamable HTTP (Node from Debian).
+NODE_SERVERS := tests/node/node_modules/.installed
+$(NODE_SERVERS): tests/node/package-lock.json
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
+	cd tests/node && npm ci --no-audit --no-fund --silent
+	touch $@
+
+mcp-servers: $(NODE_SERVERS)
+
 run: setup
 	$(BIN)/streamlit run app.py --server.port 8501
 
-test: dev-setup browser
+test: dev-setup browser mcp-servers
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
