@@ -61,9 +61,15 @@ def _frame(url: str, version: tuple[int, float]) -> pd.DataFrame:
 
 def _filters(frame: pd.DataFrame) -> usage.Filters:
     with st.expander("Filters", expanded=False, icon="🔎"):
-        first, last = frame["started"].min().date(), frame["started"].max().date()
-        picked = st.date_input("Date range", (first, last), key="usage.dates")
-        start, end = (*picked, None)[:2] if isinstance(picked, tuple) else (picked, None)
+        dated = frame["started"].dropna()
+        start = end = None
+        if len(dated):
+            picked = st.date_input("Date range", (dated.min().date(), dated.max().date()),
+                                   key="usage.dates")
+            start, end = (*picked, None)[:2] if isinstance(picked, tuple) else (picked, None)
+        if len(dated) < len(frame):
+            st.caption(f"{len(frame) - len(dated)} request(s) carry a time outside 1970–9999 "
+                       "(an imported file?): counted, but without a date.")
         cols = st.columns(3)
         sessions = cols[0].multiselect("Session", sorted(frame["session_id"].unique()),
                                        key="usage.sessions")

@@ -1,15 +1,18 @@
 """One session as one JSON file, with full fidelity, and back.
 
-Import checks the whole file before writing anything, so a wrong, truncated or oversized file
-changes nothing.
+Import checks the whole file before writing anything (parsed by core.bounded, then every field
+for its type, range and length), so a wrong, truncated, oversized or crafted file changes
+nothing and is refused with the place and the reason.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from typing import Any
 
+from core.bounded import Limits, ParseError, parse_json
 from core.conversation import Conversation
 from core.store import Store
 from core.types import Attempt, Exchange, Message, ToolCall, Usage, new_id
@@ -49,6 +52,55 @@ def _need(condition: bool, where: str, what: str) -> None:
         raise SessionFileError(f"{where}: {what}")
 
 
+# Ranges a real export stays far inside; beyond them a value can only be crafted, and it would
+# break a page later (a year-10^12 timestamp takes the Usage page's datetimes down).
+MAX_TIME = 253_402_300_799.0  # 9999-12-31T23:59:59Z
+MAX_TOKENS = 2**31 - 1  # PostgreSQL INTEGER columns hold the counts
+MAX_ID = 200
+MAX_TITLE = 200
+MAX_SHORT = 500  # model names, finish reasons, providers, error kinds
+SESSION_LIMITS = Limits(max_bytes=MAX_IMPORT_BYTES, max_depth=100)
+# C0/C1 controls and the bidirectional embeddings, overrides and isolates: in a title they
+# reorder or hide what a list of sessions shows ("invoice\u202egnp.exe").
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _text(raw: Any, where: str, name: str, limit: int | None = None,
+          optional: bool = True) -> str | None:
+    value = raw.get(name)
+    if value is None and optional:
+        return None
+    _need(isinstance(value, str), where, f"{name} must be text")
+    if limit is not None:
+        _need(len(value) <= limit, where, f"{name} is longer than {limit} characters")
+    return value
+
+
+def _flag(raw: Any, where: str, name: str, default: bool = False) -> bool:
+    value = raw.get(name, default)
+    _need(isinstance(value, bool), where, f"{name} must be true or false")
+    return value
+
+
+def _time(raw: Any, where: str, name: str, optional: bool = True) -> float | None:
+    value = raw.get(name)
+    if value is None and optional:
+        return None
+    _need(isinstance(value, int | float) and not isinstance(value, bool)
+          and 0 <= value <= MAX_TIME, where,
+          f"{name} must be a time in seconds since 1970, before the year 10000 (got "
+          f"{str(value)[:40]})")
+    return float(value)
+
+
+def _status(raw: Any, where: str) -> int | None:
+    value = raw.get("status")
+    _need(value is None or (isinstance(value, int) and not isinstance(value, bool)
+                            and 100 <= value <= 599), where,
+          "status must be an HTTP status (100-599)")
+    return value
+
+
 def _usage(raw: Any, where: str) -> Usage | None:
     if raw is None:
         return None
@@ -57,75 +109,91 @@ def _usage(raw: Any, where: str) -> Usage | None:
     for name in Usage.__dataclass_fields__:
         value = raw.get(name)
         if name == "estimated":
-            values[name] = bool(value)
+            values[name] = _flag(raw, where, name)
             continue
         _need(value is None or (isinstance(value, int) and not isinstance(value, bool)
-                                and value >= 0), f"{where}/{name}",
-              "token counts must be whole numbers of 0 or more")
+                                and 0 <= value <= MAX_TOKENS), f"{where}/{name}",
+              f"token counts must be whole numbers from 0 to {MAX_TOKENS:,}")
         values[name] = value
     return Usage(**values)
 
 
 def _message(raw: Any, where: str) -> Message:
     _need(isinstance(raw, dict), where, "a message must be an object")
-    _need(raw.get("role") in ("system", "user", "assistant", "tool"), where,
-          f"unknown role {raw.get('role')!r}")
+    role = raw.get("role")
+    _need(role in ("system", "user", "assistant", "tool"), where, f"unknown role {role!r}"[:200])
     _need(isinstance(raw.get("content", ""), str), where, "content must be text")
     calls = raw.get("tool_calls") or []
     _need(isinstance(calls, list), where, "tool_calls must be a list")
+    _need(role == "assistant" or not calls, where, "only an assistant message makes tool calls")
     tool_calls = []
     for index, call in enumerate(calls):
+        at = f"{where}/tool_calls/{index}"
         _need(isinstance(call, dict) and isinstance(call.get("id"), str)
               and isinstance(call.get("name"), str)
               and isinstance(call.get("arguments", ""), str),
-              f"{where}/tool_calls/{index}", "a tool call needs id, name and arguments text")
+              at, "a tool call needs id, name and arguments text")
+        _need(len(call["id"]) <= MAX_ID, at, f"the id is longer than {MAX_ID} characters")
+        _need(len(call["name"]) <= MAX_ID, at, f"the name is longer than {MAX_ID} characters")
         tool_calls.append(ToolCall(call["id"], call["name"], call.get("arguments", "")))
+    tool_call_id = _text(raw, where, "tool_call_id", MAX_ID)
+    _need(tool_call_id is None or role == "tool", where,
+          "only a tool result answers a call (tool_call_id on a message of role "
+          f"{role!r})")
     return Message(
-        role=raw["role"], content=raw.get("content", ""), tool_calls=tool_calls,
-        tool_call_id=raw.get("tool_call_id"), name=raw.get("name"),
-        is_error=bool(raw.get("is_error", False)), reasoning=raw.get("reasoning") or "",
+        role=role, content=raw.get("content", ""), tool_calls=tool_calls,
+        tool_call_id=tool_call_id, name=_text(raw, where, "name", MAX_ID),
+        is_error=_flag(raw, where, "is_error"), reasoning=_text(raw, where, "reasoning") or "",
         usage=_usage(raw.get("usage"), f"{where}/usage"),
-        finish_reason=raw.get("finish_reason"), exchange_id=raw.get("exchange_id"),
+        finish_reason=_text(raw, where, "finish_reason", MAX_SHORT),
+        exchange_id=_text(raw, where, "exchange_id", MAX_ID),
         id=new_id("msg_"),
     )
 
 
-_NUMBER = (int, float)
-_EXCHANGE_FIELDS: dict[str, Any] = {
-    "id": str, "provider": str, "model": str, "base_url": str, "request_body": dict,
-    "stream": bool, "started_at": _NUMBER,
-}
-_OPTIONAL_FIELDS: dict[str, Any] = {
-    "status": int, "request_id": str, "transcript": str, "error": str, "error_kind": str,
-    "first_byte_at": _NUMBER, "first_token_at": _NUMBER, "ended_at": _NUMBER,
-    "request_headers": dict, "response_headers": dict, "url": str, "wire": str,
-    "copied_from": str,
-}
+def _headers(raw: Any, where: str, name: str) -> dict[str, str]:
+    value = raw.get(name) or {}
+    _need(isinstance(value, dict) and all(isinstance(v, str) for v in value.values()),
+          where, f"{name} must map text to text")
+    return value
 
 
 def _attempt(raw: Any, where: str) -> Attempt:
-    _need(isinstance(raw, dict) and isinstance(raw.get("started_at"), _NUMBER), where,
+    _need(isinstance(raw, dict) and raw.get("started_at") is not None, where,
           "an attempt needs started_at")
-    return Attempt(started_at=raw["started_at"],
-                   status=raw.get("status") if isinstance(raw.get("status"), int) else None,
-                   error=raw.get("error") if isinstance(raw.get("error"), str) else None,
-                   retry_after_s=raw.get("retry_after_s")
-                   if isinstance(raw.get("retry_after_s"), _NUMBER) else None,
-                   answered_at=raw.get("answered_at")
-                   if isinstance(raw.get("answered_at"), _NUMBER) else None)
+    retry = raw.get("retry_after_s")
+    _need(retry is None or (isinstance(retry, int | float) and not isinstance(retry, bool)
+                            and 0 <= retry <= 86_400), where,
+          "retry_after_s must be a number of seconds from 0 to 86,400")
+    return Attempt(started_at=_time(raw, where, "started_at", optional=False) or 0.0,
+                   status=_status(raw, where),
+                   error=_text(raw, where, "error"),
+                   retry_after_s=retry,
+                   answered_at=_time(raw, where, "answered_at"))
 
 
 def _exchange(raw: Any, where: str) -> Exchange:
-    """Every field checked for its type: a file is untrusted input."""
+    """Every field checked for its type and range: a file is untrusted input."""
     _need(isinstance(raw, dict), where, "an exchange must be an object")
-    values: dict[str, Any] = {}
-    for key, kind in _EXCHANGE_FIELDS.items():
+    for key, kind in (("id", str), ("provider", str), ("model", str), ("base_url", str),
+                      ("request_body", dict), ("stream", bool)):
         _need(isinstance(raw.get(key), kind), where, f"{key} is missing or of the wrong type")
-        values[key] = raw[key]
-    for key, kind in _OPTIONAL_FIELDS.items():
-        if raw.get(key) is not None:
-            _need(isinstance(raw[key], kind), where, f"{key} is of the wrong type")
-            values[key] = raw[key]
+    for key in ("id", "copied_from"):
+        _text(raw, where, key, MAX_ID)
+    for key in ("provider", "model", "error_kind", "wire"):
+        _text(raw, where, key, MAX_SHORT)
+    for key in ("request_id", "transcript", "error", "url"):
+        _text(raw, where, key)
+    values: dict[str, Any] = {
+        key: raw[key] for key in ("id", "provider", "model", "base_url", "request_body",
+                                  "stream", "request_id", "transcript", "error", "error_kind",
+                                  "url", "wire", "copied_from") if raw.get(key) is not None}
+    values["started_at"] = _time(raw, where, "started_at", optional=False)
+    for key in ("first_byte_at", "first_token_at", "ended_at"):
+        values[key] = _time(raw, where, key)
+    values["status"] = _status(raw, where)
+    values["request_headers"] = _headers(raw, where, "request_headers")
+    values["response_headers"] = _headers(raw, where, "response_headers")
     values["response_body"] = raw.get("response_body")
     attempts = raw.get("attempts") or []
     _need(isinstance(attempts, list), where, "attempts must be a list")
@@ -134,24 +202,60 @@ def _exchange(raw: Any, where: str) -> Exchange:
                     usage=_usage(raw.get("usage"), f"{where}/usage"))
 
 
+_SETTING_CHECKS: dict[str, tuple[Any, str]] = {
+    # key: (check, what it must be)
+    "model": (lambda v: isinstance(v, str) and len(v) <= MAX_SHORT, "text"),
+    "base_url": (lambda v: isinstance(v, str) and len(v) <= 2_000, "text"),
+    "system_prompt": (lambda v: isinstance(v, str), "text"),
+    "stream": (lambda v: isinstance(v, bool), "true or false"),
+    "parallel_tool_calls": (lambda v: isinstance(v, bool), "true or false"),
+    "temperature": (lambda v: isinstance(v, int | float) and not isinstance(v, bool)
+                    and 0 <= v <= 2, "a number from 0 to 2"),
+    "max_tokens": (lambda v: isinstance(v, int) and not isinstance(v, bool)
+                   and 1 <= v <= 10_000_000, "a whole number from 1 to 10,000,000"),
+    "tool_choice": (lambda v: isinstance(v, str | dict), "text or an object"),
+}
+
+
+def _session(session: Any) -> dict[str, Any]:
+    _need(isinstance(session, dict) and isinstance(session.get("title"), str), "/session",
+          "session with a title is missing")
+    title = session["title"]
+    _need(len(title) <= MAX_TITLE, "/session/title",
+          f"longer than {MAX_TITLE} characters; shorten it in the file")
+    _need(not _HIDDEN.search(title), "/session/title",
+          "control or direction characters (such as U+202E) are not allowed in a title")
+    for key in ("provider", "model"):
+        _text(session, "/session", key, MAX_SHORT)
+    settings = session.get("settings")
+    _need(settings is None or isinstance(settings, dict), "/session/settings",
+          "must be an object")
+    for key, value in (settings or {}).items():
+        check, what = _SETTING_CHECKS.get(key, (lambda v: True, ""))
+        _need(value is None or check(value), f"/session/settings/{key}", f"must be {what}")
+    tools = session.get("tools")
+    _need(tools is None or (isinstance(tools, list) and all(isinstance(t, dict) for t in tools)),
+          "/session/tools", "must be a list of tool definitions")
+    return session
+
+
 def parse_session_file(data: bytes) -> tuple[dict[str, Any], Conversation]:
     """Validate an export; (session fields, conversation with fresh ids) or SessionFileError."""
     if len(data) > MAX_IMPORT_BYTES:
         raise SessionFileError(f"the file is larger than {MAX_IMPORT_BYTES // 1_000_000} MB")
     try:
-        document = json.loads(data)
-    except UnicodeDecodeError:
-        raise SessionFileError("the file is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise SessionFileError(f"not valid JSON (truncated?): {exc.msg} (line {exc.lineno}, "
-                               f"column {exc.colno})") from None
+        document = parse_json(data, SESSION_LIMITS)
+    except ParseError as exc:
+        if exc.message.startswith("JSON syntax error"):
+            raise SessionFileError(f"not valid JSON (truncated?): {exc.message[19:]} (line "
+                                   f"{exc.line}, column {exc.column})") from None
+        raise SessionFileError(str(exc)) from None
     _need(isinstance(document, dict) and document.get("format") == FORMAT, "/format",
           f"this is not a Toolsmith session export (expected format {FORMAT!r})")
     _need(document.get("version") == VERSION, "/version",
-          f"unsupported version {document.get('version')!r} (this Toolsmith reads {VERSION})")
-    session = document.get("session")
-    _need(isinstance(session, dict) and isinstance(session.get("title"), str), "/session",
-          "session with a title is missing")
+          f"unsupported version {str(document.get('version'))[:40]} (this Toolsmith reads "
+          f"{VERSION})")
+    session = _session(document.get("session"))
     raw_messages = document.get("messages")
     raw_exchanges = document.get("exchanges", [])
     _need(isinstance(raw_messages, list), "/messages", "messages must be a list")

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from core.bounded import Limits, parse_yaml
 from core.store import USAGE_COLUMNS, Store
 
 PRICE_FIELDS = ("input", "cached_input", "output", "cache_write")
@@ -36,9 +37,15 @@ class Price:
         return self.input if self.cache_write is None else self.cache_write
 
 
+PRICE_LIMITS = Limits(max_bytes=1_000_000, max_depth=8)
+MAX_PRICE = 1_000_000.0  # USD per 1M tokens: far above any real model, below overflow
+MAX_TIME = 253_402_300_799.0  # 9999-12-31T23:59:59Z, the last second pandas can date
+
+
 def parse_prices(text: str) -> dict[str, Price]:
-    """A price table from YAML; ValueError names the entry that is wrong."""
-    data = yaml.safe_load(text) or {}
+    """A price table from YAML (read by core.bounded); ValueError names the entry or the line
+    that is wrong."""
+    data = parse_yaml(text, PRICE_LIMITS) or {}
     if not isinstance(data, dict):
         raise ValueError("the price table must map model names to prices")
     return {str(model): price_from_entry(model, entry) for model, entry in data.items()}
@@ -61,6 +68,8 @@ def price_from_entry(model: Any, entry: Any) -> Price:
         raise ValueError(f"{model}: cache_write must be a number") from None
     if not all(v >= 0 for v in values) or (write is not None and not write >= 0):  # NaN too
         raise ValueError(f"{model}: prices cannot be negative")
+    if not all(v <= MAX_PRICE for v in values) or (write is not None and write > MAX_PRICE):
+        raise ValueError(f"{model}: prices must be at most {MAX_PRICE:,.0f} USD per 1M tokens")
     return Price(*values, cache_write=write)
 
 
@@ -68,7 +77,13 @@ def load_prices(*paths: Path) -> dict[str, Price]:
     """The first price file that exists (a user's copy before the shipped one)."""
     for path in paths:
         if path.exists():
-            return parse_prices(path.read_text(encoding="utf-8"))
+            if path.stat().st_size > PRICE_LIMITS.max_bytes:
+                raise ValueError(f"{path} is larger than 1 MB")
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise ValueError(f"{path} is not UTF-8 text") from None
+            return parse_prices(text)
     return {}
 
 
@@ -108,6 +123,12 @@ def exchanges_frame(store: Store) -> pd.DataFrame:
     frame["uncached_prompt"] = (frame["prompt_tokens"] - frame["cached_tokens"]).clip(lower=0)
     frame["completion_other"] = (frame["completion_tokens"]
                                  - frame["reasoning_tokens"]).clip(lower=0)
+    # A time outside 1970..9999 (a row stored before imports were checked, or by a crafted
+    # writer) is no time at all: pandas cannot date 1e20, and one such row must not take the
+    # page down. Its tokens still count; it has no day, latency or time to first token.
+    for column in ("started_at", "first_token_at", "ended_at"):
+        values = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+        frame[column] = values.where(values.between(0, MAX_TIME))
     frame["started"] = pd.to_datetime(frame["started_at"], unit="s", utc=True)
     frame["latency_s"] = frame["ended_at"] - frame["started_at"]
     frame["ttft_s"] = frame["first_token_at"] - frame["started_at"]
@@ -126,10 +147,11 @@ class Filters:
 def apply_filters(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     mask = np.ones(len(frame), dtype=bool)
     day = frame["started"].dt.date if len(frame) else frame["started"]
+    undated = frame["started"].isna().to_numpy()  # no valid time: no date range excludes it
     if filters.start is not None:
-        mask &= (day >= filters.start).to_numpy()
+        mask &= (day >= filters.start).to_numpy() | undated
     if filters.end is not None:
-        mask &= (day <= filters.end).to_numpy()
+        mask &= (day <= filters.end).to_numpy() | undated
     for column, chosen in (("session_id", filters.sessions), ("model", filters.models),
                            ("provider", filters.providers)):
         if chosen:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -323,3 +324,111 @@ def test_a_tool_result_that_answers_no_call_is_refused(store: Store, source: Con
         parse_session_file(json.dumps(document).encode())
     assert "/messages/0" in str(caught.value) and "answers no earlier tool call" in str(
         caught.value)
+
+
+# --- Hostile files (the security review's imports): refused before anything is written -------
+
+def _deep(levels: int) -> Any:
+    """A response body nested `levels` deep (written as text: json.dumps cannot)."""
+    return _set(("exchanges", 0, "response_body"), f"@@DEEP{levels}@@")
+
+
+def _expand_deep(data: bytes) -> bytes:
+    return re.sub(rb'"@@DEEP(\d+)@@"', lambda m: b"[" * int(m[1]) + b"]" * int(m[1]), data)
+
+
+HOSTILE: dict[str, tuple[Any, str]] = {
+    # name: (change to a good export, words the error must say)
+    "exchange_id a list": (_set(("messages", 1, "exchange_id"), ["x"]),
+                           "/messages/1: exchange_id must be text"),
+    "status of 10**30": (_set(("exchanges", 0, "status"), 10**30), "too large"),
+    "status out of range": (_set(("exchanges", 0, "status"), 70_000),
+                            "/exchanges/0: status must be an HTTP status (100-599)"),
+    "attempt status of 10**30": (_set(("exchanges", 0, "attempts", 0, "status"), 10**30),
+                                 "too large"),
+    "attempt status as text": (_set(("exchanges", 0, "attempts", 0, "status"), "500"),
+                               "/exchanges/0/attempts/0: status must be"),
+    "token count of 10**30": (_set(("messages", 1, "usage", "prompt_tokens"), 10**30),
+                              "too large"),
+    "token count of 10**15": (_set(("exchanges", 0, "usage", "total_tokens"), 10**15),
+                              "/exchanges/0/usage/total_tokens: token counts must be whole "
+                              "numbers from 0 to"),
+    "estimated as text": (_set(("exchanges", 0, "usage", "estimated"), "no"),
+                          "/exchanges/0/usage: estimated must be true or false"),
+    "nested 5,000 deep": (_deep(5_000), "nested deeper than"),
+    "nested 200 deep": (_deep(200), "nested deeper than 100 levels"),
+    "session provider a number": (_set(("session", "provider"), 5),
+                                  "/session: provider must be text"),
+    "session model a list": (_set(("session", "model"), ["m"]), "/session: model must be text"),
+    "settings a list": (_set(("session", "settings"), [1]),
+                        "/session/settings: must be an object"),
+    "temperature out of range": (_set(("session", "settings", "temperature"), 1e300),
+                                 "/session/settings/temperature"),
+    "max_tokens as text": (_set(("session", "settings", "max_tokens"), "many"),
+                           "/session/settings/max_tokens"),
+    "tools not a list": (_set(("session", "tools"), {"a": 1}), "/session/tools: must be a list"),
+    "reasoning a number": (_set(("messages", 4, "reasoning"), 5),
+                           "/messages/4: reasoning must be text"),
+    "is_error as text": (_set(("messages", 2, "is_error"), "yes"),
+                         "/messages/2: is_error must be true or false"),
+    "tool_call_id on a user message": (_set(("messages", 0, "tool_call_id"), "call_a1"),
+                                       "/messages/0: only a tool result answers a call"),
+    "tool_call_id a number": (_set(("messages", 2, "tool_call_id"), 5),
+                              "/messages/2: tool_call_id must be text"),
+    "name a dict": (_set(("messages", 2, "name"), {"a": 1}), "/messages/2: name must be text"),
+    "finish_reason a number": (_set(("messages", 1, "finish_reason"), 7),
+                               "/messages/1: finish_reason must be text"),
+    "a huge call id": (_set(("messages", 1, "tool_calls", 0, "id"), "c" * 1_000),
+                       "/messages/1/tool_calls/0: the id is longer than 200 characters"),
+    "title of 3,000 characters": (_set(("session", "title"), "T" * 3_000),
+                                  "/session/title: longer than 200 characters"),
+    "title with an RTL override": (_set(("session", "title"), "invoice\u202egnp.exe"),
+                                   "/session/title: control or direction characters"),
+    "title with a newline": (_set(("session", "title"), "two\nlines"),
+                             "/session/title: control or direction characters"),
+    "response header not text": (_set(("exchanges", 0, "response_headers"), {"x": 5}),
+                                 "/exchanges/0: response_headers must map text to text"),
+    "retry_after_s negative": (_set(("exchanges", 0, "attempts", 0, "retry_after_s"), -5),
+                               "/exchanges/0/attempts/0: retry_after_s"),
+}
+TIMES = {"1e20": 1e20, "1e300": 1e300, "-1e12": -1e12, "-1": -1}
+for label, when in TIMES.items():
+    HOSTILE[f"started_at {label}"] = (_set(("exchanges", 0, "started_at"), when),
+                                      "/exchanges/0: started_at must be a time")
+    HOSTILE[f"ended_at {label}"] = (_set(("exchanges", 1, "ended_at"), when),
+                                    "/exchanges/1: ended_at must be a time")
+    HOSTILE[f"answered_at {label}"] = (_set(("exchanges", 0, "attempts", 0, "answered_at"),
+                                            when), "/exchanges/0/attempts/0: answered_at")
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_a_hostile_import_is_refused_whole_with_a_message(store: Store, source: Conversation,
+                                                          name: str) -> None:
+    change, words = HOSTILE[name]
+    data = _expand_deep(edited(exported_bytes(store, source.id), change))
+    before = snapshot(store)
+    with pytest.raises(SessionFileError) as caught:
+        import_session(store, data)
+    assert words in str(caught.value)
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("text", ["Infinity", "NaN", "-Infinity", "1e400"])
+def test_non_finite_times_are_refused(store: Store, source: Conversation, text: str) -> None:
+    data = exported_bytes(store, source.id).decode()
+    document = json.loads(data)
+    started = json.dumps(document["exchanges"][0]["started_at"])
+    data = data.replace(f'"started_at": {started}', f'"started_at": {text}', 1)
+    before = snapshot(store)
+    with pytest.raises(SessionFileError, match="finite"):
+        import_session(store, data.encode())
+    assert snapshot(store) == before
+
+
+def test_values_at_the_limits_import(store: Store, source: Conversation) -> None:
+    document = json.loads(exported_bytes(store, source.id))
+    document["session"]["title"] = "Zürich " + "x" * 193  # 200 characters
+    document["exchanges"][0]["usage"]["total_tokens"] = 2**31 - 1
+    document["exchanges"][0]["started_at"] = 0.0
+    imported = store.session_row(import_session(store, json.dumps(document).encode()))
+    assert imported is not None and imported["title"] == document["session"]["title"]

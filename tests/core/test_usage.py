@@ -8,6 +8,7 @@ unknown models left as NaN ("no price"), never as 0.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from core.usage import (
     with_cost,
 )
 from tests.support.history import BACKENDS, ROOT, backend
+from tests.support.stack import run_with_small_stack
 
 
 @pytest.fixture(params=BACKENDS)
@@ -351,3 +353,53 @@ def test_dump_and_load_prices(tmp_path: Path) -> None:
     user_copy.write_text(dump_prices(prices))
     assert load_prices(user_copy, shipped) == prices  # the user's copy first
     assert load_prices(tmp_path / "none.yaml") == {}
+
+
+# --- Hostile values: a stored time or price file never takes the page down ----------------------
+
+@pytest.mark.parametrize("when", [1e20, 1e300, -1e12, math.inf, -math.inf])
+def test_a_time_out_of_range_is_no_time_and_the_rest_is_counted(store: Store,
+                                                                 when: float) -> None:
+    """Rows written before imports were checked (or by another version) may hold any float."""
+    add_session(store, exchange("gpt-4o", "openai", at(1), usage(100, 0, 10)),
+                exchange("gpt-4o", "openai", when, usage(50, 0, 5)))
+    frame = exchanges_frame(store)
+    assert len(frame) == 2
+    assert frame["started"].isna().sum() == 1  # not a date in the year 10^12
+    bad = frame[frame["started"].isna()].iloc[0]
+    assert math.isnan(bad["latency_s"]) and math.isnan(bad["ttft_s"])
+    assert int(frame["total_tokens"].sum()) == 165
+    picked = apply_filters(frame, Filters(start=date(2026, 3, 2), end=date(2026, 3, 3)))
+    assert len(picked) == 1 and picked["started"].isna().all()  # undated: never filtered out
+    assert int(totals(with_cost(frame, {}), "model")["total"].sum()) == 165
+    assert len(cumulative(frame)) == 2
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("m: {input: .inf, output: 1}\n", "numbers must be finite"),
+    ("m: {input: 1, output: .nan}\n", "numbers must be finite"),
+    ("m: {input: 1, output: 1.0e+999}\n", "numbers must be finite"),
+    ("m: {input: 1, output: !!binary aGk=}\n", "tag"),
+    ("m: !!python/object:os.system {input: 1, output: 1}\n", "tag"),
+    ("m: {input: 1, output: 1" + "0" * 400 + "}\n", "too large"),
+    ("m: {input: 1, output: 100000000000000000000}\n", "too large"),
+    ("m: " + "[" * 400 + "]" * 400 + "\n", "nested deeper than"),
+    ("m: " + "[" * 50_000 + "]" * 50_000 + "\n", "nested deeper than"),
+    ("m: {input: 1e7, output: 1}\n", "m: prices must be at most 1,000,000"),
+    ("m: {input: 1, output: 1000001}\n", "m: prices must be at most 1,000,000"),
+    ("m: {input: 'inf', output: 1}\n", "m: prices must be at most 1,000,000"),
+    ("m: {input: 1, output: 1, cache_write: '1e999'}\n", "m: prices must be at most 1,000,000"),
+    ("a: &p {input: 1, output: 1}\nb: *p\n", "aliases"),
+])
+def test_a_bad_price_file_is_a_clear_message(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "prices.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        run_with_small_stack(lambda: load_prices(path))
+
+
+def test_a_price_file_that_is_not_utf8_is_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "prices.yaml"
+    path.write_bytes(b"m: {input: 1, output: 1}\n# caf\xe9\n")
+    with pytest.raises(ValueError, match="UTF-8"):
+        load_prices(path)

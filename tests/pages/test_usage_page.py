@@ -210,3 +210,19 @@ def test_charts_of_many_requests_say_the_csv_has_them_all(make_app: MakeApp) -> 
     open_usage(at)
     said = [c for c in captions(at) if "the CSV has all of them" in c]
     assert said == ["Chart and table: the latest 500 of 510 requests; the CSV has all of them."] * 2
+
+
+def test_a_time_out_of_range_and_a_hostile_price_file_break_nothing(make_app: MakeApp) -> None:
+    """The review's import (started_at 1e20) stored before imports were checked, and a price
+    file holding .inf and 400-deep nesting: the page shows both requests and says why costs
+    are missing."""
+    store = seed(("gpt-4o", "openai", 1_000), ("gpt-4o", "openai", 500))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE exchanges SET started_at = 1e20 WHERE total_tokens = 500")
+    prices_file().parent.mkdir(parents=True, exist_ok=True)
+    prices_file().write_text("gpt-4o: {input: .inf, output: " + "[" * 400 + "]" * 400 + "}\n",
+                             encoding="utf-8")
+    at = open_usage(make_app())
+    assert not [e for e in at.error if "Something went wrong" in e.value]
+    assert metrics(at)["Requests"] == "2"
+    assert any("price table could not be read" in w.value for w in at.warning)
