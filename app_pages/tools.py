@@ -2,7 +2,14 @@
 
 import streamlit as st
 
-from components import state, tool_editor, tool_import_export, tool_library, tool_state
+from components import (
+    mcp_servers,
+    state,
+    tool_editor,
+    tool_import_export,
+    tool_library,
+    tool_state,
+)
 from components.shell import guarded
 
 
@@ -19,6 +26,7 @@ def page() -> None:
                                               on_change=state.keep, args=("tools.tab",))
     with library_tab:
         tool_library.render(entries, enabled)
+        mcp_servers.render()
     with editor_tab:
         tool_editor.render(entries)
     with io_tab:

@@ -267,10 +267,19 @@ def library_specs() -> list[ToolSpec]:
 
 
 def enabled_tools() -> list[ToolSpec]:
-    """The valid, enabled library tools: exactly what the next request sends."""
+    """The valid, enabled library tools and MCP server tools: what the next request sends."""
     entries = library()
     enabled = enabled_tool_names(entries)
-    return [e.spec for e in entries if e.spec and e.spec.name in enabled]
+    return [e.spec for e in entries if e.spec and e.spec.name in enabled] + _mcp_tools()
+
+
+def _mcp_tools() -> list[ToolSpec]:
+    """The enabled tools of connected MCP servers, sent after the library's (their switches
+    and connections are kept by components/mcp_state.py)."""
+    from components import mcp_state  # mcp_state imports this module
+    from core.tools.mcp_tools import spec_of
+
+    return [spec_of(tool) for tool in mcp_state.enabled_mcp_tools()]
 
 
 TOOL_CHOICES = ("auto", "none", "required")

@@ -1,0 +1,167 @@
+"""Session state for MCP servers: which of their tools are sent, which servers may run without
+asking, and the actions of the Tools page's MCP section (written to the mcp.json file).
+
+The connections themselves are not session state: they belong to the process-wide manager
+(core/tools/mcp_client.py), which every browser session shares, as it shares the file.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from components.state import flash, tools_dir
+from core.tools.library import ToolFileError, save_tool
+from core.tools.mcp_client import McpTool, ServerStatus, manager
+from core.tools.mcp_config import (
+    McpConfig,
+    McpConfigError,
+    McpServerConfig,
+    config_path,
+    load_config,
+    save_servers,
+)
+from core.tools.mcp_tools import spec_of
+
+log = logging.getLogger("toolsmith")
+SETTLE_S = 15.0  # how long a page waits for servers that are still starting
+DEFAULT_STEP_LIMIT = 10
+
+
+def config() -> McpConfig:
+    return load_config(config_path())
+
+
+def statuses(*, settle_s: float = 0.0) -> dict[str, ServerStatus]:
+    """Every configured server's state; starts the ones not yet started (or changed), and
+    waits up to `settle_s` for those still starting."""
+    servers = config().servers
+    manager().sync(servers)
+    for server in servers if settle_s else ():
+        if (s := manager().status(server.name)) is not None and s.state == "starting":
+            manager().wait_ready(server.name, settle_s)
+    return manager().statuses()
+
+
+def _off() -> set[str]:
+    return st.session_state.setdefault("mcp.off", set())
+
+
+def tool_key(tool: McpTool) -> str:
+    return f"{tool.server}/{tool.name}"
+
+
+def is_sent(tool: McpTool) -> bool:
+    """A connected server's tools are sent by default, like library tools."""
+    return tool_key(tool) not in _off()
+
+
+def send_switch_key(tool: McpTool) -> str:
+    return f"tools.mcp.send.{tool.server}.{tool.name}"
+
+
+def set_sent(tool: McpTool) -> None:
+    """Widget callback for the Send switch of one MCP tool."""
+    if st.session_state.get(send_switch_key(tool)):
+        _off().discard(tool_key(tool))
+    else:
+        _off().add(tool_key(tool))
+
+
+def enabled_mcp_tools() -> list[McpTool]:
+    """The tools of connected servers that the next request sends."""
+    found = statuses(settle_s=SETTLE_S)
+    return [t for s in found.values() if s.state == "connected" for t in s.tools if is_sent(t)]
+
+
+def tool_named(name: str, tools: list[McpTool] | None = None) -> McpTool | None:
+    """Which enabled server tool a model's call names (None: a library tool, or unknown)."""
+    for tool in enabled_mcp_tools() if tools is None else tools:
+        if tool.name == name:
+            return tool
+    return None
+
+
+# --- Approval -------------------------------------------------------------------------------
+
+APPROVAL_CHOICES = ("ask", "auto")
+APPROVAL_LABELS = {"ask": "Ask before each call", "auto": "Run automatically"}
+
+
+def approval_key(server: str) -> str:
+    return f"tools.mcp.approval.{server}"
+
+
+def approval(server: str) -> str:
+    return st.session_state.setdefault("mcp.approval", {}).get(server, "ask")
+
+
+def set_approval(server: str) -> None:
+    choice = st.session_state.get(approval_key(server)) or "ask"
+    st.session_state.setdefault("mcp.approval", {})[server] = choice
+
+
+def step_limit() -> int:
+    return int(st.session_state.get("mcp.step_limit", DEFAULT_STEP_LIMIT))
+
+
+def keep_step_limit() -> None:
+    st.session_state["mcp.step_limit"] = int(st.session_state.get("tools.mcp.step_limit")
+                                             or DEFAULT_STEP_LIMIT)
+
+
+# --- Actions of the Tools page -------------------------------------------------------------
+
+def reconnect(name: str) -> None:
+    manager().reconnect(name)
+
+
+def save_server(server: McpServerConfig, replaces: str | None = None) -> bool:
+    """Add or change one server in the file; True when written (else a flash says why)."""
+    current = config()
+    servers = [s for s in current.servers if s.name not in {server.name, replaces}]
+    position = next((i for i, s in enumerate(current.servers)
+                     if s.name in {server.name, replaces}), len(current.servers))
+    servers.insert(min(position, len(servers)), server)
+    try:
+        save_servers(current, servers)
+    except McpConfigError as exc:
+        flash("error", str(exc))
+        return False
+    flash("success", f"Saved MCP server `{server.name}` to `{current.path}`.")
+    return True
+
+
+def remove_server(name: str) -> None:
+    current = config()
+    try:
+        save_servers(current, [s for s in current.servers if s.name != name])
+    except McpConfigError as exc:
+        flash("error", str(exc))
+        return
+    manager().sync(config().servers)
+    flash("success", f"Removed MCP server `{name}` from `{current.path}`.")
+
+
+def copy_into_library(tool: McpTool) -> None:
+    """Callback: an editable YAML copy of the server's tool in the library. The server's own
+    tool is switched off, so the two (same name) are not sent together."""
+    try:
+        path = save_tool(tools_dir(), spec_of(tool))
+    except (ToolFileError, OSError) as exc:
+        flash("error", f"`{tool.name}` could not be copied into the library: {exc}")
+        return
+    _off().add(tool_key(tool))
+    st.session_state[send_switch_key(tool)] = False
+    if "tools.enabled" in st.session_state:  # else every library tool starts enabled
+        st.session_state["tools.enabled"].add(tool.name)
+    flash("success", f"Copied `{tool.name}` from `{tool.server}` into the library as "
+          f"`{path.name}` (edit it there). The server's own `{tool.name}` is no longer sent, "
+          "so the two do not clash.")
+
+
+def forget_form(key: str) -> None:
+    """Empty a server form after it was saved (what was typed, secrets included, goes)."""
+    for name in [k for k in st.session_state if str(k).startswith(f"{key}.")]:
+        del st.session_state[name]
