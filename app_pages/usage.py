@@ -70,15 +70,19 @@ def _filters(frame: pd.DataFrame) -> usage.Filters:
         if len(dated) < len(frame):
             st.caption(f"{len(frame) - len(dated)} request(s) carry a time outside 1970–9999 "
                        "(an imported file?): counted, but without a date.")
-        cols = st.columns(3)
+        cols = st.columns(4)
         sessions = cols[0].multiselect("Session", sorted(frame["session_id"].unique()),
                                        key="usage.sessions")
         models = cols[1].multiselect("Model", sorted(frame["model"].unique()),
                                      key="usage.models")
         providers = cols[2].multiselect("Provider", sorted(frame["provider"].unique()),
                                         key="usage.providers")
+        traffic = cols[3].selectbox("Traffic", ["chat and eval runs", "chat only",
+                                                "eval runs only"], key="usage.traffic",
+                                    help="Requests sent by eval runs (Evals page, CLI)")
     return usage.Filters(start=start, end=end, sessions=sessions, models=models,
-                         providers=providers)
+                         providers=providers,
+                         traffic={"chat only": "chat", "eval runs only": "eval"}.get(traffic))
 
 
 guarded(page)

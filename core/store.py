@@ -77,6 +77,25 @@ _MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (6, "prompt tokens written to a cache (Anthropic's cache_creation_input_tokens)", [
         "ALTER TABLE exchanges ADD COLUMN cache_write_tokens INTEGER",
     ]),
+    (7, "eval runs and their results; eval traffic marked on sessions and exchanges", [
+        "ALTER TABLE sessions ADD COLUMN kind TEXT",
+        "ALTER TABLE exchanges ADD COLUMN eval_run_id TEXT",
+        """CREATE TABLE eval_runs (
+            id TEXT PRIMARY KEY, suite_name TEXT NOT NULL, suite_path TEXT,
+            suite_source TEXT NOT NULL, tools_json TEXT NOT NULL, settings_json TEXT NOT NULL,
+            targets_json TEXT NOT NULL, repeats INTEGER NOT NULL, concurrency INTEGER NOT NULL,
+            total_cells INTEGER NOT NULL, status TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL, heartbeat_at DOUBLE PRECISION,
+            finished_at DOUBLE PRECISION, note TEXT)""",
+        "CREATE INDEX eval_runs_by_time ON eval_runs (created_at)",
+        """CREATE TABLE eval_results (
+            run_id TEXT NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+            case_name TEXT NOT NULL, target TEXT NOT NULL, repeat INTEGER NOT NULL,
+            status TEXT NOT NULL, failures_json TEXT, calls_json TEXT, answer TEXT,
+            error TEXT, exchange_id TEXT, latency_s DOUBLE PRECISION, total_tokens INTEGER,
+            created_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (run_id, case_name, target, repeat))""",
+    ]),
 ]
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 
@@ -92,6 +111,7 @@ sessions = sa.Table(
     sa.Column("created_at", sa.Float), sa.Column("updated_at", sa.Float),
     sa.Column("provider", sa.Text), sa.Column("model", sa.Text),
     sa.Column("settings_json", sa.Text), sa.Column("tools_json", sa.Text),
+    sa.Column("kind", sa.Text),  # "eval" for an eval run's requests; NULL for a chat
 )
 messages = sa.Table(
     "messages", metadata,
@@ -121,12 +141,35 @@ exchanges = sa.Table(
     sa.Column("usage_estimated", sa.Integer),
     sa.Column("url", sa.Text), sa.Column("response_headers_json", sa.Text),
     sa.Column("wire", sa.Text), sa.Column("copied_from", sa.Text),
+    sa.Column("eval_run_id", sa.Text),  # eval traffic: the run that sent it
 )
 result_drafts = sa.Table(
     "result_drafts", metadata,
     sa.Column("session_id", sa.Text, primary_key=True),
     sa.Column("call_id", sa.Text, primary_key=True), sa.Column("content", sa.Text),
     sa.Column("is_error", sa.Integer), sa.Column("updated_at", sa.Float),
+)
+eval_runs = sa.Table(
+    "eval_runs", metadata,
+    sa.Column("id", sa.Text, primary_key=True), sa.Column("suite_name", sa.Text),
+    sa.Column("suite_path", sa.Text), sa.Column("suite_source", sa.Text),
+    sa.Column("tools_json", sa.Text), sa.Column("settings_json", sa.Text),
+    sa.Column("targets_json", sa.Text), sa.Column("repeats", sa.Integer),
+    sa.Column("concurrency", sa.Integer), sa.Column("total_cells", sa.Integer),
+    sa.Column("status", sa.Text), sa.Column("created_at", sa.Float),
+    sa.Column("heartbeat_at", sa.Float), sa.Column("finished_at", sa.Float),
+    sa.Column("note", sa.Text),
+)
+eval_results = sa.Table(
+    "eval_results", metadata,
+    sa.Column("run_id", sa.Text, primary_key=True),
+    sa.Column("case_name", sa.Text, primary_key=True),
+    sa.Column("target", sa.Text, primary_key=True),
+    sa.Column("repeat", sa.Integer, primary_key=True),
+    sa.Column("status", sa.Text), sa.Column("failures_json", sa.Text),
+    sa.Column("calls_json", sa.Text), sa.Column("answer", sa.Text), sa.Column("error", sa.Text),
+    sa.Column("exchange_id", sa.Text), sa.Column("latency_s", sa.Float),
+    sa.Column("total_tokens", sa.Integer), sa.Column("created_at", sa.Float),
 )
 
 
@@ -268,6 +311,15 @@ def _exchange_row(session_id: str, exchange: Exchange) -> dict[str, Any]:
         "response_headers_json": _dumps(exchange.response_headers), "wire": exchange.wire,
         "copied_from": exchange.copied_from,
     }
+
+
+def exchange_row(session_id: str, exchange: Exchange) -> dict[str, Any]:
+    """The row of an exchange (eval runs write their requests as ordinary exchanges)."""
+    return _exchange_row(session_id, exchange)
+
+
+def exchange_from_row(row: Any) -> Exchange:
+    return _exchange_from_row(row)
 
 
 def _exchange_from_row(row: Any) -> Exchange:
@@ -459,6 +511,7 @@ class Store:
                            exchange_stats.c.tokens)
                  .outerjoin(message_count, message_count.c.session_id == sessions.c.id)
                  .outerjoin(exchange_stats, exchange_stats.c.session_id == sessions.c.id)
+                 .where(sa.or_(sessions.c.kind.is_(None), sessions.c.kind != "eval"))
                  .order_by(sessions.c.updated_at.desc()).limit(limit))
         if ids is not None:
             query = query.where(sessions.c.id.in_(list(ids)))
@@ -538,7 +591,8 @@ class Store:
                 exchanges.c.copied_from.is_not(None)).limit(1)).first() is not None
             names = list(columns or (
                 "session_id", "provider", "model", "started_at", "first_token_at", "ended_at",
-                *USAGE_COLUMNS, "usage_estimated", *(("id", "copied_from") if copies else ())))
+                *USAGE_COLUMNS, "usage_estimated", "eval_run_id",
+                *(("id", "copied_from") if copies else ())))
             query = sa.select(*(exchanges.c[n] for n in names))
             compiled = query.compile(conn)
             cursor = conn.connection.dbapi_connection.cursor()

@@ -132,6 +132,8 @@ def exchanges_frame(store: Store) -> pd.DataFrame:
     frame["started"] = pd.to_datetime(frame["started_at"], unit="s", utc=True)
     frame["latency_s"] = frame["ended_at"] - frame["started_at"]
     frame["ttft_s"] = frame["first_token_at"] - frame["started_at"]
+    # Requests an eval run sent are ordinary exchanges, told apart so they can be filtered.
+    frame["traffic"] = np.where(frame["eval_run_id"].notna(), "eval", "chat")
     return frame.sort_values("started_at", kind="stable").reset_index(drop=True)
 
 
@@ -142,6 +144,7 @@ class Filters:
     sessions: list[str] | None = None
     models: list[str] | None = None
     providers: list[str] | None = None
+    traffic: str | None = None  # "chat" or "eval"; None keeps both
 
 
 def apply_filters(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
@@ -156,6 +159,8 @@ def apply_filters(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
                            ("provider", filters.providers)):
         if chosen:
             mask &= frame[column].isin(chosen).to_numpy()
+    if filters.traffic:
+        mask &= (frame["traffic"] == filters.traffic).to_numpy()
     return frame[mask]
 
 
