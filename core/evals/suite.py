@@ -17,7 +17,6 @@ import yaml
 
 from core.tools.schemas import (
     Problem,
-    ToolYamlLoader,
     document_from_spec,
     metaschema_problems,
     parse_text,
@@ -97,7 +96,7 @@ class _Marks:
 
     def __init__(self, text: str) -> None:
         try:
-            self.root = yaml.compose(text, Loader=ToolYamlLoader)
+            self.root = yaml.compose(text, Loader=yaml.SafeLoader)  # after a bounded parse
         except yaml.YAMLError:
             self.root = None
 
