@@ -47,6 +47,10 @@ test: dev-setup browser mcp-servers
 lint: dev-setup
 	$(BIN)/ruff check .
 
+# The example schema test suite against the offline demo model (see README, "Schema test suites").
+eval: setup
+	$(BIN)/python -m toolsmith eval evals/library_tools.yaml --demo
+
 bench: dev-setup browser
 	$(BIN)/python -m bench
 

@@ -1,0 +1,1 @@
+"""Toolsmith's command line (`python -m toolsmith …`): schema test suites in CI."""

@@ -1,0 +1,5 @@
+import sys
+
+from toolsmith.cli import main
+
+sys.exit(main())

@@ -1,0 +1,202 @@
+"""`python -m toolsmith eval SUITE …`: run a schema test suite and exit 0/1/2 for CI.
+
+Configuration is the app's: the same environment variables and `.streamlit/secrets.toml`, the
+same database (the run shows up on the Evals page), the same tool library. Exit codes: 0 when
+every cell meets the minimum pass rate, 1 when one does not, 2 for a bad suite or
+configuration (with the reason on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.config import DEMO_BASE_URL, DEMO_MODEL, KEY_ENV, PRESETS, preset_for_url
+from core.evals import report as reports
+from core.evals import runner
+from core.evals.records import CellResult, EvalRecords, Target
+from core.evals.suite import read_suite
+from core.evals.summary import summarize, totals
+from core.store import Store, default_url
+from core.tools.library import load_library
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+WIRES = tuple(KEY_ENV)
+
+
+class ConfigProblem(Exception):
+    """Bad configuration or suite: exit 2 with this message."""
+
+
+def read_secrets(paths: list[Path]) -> dict[str, Any]:
+    """The first secrets.toml that exists, as Streamlit reads it (project, then home)."""
+    for path in paths:
+        if path.is_file():
+            try:
+                return tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigProblem(f"{path} cannot be read: {exc}") from None
+    return {}
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m toolsmith",
+                                  description="Toolsmith from the command line.")
+    commands = top.add_subparsers(dest="command", required=True)
+    ev = commands.add_parser(
+        "eval", help="run a schema test suite (evals/*.yaml) against one or more models",
+        description="Run a suite: every case × target × repeat. Exit 0 when every cell "
+        "meets --min-pass-rate, 1 when one does not, 2 for a bad suite or configuration.")
+    ev.add_argument("suite", type=Path, help="the suite file, e.g. evals/library_tools.yaml")
+    ev.add_argument("--wire", choices=WIRES,
+                    help="wire format (default: TOOLSMITH_PROVIDER, else what is configured)")
+    ev.add_argument("--base-url", help="server base URL (default: OPENAI_BASE_URL or "
+                    "ANTHROPIC_BASE_URL for the wire)")
+    ev.add_argument("--model", action="append", default=[],
+                    help="a model to test; repeat for several (default: OPENAI_MODEL / "
+                    "ANTHROPIC_MODEL)")
+    ev.add_argument("--repeat", type=int, default=runner.DEFAULT_REPEATS,
+                    help="answers per case and target (default 3)")
+    ev.add_argument("--concurrency", type=int, default=runner.DEFAULT_CONCURRENCY,
+                    help="requests at once per target (default 8)")
+    ev.add_argument("--min-pass-rate", type=float, default=1.0,
+                    help="a cell passes when at least this share of its repeats pass (0-1, "
+                    "default 1)")
+    ev.add_argument("--junit", type=Path, help="write JUnit XML here")
+    ev.add_argument("--json", type=Path, help="write the results as JSON here")
+    ev.add_argument("--demo", action="store_true", help="use the offline demo model")
+    ev.add_argument("--stream", action="store_true", help="send streaming requests")
+    return top
+
+
+def targets_from(args: argparse.Namespace, env: Mapping[str, str],
+                 secrets: Mapping[str, Any]) -> tuple[list[Target], dict[str, str], str]:
+    """The targets, the key per wire, and a note for stderr (which configuration was used)."""
+    def get(name: str) -> str:
+        return str(secrets.get(name) or env.get(name) or "").strip()
+
+    keys = {wire: get(name) for wire, name in KEY_ENV.items()}
+    if args.demo:
+        wire = args.wire or "openai"
+        return ([Target(wire, DEMO_BASE_URL, m, preset="demo")
+                 for m in args.model or [DEMO_MODEL]], keys, "the offline demo model")
+    provider = get("TOOLSMITH_PROVIDER").lower()
+    configured = [w for w in WIRES if get(KEY_ENV[w]) or get(f"{w.upper()}_BASE_URL")]
+    wire = args.wire or (provider if provider in WIRES else None) or \
+        (configured[0] if configured else None)
+    if wire is None and not args.base_url:
+        return ([Target("openai", DEMO_BASE_URL, m, preset="demo")
+                 for m in args.model or [DEMO_MODEL]], keys,
+                "the offline demo model (no server configured: set OPENAI_BASE_URL / "
+                "OPENAI_API_KEY, or pass --base-url)")
+    wire = wire or "openai"
+    default = next(p for p in PRESETS.values() if p.wire == wire and p.needs_key)
+    base = (args.base_url or get(f"{wire.upper()}_BASE_URL")
+            or PRESETS["openai" if wire == "openai" else "anthropic"].base_url)
+    if not base.startswith(("http://", "https://")):
+        raise ConfigProblem(f"the base URL {base!r} is not an http(s) URL")
+    models = args.model or [get(f"{wire.upper()}_MODEL") or default.default_model]
+    preset = preset_for_url(base, wire)
+    note = f"{base} ({wire} format" + (", no API key" if not keys.get(wire) else "") + ")"
+    return [Target(wire, base, m, preset=preset) for m in models], keys, note
+
+
+def database_url(env: Mapping[str, str], secrets: Mapping[str, Any]) -> str:
+    if env.get("TOOLSMITH_DATABASE_URL"):
+        return env["TOOLSMITH_DATABASE_URL"]
+    configured = (secrets.get("connections") or {}).get("sql", {}).get("url")
+    return str(configured) if configured else default_url(dict(env))
+
+
+def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None,
+         cwd: Path | None = None) -> int:
+    args = parser().parse_args(argv)
+    env = dict(os.environ) if env is None else env
+    cwd = cwd or Path.cwd()
+    try:
+        return run_eval(args, env, cwd)
+    except ConfigProblem as exc:
+        print(f"toolsmith eval: {exc}", file=sys.stderr)
+        return 2
+
+
+def run_eval(args: argparse.Namespace, env: Mapping[str, str], cwd: Path) -> int:
+    if args.repeat < 1 or args.concurrency < 1:
+        raise ConfigProblem("--repeat and --concurrency must be at least 1")
+    if not 0.0 <= args.min_pass_rate <= 1.0:
+        raise ConfigProblem("--min-pass-rate is a share between 0 and 1, e.g. 0.8")
+    secrets = read_secrets([cwd / ".streamlit" / "secrets.toml",
+                            Path.home() / ".streamlit" / "secrets.toml"])
+    tools_dir = Path(env.get("TOOLSMITH_TOOLS_DIR") or CHECKOUT / "tools")
+    library = {e.spec.name: e.spec for e in load_library(tools_dir) if e.spec}
+    path = args.suite if args.suite.is_absolute() else cwd / args.suite
+    if not path.is_file():
+        raise ConfigProblem(f"{args.suite}: no such suite file")
+    found = read_suite(path, library)
+    if found.suite is None:
+        lines = [f"{args.suite}:{p.line or 1}:{p.column or 1}: {p.message}"
+                 for p in found.problems]
+        raise ConfigProblem("the suite cannot run:\n" + "\n".join(lines))
+    suite = found.suite
+    targets, keys, note = targets_from(args, env, secrets)
+    try:
+        records = EvalRecords(Store.open(database_url(env, secrets)))
+    except (SQLAlchemyError, OSError) as exc:
+        raise ConfigProblem(f"the database cannot be opened ({type(exc).__name__}); check "
+                            "TOOLSMITH_DATABASE_URL / TOOLSMITH_DATA_DIR") from None
+    settings = runner.RunSettings(stream=args.stream)
+    total = len(suite.cases) * len(targets) * args.repeat
+    print(f"Running {suite.name}: {len(suite.cases)} cases × {len(targets)} target(s) × "
+          f"{args.repeat} = {total} requests against {note}", file=sys.stderr)
+    run_id = runner.start(records, suite, targets, repeats=args.repeat,
+                          concurrency=args.concurrency, settings=settings)
+    cancel = threading.Event()
+    done = [0]
+    lock = threading.Lock()
+    tty = sys.stderr.isatty()
+
+    def progress(_result: CellResult) -> None:
+        with lock:
+            done[0] += 1
+            if tty:
+                print(f"\r{done[0]}/{total}", end="", file=sys.stderr, flush=True)
+
+    worker = threading.Thread(target=runner.execute, args=(records, run_id, suite, targets),
+                              kwargs={"repeats": args.repeat, "concurrency": args.concurrency,
+                                      "settings": settings,
+                                      "api_key": lambda t: keys.get(t.wire, ""),
+                                      "cancel": cancel, "on_result": progress})
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.5)
+    except KeyboardInterrupt:
+        cancel.set()
+        print("\nCancelling: waiting for the requests in flight…", file=sys.stderr)
+        worker.join()
+    if tty:
+        print(file=sys.stderr)
+    info = records.run(run_id)
+    assert info is not None
+    cells = summarize(records.results(run_id), [c.name for c in suite.cases],
+                      [t.key for t in targets], args.repeat)
+    report = reports.Report(info, cells, totals(cells, args.min_pass_rate), args.min_pass_rate)
+    print(reports.table(report))
+    print(reports.summary_line(report))
+    if args.junit:
+        args.junit.write_text(reports.junit(report), encoding="utf-8")
+    if args.json:
+        args.json.write_text(json.dumps(reports.as_json(report), indent=2, ensure_ascii=False)
+                             + "\n", encoding="utf-8")
+    if cancel.is_set():
+        return 130
+    return 0 if report.totals.passing == report.totals.cells else 1
