@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import httpx
 
 from core.config import REDACTED, Endpoint, masked_headers, redact
+from core.redaction import scrub_exchange, scrub_message
 from core.types import ChatSettings, Exchange, Message, ToolSpec
 from core.wire import errors, wire_format
 from core.wire.http import (
@@ -116,6 +117,8 @@ def run_turn(
             client.close()
     exchange.ended_at = time.time()
     _scrub(exchange, endpoint.api_key)
+    if endpoint.api_key:
+        scrub_message(message, endpoint.api_key)
     if endpoint.is_demo and message.usage is not None:
         message.usage.estimated = True
     exchange.usage = message.usage
@@ -125,10 +128,8 @@ def run_turn(
 
 def _scrub(exchange: Exchange, secret: str) -> None:
     """Remove a key the server echoed back from what is kept of its answer."""
-    if not secret:
-        return
-    exchange.transcript = redact(exchange.transcript, secret)
-    exchange.response_body = redact(exchange.response_body, secret)
+    if secret:
+        scrub_exchange(exchange, secret)
 
 
 def _failed(exchange: Exchange, exc: errors.ToolsmithError, secret: str) -> TurnResult:

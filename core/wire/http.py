@@ -74,7 +74,75 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
 
 
 def make_client(timeouts: Timeouts, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    return httpx.Client(timeout=timeouts.to_httpx(), transport=transport, follow_redirects=True)
+    # Redirects are followed by open_response, which keeps credentials to their origin.
+    return httpx.Client(timeout=timeouts.to_httpx(), transport=transport, follow_redirects=False)
+
+
+MAX_REDIRECTS = 5
+# Headers that carry credentials in the formats and gateways Toolsmith speaks to. httpx strips
+# only Authorization across origins; Anthropic's x-api-key would go along.
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key",
+                                "x-goog-api-key", "cookie"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host and port (RFC 6454): a key belongs to the origin it was configured for."""
+    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme)
+
+
+def redirected(request: httpx.Request, response: httpx.Response,
+               secret: str = "") -> tuple[httpx.Request, bool]:
+    """The request a 3xx asks for, and whether credentials were left behind.
+
+    307/308 repeat the method and body; 303 (and 301/302 after a POST, as browsers do) become
+    a GET. Across origins every credential header stays behind, and so does any header that
+    holds the key.
+    """
+    url = request.url.join(response.headers["location"])
+    method = request.method
+    status = response.status_code
+    if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+        method = "GET"
+    headers = httpx.Headers(request.headers)
+    del headers["host"]  # recomputed for the new URL
+    dropped = False
+    if origin_of(url) != origin_of(request.url):
+        for name in list(headers.keys()):
+            if name.lower() in CREDENTIAL_HEADERS or (secret and secret in headers[name]):
+                del headers[name]
+                dropped = True
+    content = request.content
+    if method != request.method:
+        content = b""
+        for name in ("content-length", "content-type", "transfer-encoding"):
+            if name in headers:
+                del headers[name]
+    return httpx.Request(method, url, headers=headers, content=content,
+                         extensions=request.extensions), dropped
+
+
+@dataclass
+class _Sent:
+    response: httpx.Response
+    key_left_at: str = ""  # the origin a redirect led to, when the key was not sent there
+
+
+def _send(client: httpx.Client, request: httpx.Request, secret: str) -> _Sent:
+    """client.send, following up to MAX_REDIRECTS redirects without leaking credentials."""
+    left_at = ""
+    for _ in range(MAX_REDIRECTS + 1):
+        response = client.send(request, stream=True, follow_redirects=False)
+        if not (response.is_redirect and response.headers.get("location")):
+            return _Sent(response, left_at)
+        response.close()
+        request, dropped = redirected(request, response, secret)
+        if dropped:
+            left_at = f"{request.url.scheme}://{request.url.netloc.decode()}"
+    raise errors.ConnectError(
+        f"The server redirected the request more than {MAX_REDIRECTS} times (last to "
+        f"{request.url.scheme}://{request.url.netloc.decode()}{request.url.path}). Check the "
+        "base URL: use the address the redirects lead to.")
 
 
 @dataclass
@@ -129,7 +197,8 @@ def open_response(
         attempt = Attempt(started_at=time.time())
         attempts.append(attempt)
         try:
-            response = client.send(request, stream=True)
+            sent = _send(client, request, secret)
+            response = sent.response
         except httpx.ConnectError as exc:
             attempt.error = "connection failed"
             failure: errors.ToolsmithError = errors.ConnectError(
@@ -162,8 +231,14 @@ def open_response(
             headers = response.headers
             failure = errors.status_error(
                 response.status_code, raw, request_id=request_id_of(response.headers),
-                key_env=key_env, retried=retry_number, key_sent=bool(secret),
+                key_env=key_env, retried=retry_number,
+                key_sent=bool(secret) and not sent.key_left_at,
             )
+            if sent.key_left_at:
+                failure.message += (
+                    f" The request was redirected to {sent.key_left_at}, another address, so "
+                    "the API key was not sent there. If you trust that server, use it as "
+                    "the base URL.")
             if response.status_code not in RETRY_STATUSES:
                 raise failure
         retry_number += 1

@@ -391,6 +391,45 @@ def _echo_key_in_chunk(request: RecordedRequest, _nth: int, _stream: bool) -> Re
     return sse_reply(transcript)
 
 
+def _echo_key_everywhere(request: RecordedRequest, _nth: int, stream: bool) -> Reply:
+    """A complete, successful answer that quotes the key in response headers (request id, a
+    rate-limit header, the model header), in the text and the reasoning (split across two
+    chunks when streaming), and in a tool call's arguments."""
+    key = presented_key(request)
+    half = len(key) // 2
+    headers = {"x-request-id": key, "x-ratelimit-limit-requests": key, "openai-model": key}
+    arguments = json.dumps({"location": f"Boston {key}"})
+    if not stream:
+        message = {"role": "assistant", "content": f"Your key is {key}.",
+                   "reasoning_content": f"They sent {key}",
+                   "tool_calls": [{"id": "call_EchoAll0", "type": "function", "function": {
+                       "name": "get_current_weather", "arguments": arguments}}]}
+        return json_reply({**REFERENCE_RESPONSE, "choices": [
+            {"index": 0, "message": message, "finish_reason": "tool_calls"}]}, headers=headers)
+    base = {"id": "chatcmpl-EchoAll00000000000000000", "object": "chat.completion.chunk",
+            "created": 1749366275, "model": "gpt-4o-2024-08-06"}
+
+    def delta(body: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**base, "choices": [{"index": 0, "delta": body, "finish_reason": finish}]}
+
+    cut = arguments.index(key) + half
+    chunks = [
+        delta({"role": "assistant", "reasoning_content": f"They sent {key[:half]}"}),
+        delta({"reasoning_content": key[half:]}),
+        delta({"content": f"Your key is {key[:half]}"}),
+        delta({"content": f"{key[half:]}."}),
+        delta({"tool_calls": [{"index": 0, "id": "call_EchoAll0", "type": "function",
+                               "function": {"name": "get_current_weather",
+                                            "arguments": arguments[:cut]}}]}),
+        delta({"tool_calls": [{"index": 0, "function": {"arguments": arguments[cut:]}}]}),
+        delta({}, "tool_calls"),
+        {**base, "choices": [], "usage": REFERENCE_RESPONSE["usage"]},
+    ]
+    reply = sse_reply(chunks_to_sse(chunks))
+    reply.headers.update(headers)
+    return reply
+
+
 # name -> (request, nth request for that model, stream?) -> Reply, or None for a normal answer.
 RequestFaultFn = Callable[[RecordedRequest, int, bool], Reply | None]
 
@@ -400,6 +439,7 @@ REQUEST_FAULTS: dict[str, RequestFaultFn] = {
     "fault-403-echo-key-text": _echo_key_in_text(403, "text/plain"),
     "fault-200-echo-key-text": _echo_key_in_text(200, "application/json"),
     "fault-not-json-echo-key": _echo_key_in_chunk,
+    "fault-echo-key-everywhere": _echo_key_everywhere,
 }
 
 
