@@ -8,7 +8,7 @@ import streamlit as st
 from components import history_sync, inspector, live_turn, messages, state, tool_results
 from components.shell import guarded
 from core.codegen import RequestSpec
-from core.config import KEY_ENV, Endpoint
+from core.config import Endpoint
 from core.conversation import (
     awaits_model,
     missing_results,
@@ -17,7 +17,7 @@ from core.conversation import (
 )
 from core.tools.schemas import set_problems
 from core.types import ChatSettings, Exchange, Message, ToolCall, ToolSpec
-from core.wire import wire_format
+from core.wire import formats
 
 
 def page() -> None:
@@ -139,33 +139,32 @@ def _next_messages(history: list[Message], pending: list[ToolCall]) -> list[Mess
 
 def _next_request_code(endpoint: Endpoint, history: list[Message], tools: list[ToolSpec],
                        settings: ChatSettings, *, after_results: bool) -> None:
-    """The next request as code, in the current format and translated to the other one."""
+    """The next request as code, in the current format and translated to every other one."""
     with st.container(border=True):
         if after_results:
             st.markdown("**The request Send tool results will make**, with the results typed "
                         f"so far (an empty box shows as `{NOT_TYPED}`) — and the same "
-                        "conversation in the other wire format")
+                        "conversation in every other wire format")
         else:
             st.markdown("**The next request, as it would be sent now** — and the same "
-                        "conversation in the other wire format")
-        wires = [endpoint.wire, *(w for w in KEY_ENV if w != endpoint.wire)]
-        tabs = st.tabs([f"{'OpenAI' if w == 'openai' else 'Anthropic'} format"
-                        f"{' (current)' if w == endpoint.wire else ''}" for w in wires])
-        for tab, wire in zip(tabs, wires, strict=True):
-            target = endpoint if wire == endpoint.wire else replace(
-                endpoint, wire=wire, key_env=KEY_ENV[wire])
-            body = wire_format(wire).build_request(history, tools, settings)
+                        "conversation in every other wire format")
+        current = endpoint.format
+        shown = [current, *(f for f in formats() if f.name != current.name)]
+        bodies = {f.name: f.build_request(history, tools, settings) for f in shown}
+        tabs = st.tabs([f"{f.label}{' (current)' if f is current else ''}" for f in shown])
+        for tab, fmt in zip(tabs, shown, strict=True):
+            target = endpoint if fmt is current else replace(
+                endpoint, wire=fmt.name, key_env=fmt.key_env, bearer_auth=False)
             with tab:
-                key = "chat.next" if wire == endpoint.wire else f"chat.next.{wire}"
-                inspector.code(RequestSpec.of(target, body), key=key, demo=endpoint.is_demo)
-        st.markdown("**Both request bodies side by side**")
-        left, right = st.columns(2)
-        for column, wire in ((left, "openai"), (right, "anthropic")):
-            column.caption("OpenAI · POST …/chat/completions" if wire == "openai"
-                           else "Anthropic · POST …/v1/messages")
-            column.code(json.dumps(wire_format(wire).build_request(
-                history, tools, settings), indent=2, ensure_ascii=False),
-                language="json")
+                key = "chat.next" if fmt is current else f"chat.next.{fmt.name}"
+                inspector.code(RequestSpec.of(target, bodies[fmt.name]), key=key,
+                               demo=endpoint.is_demo)
+        st.markdown("**Every format's request body side by side**")
+        for column, fmt in zip(st.columns(len(shown)), shown, strict=True):
+            column.caption(f"{fmt.label} · POST …{'' if fmt.base_includes_v1 else '/v1'}"
+                           f"{fmt.path}")
+            column.code(json.dumps(bodies[fmt.name], indent=2, ensure_ascii=False),
+                        language="json")
 
 
 guarded(page)

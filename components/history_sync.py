@@ -12,7 +12,6 @@ from components import state
 from components.storage import store
 from core.store import SessionConflict, title_for
 from core.types import ChatSettings, ToolSpec, new_id
-from core.wire.openai_chat import tool_to_wire
 
 log = logging.getLogger("toolsmith")
 
@@ -71,8 +70,10 @@ def save(settings: ChatSettings, tools: list[ToolSpec]) -> None:
     endpoint = state.endpoint()
     safe_settings = asdict(settings)  # ChatSettings holds no secrets
     safe_settings["base_url"] = endpoint.base_url
+    safe_settings["wire_format"] = endpoint.wire  # the shape the tools below are kept in
     session = {"provider": endpoint.provider, "model": settings.model,
-               "settings": safe_settings, "tools": [tool_to_wire(t) for t in tools]}
+               "settings": safe_settings,
+               "tools": [endpoint.format.tool_to_wire(t) for t in tools]}
     try:
         try:
             db.record(chat.conversation, **session)

@@ -12,8 +12,8 @@ from components.messages import AVATARS
 from core.config import Endpoint
 from core.turn import TurnResult, run_turn
 from core.types import ChatSettings, Message, ToolSpec
+from core.wire.base import Accumulator
 from core.wire.http import RetryNotice
-from core.wire.openai_chat import StreamAccumulator
 
 # A person sees no difference; 20,000 chunks would otherwise mean 20,000 redraws.
 REDRAW_EVERY_S = 0.05
@@ -29,7 +29,7 @@ def run(endpoint: Endpoint, messages: list[Message], tools: list[ToolSpec],
         status.caption(f"Waiting for `{settings.model}`…")
         last_draw = 0.0
 
-        def draw(acc: StreamAccumulator) -> None:
+        def draw(acc: Accumulator) -> None:
             nonlocal last_draw
             now = time.monotonic()
             if now - last_draw < REDRAW_EVERY_S:

@@ -12,16 +12,14 @@ import streamlit as st
 
 from components import state
 from components.clients import client_for
-from core.config import KEY_ENV, PRESETS, Endpoint, redact
+from core.config import PRESETS, Endpoint, redact
 from core.models import fetch_models
 from core.types import ChatSettings
+from core.wire import WireFormat, formats, wire_format
 from core.wire.errors import ToolsmithError
 from core.wire.http import Timeouts
 
 log = logging.getLogger("toolsmith")
-
-
-WIRE_LABELS = {"openai": "OpenAI format", "anthropic": "Anthropic format"}
 
 
 def _apply_preset() -> None:
@@ -31,7 +29,7 @@ def _apply_preset() -> None:
     if preset.base_url or name == "custom":
         st.session_state["sidebar.base_url"] = preset.base_url
     st.session_state["sidebar.model"] = preset.default_model or None
-    if name not in ("demo", "custom", "ollama", "vllm"):
+    if preset.fixed_wire:
         st.session_state["sidebar.wire"] = preset.wire
 
 
@@ -55,28 +53,29 @@ def render() -> tuple[Endpoint, ChatSettings]:
         key="sidebar.preset", on_change=_apply_preset,
     )
     is_demo = preset_name == "demo"
+    known = {f.name: f for f in formats()}
     wire = sb.segmented_control(
-        "Wire format", list(WIRE_LABELS), format_func=WIRE_LABELS.get, key="sidebar.wire",
-        required=True,
-        help="OpenAI: POST {base}/chat/completions. Anthropic: POST {base}/v1/messages. The "
-             "conversation carries over when you switch, so you can compare the two.",
-    ) or "openai"
+        "Wire format", list(known), format_func=lambda n: known[n].short_label,
+        key="sidebar.wire", required=True,
+        help=" ".join(f"{f.label}: POST {{base}}{'' if f.base_includes_v1 else '/v1'}{f.path}."
+                      for f in known.values())
+        + " The conversation carries over when you switch, so you can compare them.",
+    ) or next(iter(known))
+    fmt = known[wire]
     if is_demo:
         sb.info("**Offline demo model.** Runs inside Toolsmith: no key, no network. It picks a "
                 "tool from your question and answers from the results you type.", icon="🧪")
         base_url = PRESETS["demo"].base_url
     else:
         base_url = sb.text_input(
-            "Base URL", key="sidebar.base_url",
-            placeholder="https://host/v1" if wire == "openai" else "https://host",
-            help="OpenAI format: the base including /v1 (OPENAI_BASE_URL). Anthropic format: "
-                 "the host without /v1 (ANTHROPIC_BASE_URL); requests go to {base}/v1/messages.",
+            "Base URL", key="sidebar.base_url", placeholder=fmt.base_url_hint,
+            help=f"{fmt.label} format: {fmt.base_url_help}",
         ).strip()
-        _key_widgets(sb, wire)
-        if wire == "anthropic":
+        _key_widgets(sb, fmt)
+        if "bearer" in fmt.auth_styles[1:]:
             sb.toggle("Send the key as Authorization: Bearer", key="sidebar.bearer",
-                      help="Anthropic's API wants x-api-key; some gateways want a Bearer "
-                           "token instead.")
+                      help=f"{fmt.label} wants {fmt.auth_styles[0]}; some gateways want a "
+                           "Bearer token instead.")
     models = [PRESETS["demo"].default_model] if is_demo else state.model_list(base_url)
     current = st.session_state.get("sidebar.model")
     if current and current not in models:
@@ -93,8 +92,8 @@ def render() -> tuple[Endpoint, ChatSettings]:
             sb.error(st.session_state["conn.models_error"])
     timeouts = Timeouts(idle=float(st.session_state.get("sidebar.idle_timeout", 60)))
     endpoint = Endpoint(
-        preset=preset_name, base_url=base_url, model=model, api_key=state.api_key(wire),
-        key_env=KEY_ENV[wire], wire=wire, timeouts=timeouts,
+        preset=preset_name, base_url=base_url, model=model, api_key=state.api_key(fmt.key_env),
+        key_env=fmt.key_env, wire=wire, timeouts=timeouts,
         bearer_auth=bool(st.session_state.get("sidebar.bearer")),
     )
     if is_demo:
@@ -109,6 +108,7 @@ def render() -> tuple[Endpoint, ChatSettings]:
         max_tokens=int(sb.number_input(
             "Max tokens (0 = server default)", 0, 1_000_000, 0, 64, key="sidebar.max_tokens")),
         stream=sb.toggle("Stream", value=True, key="sidebar.stream"),
+        options=_format_options(sb, fmt),
     )
     with sb.expander("Timeouts"):
         st.number_input(
@@ -118,26 +118,39 @@ def render() -> tuple[Endpoint, ChatSettings]:
     return endpoint, settings
 
 
-def _key_widgets(sb: st.delta_generator.DeltaGenerator, wire: str) -> None:
-    source = state.key_source(wire)
+def _format_options(sb: st.delta_generator.DeltaGenerator, fmt: WireFormat) -> dict:
+    """The settings only this format has; each one's widget is keyed by format and option."""
+    values = {}
+    for option in fmt.options:
+        choice = sb.selectbox(option.label, list(option.choices), format_func=option.label_of,
+                              key=f"sidebar.option.{fmt.name}.{option.key}", help=option.help)
+        if choice is not None:
+            values[option.key] = choice
+    return values
+
+
+def _key_widgets(sb: st.delta_generator.DeltaGenerator, fmt: WireFormat) -> None:
+    source = state.key_source(fmt.key_env)
     if source:
         sb.caption(f"🔑 API key set ({source}).")
         if source.startswith("typed"):
             sb.button("Forget the typed key", key="sidebar.forget_key", on_click=state.forget_key,
-                      args=(wire,), icon="🗑️")
-    fmt = "OpenAI" if wire == "openai" else "Anthropic"
+                      args=(fmt.key_env,), icon="🗑️")
+    sharing = [f.label for f in formats() if f.key_env == fmt.key_env]
     sb.text_input(
-        f"API key ({fmt} format)" if not source else f"Replace API key ({fmt} format)",
-        type="password", key="sidebar.api_key", on_change=state.take_typed_key, args=(wire,),
-        help=f"Used for {fmt}-format requests only. Kept in memory for this browser session "
-             f"only; never shown again, stored or logged. Or set {KEY_ENV[wire]}.",
+        f"API key ({fmt.key_env})" if not source else f"Replace API key ({fmt.key_env})",
+        type="password", key="sidebar.api_key", on_change=state.take_typed_key,
+        args=(fmt.key_env,),
+        help=f"Used for {' and '.join(sharing)} requests only. Kept in memory for this browser "
+             f"session only; never shown again, stored or logged. Or set {fmt.key_env}.",
     )
 
 
 def _load_models(base_url: str) -> None:
     """Callback (runs before the script, so it may set the model widget)."""
     current = state.endpoint()
-    endpoint = replace(current, base_url=base_url, api_key=state.api_key(current.wire))
+    endpoint = replace(current, base_url=base_url,
+                       api_key=state.api_key(wire_format(current.wire).key_env))
     st.session_state["conn.models_error"] = ""
     try:
         models = fetch_models(endpoint, client_for(endpoint))

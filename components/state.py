@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.config import KEY_ENV, Endpoint, configured_keys, initial_endpoint
+from core.config import Endpoint, configured_keys, initial_endpoint
 from core.conversation import Conversation
 from core.tools.library import LibraryEntry, load_library
 from core.turn import TurnResult
@@ -174,36 +174,37 @@ def _configured_keys() -> dict[str, str]:
 
 
 def _typed_keys() -> dict[str, str]:
-    """Keys typed in the sidebar, one per wire format (as OPENAI_API_KEY and
-    ANTHROPIC_API_KEY are two), so a key meant for one server never goes to the other."""
+    """Keys typed in the sidebar, one per key variable (OPENAI_API_KEY, ANTHROPIC_API_KEY, …),
+    so a key meant for one server never goes to another; formats that share a variable (both
+    OpenAI formats) share the key, as the SDKs do."""
     return st.session_state.setdefault("conn.typed_keys", {})
 
 
-def api_key(wire: str = "openai") -> str:
-    """The key typed in the sidebar for this wire format, else the one configured for it.
+def api_key(key_env: str = "OPENAI_API_KEY") -> str:
+    """The key typed in the sidebar for this key variable, else the one configured under it.
     Never put into a widget."""
-    return _typed_keys().get(wire) or _configured_keys().get(wire, "")
+    return _typed_keys().get(key_env) or _configured_keys().get(key_env, "")
 
 
-def key_source(wire: str = "openai") -> str:
-    if _typed_keys().get(wire):
+def key_source(key_env: str = "OPENAI_API_KEY") -> str:
+    if _typed_keys().get(key_env):
         return "typed in this browser session"
-    if _configured_keys().get(wire):
-        return f"from {KEY_ENV[wire]} (environment or secrets)"
+    if _configured_keys().get(key_env):
+        return f"from {key_env} (environment or secrets)"
     return ""
 
 
-def take_typed_key(wire: str) -> None:
+def take_typed_key(key_env: str) -> None:
     """Widget callback: move the typed key out of the widget so it is never sent back."""
     typed = "".join(st.session_state.get("sidebar.api_key", "").split())
     if typed:
-        _typed_keys()[wire] = typed
+        _typed_keys()[key_env] = typed
         st.session_state["conn.models_error"] = ""  # said of the key it replaces
     st.session_state["sidebar.api_key"] = ""
 
 
-def forget_key(wire: str) -> None:
-    _typed_keys().pop(wire, None)
+def forget_key(key_env: str) -> None:
+    _typed_keys().pop(key_env, None)
     st.session_state["conn.models_error"] = ""  # said of the key now gone
 
 

@@ -1,22 +1,27 @@
-"""Import tools from OpenAI / Anthropic / MCP lists (previewed first); export the enabled set."""
+"""Import tools from any wire format's or MCP's lists (previewed first); export the enabled set."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from components import state, tool_state
-from core.tools.formats import MAX_IMPORT_BYTES, export, import_plan, parse_import
+from core.tools.formats import (
+    MAX_IMPORT_BYTES,
+    export,
+    export_formats,
+    import_plan,
+    parse_import,
+)
 from core.tools.library import LibraryEntry
 from core.types import ToolSpec
-
-EXPORT_LABELS = {"openai": "OpenAI tools", "anthropic": "Anthropic tools", "mcp": "MCP tools/list"}
 
 
 def render(entries: list[LibraryEntry], sent: list[ToolSpec]) -> None:
     st.subheader("Import")
-    st.caption("Paste or upload an OpenAI `tools` array (or a whole request body), an Anthropic "
-               "tools list (`input_schema`), or an MCP `tools/list` result (`inputSchema`). JSON "
-               f"or YAML, up to {MAX_IMPORT_BYTES // 1_000_000} MB.")
+    kinds = ", ".join(label for name, label in export_formats().items() if name != "mcp")
+    st.caption(f"Paste or upload a tools list in any wire format ({kinds}; a whole request "
+               "body works too), or an MCP `tools/list` result (`inputSchema`). JSON or YAML, "
+               f"up to {MAX_IMPORT_BYTES // 1_000_000} MB.")
     upload = st.file_uploader("Upload a file", type=["json", "yaml", "yml"],
                               key="tools.import_file", max_upload_size=1)
     state.restore("tools.import_text", "")
@@ -37,11 +42,13 @@ def render(entries: list[LibraryEntry], sent: list[ToolSpec]) -> None:
     if not sent:
         st.info("No tools are enabled; switch some on in the Library tab.")
         return
-    fmt = st.segmented_control("Format", list(EXPORT_LABELS), format_func=EXPORT_LABELS.get,
-                               key="tools.export_fmt", default="openai", required=True)
-    body = export(sent, fmt or "openai")
+    labels = export_formats()
+    fmt = st.segmented_control("Format", list(labels), format_func=labels.get,
+                               key="tools.export_fmt", default="openai", required=True) \
+        or "openai"
+    body = export(sent, fmt)
     st.code(body, language="json")
-    st.download_button(f"Download {EXPORT_LABELS[fmt or 'openai']} (JSON)", body,
+    st.download_button(f"Download {labels[fmt]} (JSON)", body,
                        file_name=f"tools-{fmt}.json", mime="application/json",
                        key="tools.export_download")
 

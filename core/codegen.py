@@ -11,8 +11,9 @@ import pprint
 from dataclasses import dataclass, replace
 from typing import Any
 
-from core.config import ANTHROPIC_VERSION, Endpoint
+from core.config import Endpoint
 from core.types import Exchange
+from core.wire import WireFormat, wire_format
 
 LANGUAGES = {"curl": "bash", "python-sdk": "python", "python-httpx": "python",
              "javascript": "javascript"}
@@ -31,33 +32,32 @@ class RequestSpec:
     body: dict[str, Any]
     sdk_base_url: str
 
+    @property
+    def format(self) -> WireFormat:
+        return wire_format(self.wire)
+
     @classmethod
     def of(cls, endpoint: Endpoint, body: dict[str, Any]) -> RequestSpec:
-        anthropic = endpoint.wire == "anthropic"
-        base = endpoint.base_url.rstrip("/")
-        if anthropic and base.endswith("/v1"):
-            base = base[:-3]  # the Anthropic SDK adds /v1 itself
         return cls(url=endpoint.chat_url(), wire=endpoint.wire, key_env=endpoint.key_env,
-                   bearer=not anthropic or endpoint.bearer_auth, body=body, sdk_base_url=base)
+                   bearer=endpoint.auth == "bearer", body=body,
+                   sdk_base_url=endpoint.format.sdk_base_url(endpoint.base_url))
 
     @classmethod
     def of_exchange(cls, exchange: Exchange) -> RequestSpec:
         """The spec of a past request, read back from what was recorded (headers are masked)."""
         headers = {k.lower(): v for k, v in exchange.request_headers.items()}
-        wire = exchange.wire
+        fmt = wire_format(exchange.wire)
         masked = headers.get("authorization") or headers.get("x-api-key") or ""
-        key_env = masked.rsplit("$", 1)[-1] if "$" in masked else (
-            "ANTHROPIC_API_KEY" if wire == "anthropic" else "OPENAI_API_KEY")
+        key_env = masked.rsplit("$", 1)[-1] if "$" in masked else fmt.key_env
         endpoint = Endpoint("custom", exchange.base_url, exchange.model, key_env=key_env,
-                            wire=wire, bearer_auth="authorization" in headers)
+                            wire=fmt.name, bearer_auth="authorization" in headers)
         spec = cls.of(endpoint, exchange.request_body)
         return replace(spec, url=exchange.url or spec.url)
 
     def header_lines(self) -> list[tuple[str, str, bool]]:
         """(name, value, value-is-the-key) for every header to send."""
         lines = [("Content-Type", "application/json", False)]
-        if self.wire == "anthropic":
-            lines.append(("anthropic-version", ANTHROPIC_VERSION, False))
+        lines += [(name, value, False) for name, value in self.format.extra_headers.items()]
         lines.append(("Authorization", "Bearer ", True) if self.bearer
                      else ("x-api-key", "", True))
         return lines
@@ -84,26 +84,25 @@ def _python_literal(value: Any) -> str:
 
 
 def python_sdk(spec: RequestSpec) -> str:
-    """The official SDK call. Only the arguments every SDK version takes are named; the rest
-    travel in extra_body, so the server receives exactly this body whatever the SDK version
-    accepts as keywords (SDKs rename and retire parameters over time)."""
+    """The official SDK call. The arguments the format names (every SDK version takes them)
+    are keyword arguments; the rest travel in extra_body, so the server receives exactly this
+    body whatever the SDK version accepts as keywords (SDKs rename and retire parameters)."""
+    sdk = spec.format.sdk
     stream = bool(spec.body.get("stream"))
-    if spec.wire == "anthropic":
-        sdk, client_class, call = "anthropic", "Anthropic", "client.messages.create"
-        named = ("model", "messages", "max_tokens")
-    else:
-        sdk, client_class, call = "openai", "OpenAI", "client.chat.completions.create"
-        named = ("model", "messages")
     body = {k: v for k, v in spec.body.items() if k != "stream"}
-    head = (f"import os\n\nfrom {sdk} import {client_class}\n\n"
-            f"client = {client_class}(base_url={spec.sdk_base_url!r}, "
+    named = [key for key in sdk.named if key in body]
+    head = (f"import os\n\nfrom {sdk.package} import {sdk.client_class}\n\n"
+            f"client = {sdk.client_class}(base_url={spec.sdk_base_url!r}, "
             f"api_key=os.environ[{spec.key_env!r}])\n")
-    split = (f"named = {{key: body.pop(key) for key in {named!r} if key in body}}\n"
-             f"request = {call}(**named, {'stream=True, ' if stream else ''}"
-             "extra_body=body)\n")
+    args = "".join(f"    {key}={_python_literal(body.pop(key))},\n" for key in named)
+    if stream:
+        args += "    stream=True,\n"
+    if body:
+        args += f"    extra_body={_python_literal(body)},\n"
+    call = f"request = {sdk.method}(\n{args})\n"
     tail = ("for event in request:\n    print(event.model_dump_json())\n" if stream
             else "print(request.model_dump_json(indent=2))\n")
-    return f"{head}body = {_python_literal(body)}\n{split}{tail}"
+    return head + call + tail
 
 
 def python_httpx(spec: RequestSpec) -> str:

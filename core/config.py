@@ -8,55 +8,81 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
+from urllib.parse import urlsplit
 
-from core.wire.errors import ConfigError
+from core.wire import WireFormat, formats, wire_format
+from core.wire.anthropic_messages import ANTHROPIC_VERSION as _anthropic_version
 from core.wire.http import RetryPolicy, Timeouts
 
 DEMO_BASE_URL = "http://toolsmith-demo.invalid/v1"
-ANTHROPIC_VERSION = "2023-06-01"
-Wire = Literal["openai", "anthropic"]
+ANTHROPIC_VERSION = _anthropic_version
 DEMO_MODEL = "toolsmith-demo"
+DEMO_PROVIDER = "demo"
 
 
 @dataclass(frozen=True)
 class Preset:
+    """A server preset: where a known server lives, and the wire format it is used in."""
+
     label: str
     base_url: str
     default_model: str
     needs_key: bool = True
     wire: str = "openai"
+    fixed_wire: bool = True  # False: the user's format choice is kept (demo, local servers)
+    official: bool = False  # the format's own vendor: its default when only a key is set
 
 
 PRESETS: dict[str, Preset] = {
-    "demo": Preset("Offline demo model (no key needed)", DEMO_BASE_URL, DEMO_MODEL, False),
+    "demo": Preset("Offline demo model (no key needed)", DEMO_BASE_URL, DEMO_MODEL, False,
+                   fixed_wire=False),
     "wenwen": Preset("Reference gateway (api.wenwen-ai.com)", "https://api.wenwen-ai.com/v1",
                      "gpt-4o-2024-08-06"),
     "wenwen-anthropic": Preset("Reference gateway, Anthropic format (api.wenwen-ai.com)",
                                "https://api.wenwen-ai.com", "claude-sonnet-4-5",
                                wire="anthropic"),
-    "openai": Preset("OpenAI", "https://api.openai.com/v1", "gpt-4o-mini"),
+    "openai": Preset("OpenAI", "https://api.openai.com/v1", "gpt-4o-mini", official=True),
     "anthropic": Preset("Anthropic", "https://api.anthropic.com", "claude-sonnet-4-5",
-                        wire="anthropic"),
-    "ollama": Preset("Ollama (local)", "http://localhost:11434/v1", "llama3.1", False),
-    "vllm": Preset("vLLM / LM Studio (local)", "http://localhost:8000/v1", "", False),
-    "custom": Preset("Custom", "", "", False),
+                        wire="anthropic", official=True),
+    "ollama": Preset("Ollama (local)", "http://localhost:11434/v1", "llama3.1", False,
+                     fixed_wire=False),
+    "vllm": Preset("vLLM / LM Studio (local)", "http://localhost:8000/v1", "", False,
+                   fixed_wire=False),
+    "custom": Preset("Custom", "", "", False, fixed_wire=False),
 }
+
+
+def provider_of(base_url: str, *, demo: bool = False) -> str:
+    """Who served a request, for the Usage page's "by provider": `demo` for the offline demo
+    model, else the host (and port) of the base URL — the server that answered and bills."""
+    if demo:
+        return DEMO_PROVIDER
+    try:
+        host = urlsplit(base_url).netloc.rsplit("@", 1)[-1]
+    except ValueError:  # not a URL at all; the request will say so
+        host = ""
+    return host or base_url or "?"
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A resolved place to send chat requests (OpenAI format)."""
+    """A resolved place to send chat requests: a server preset, a base URL and model, and the
+    wire format spoken there."""
 
     preset: str
     base_url: str
     model: str
     api_key: str = field(default="", repr=False)
     key_env: str = "OPENAI_API_KEY"
-    wire: Wire = "openai"
-    bearer_auth: bool = False  # Anthropic format only: some gateways want Bearer, not x-api-key
+    wire: str = "openai"
+    bearer_auth: bool = False  # for formats whose default is another auth style (x-api-key)
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @property
+    def format(self) -> WireFormat:
+        return wire_format(self.wire)
 
     @property
     def is_demo(self) -> bool:
@@ -64,7 +90,8 @@ class Endpoint:
 
     @property
     def provider(self) -> str:
-        return "demo" if self.is_demo else self.wire
+        """Who serves the requests (see provider_of); the wire format is `wire`."""
+        return provider_of(self.base_url, demo=self.is_demo)
 
     def problem(self) -> str | None:
         """Why no request can be sent yet, in words for the sidebar's user; None when ready."""
@@ -76,36 +103,20 @@ class Endpoint:
             return "Choose or type a model name in the sidebar."
         return None
 
-    def _api_root(self) -> str:
-        """The base with /v1: OpenAI-style bases include it, Anthropic-style bases do not."""
-        base = self.base_url.rstrip("/")
-        if self.wire == "anthropic" and not base.endswith("/v1"):
-            base += "/v1"
-        return base
+    @property
+    def auth(self) -> str:
+        styles = self.format.auth_styles
+        return "bearer" if self.bearer_auth and "bearer" in styles else styles[0]
 
     def chat_url(self) -> str:
-        suffix = "/messages" if self.wire == "anthropic" else "/chat/completions"
-        return self._api_root() + suffix
+        return self.format.request_url(self.base_url)
 
     def models_url(self) -> str:
-        return self._api_root() + "/models"
+        return self.format.models_url(self.base_url)
 
     def headers(self, *, stream: bool) -> dict[str, str]:
-        headers = {"Content-Type": "application/json",
-                   "Accept": "text/event-stream" if stream else "application/json"}
-        if self.wire == "anthropic":
-            headers["anthropic-version"] = ANTHROPIC_VERSION
-        if self.api_key:
-            if not self.api_key.isascii() or any(c.isspace() for c in self.api_key):
-                raise ConfigError(
-                    "The API key contains a space or a non-ASCII character (often a pasted "
-                    "line break, zero-width space or '…'), so it cannot be sent. Enter the key "
-                    f"again, or fix {self.key_env}.")
-            if self.wire == "anthropic" and not self.bearer_auth:
-                headers["x-api-key"] = self.api_key
-            else:
-                headers["Authorization"] = f"Bearer {self.api_key}"
-        return headers
+        return self.format.headers(self.api_key, stream=stream, auth=self.auth,
+                                   key_env=self.key_env)
 
 
 REDACTED = "[API key redacted]"
@@ -148,7 +159,10 @@ def preset_for_url(base_url: str, wire: str = "openai") -> str:
     return "custom"
 
 
-KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+def key_envs() -> list[str]:
+    """The environment variables keys are kept under, one per distinct variable (formats may
+    share one: OpenAI's two formats both read OPENAI_API_KEY)."""
+    return list(dict.fromkeys(fmt.key_env for fmt in formats()))
 
 
 def _reader(env: Mapping[str, str], secrets: Mapping[str, Any]):
@@ -160,32 +174,34 @@ def _reader(env: Mapping[str, str], secrets: Mapping[str, Any]):
 
 
 def configured_keys(env: Mapping[str, str], secrets: Mapping[str, Any]) -> dict[str, str]:
-    """The key configured for each wire format (secrets first, then environment)."""
+    """The key configured under each key variable (secrets first, then environment)."""
     get = _reader(env, secrets)
-    return {wire: get(name) for wire, name in KEY_ENV.items()}
+    return {name: get(name) for name in key_envs()}
+
+
+START_VARIABLES = ("TOOLSMITH_WIRE_FORMAT", "TOOLSMITH_PROVIDER")  # the second: its old name
 
 
 def initial_endpoint(env: Mapping[str, str], secrets: Mapping[str, Any]) -> Endpoint:
     """The endpoint at start: secrets, then environment; the demo model when nothing is set.
 
-    TOOLSMITH_PROVIDER (openai | anthropic | demo) decides; without it, OpenAI settings win,
-    then Anthropic ones. A base URL without a key still counts (Ollama and vLLM need none).
+    TOOLSMITH_WIRE_FORMAT (a format name, or `demo`; TOOLSMITH_PROVIDER is its old name)
+    decides; without it, the first format (in registry order) whose base URL or key is set
+    wins. A base URL without a key still counts (Ollama and vLLM need none).
     """
     get = _reader(env, secrets)
-    provider = get("TOOLSMITH_PROVIDER").lower()
-    openai_set = bool(get("OPENAI_API_KEY") or get("OPENAI_BASE_URL"))
-    anthropic_set = bool(get("ANTHROPIC_API_KEY") or get("ANTHROPIC_BASE_URL"))
-    if provider == "anthropic" or (provider not in ("openai", "demo") and not openai_set
-                                   and anthropic_set):
-        base = get("ANTHROPIC_BASE_URL") or PRESETS["anthropic"].base_url
-        preset = preset_for_url(base, "anthropic")
-        model = get("ANTHROPIC_MODEL") or PRESETS[preset].default_model \
-            or PRESETS["anthropic"].default_model
-        return Endpoint(preset, base, model, api_key=get("ANTHROPIC_API_KEY"),
-                        key_env="ANTHROPIC_API_KEY", wire="anthropic")
-    if provider == "demo" or (provider != "openai" and not openai_set):
+    chosen = next((get(name).lower() for name in START_VARIABLES if get(name)), "")
+    known = {fmt.name: fmt for fmt in formats()}
+    if chosen == "demo":
         return Endpoint("demo", DEMO_BASE_URL, DEMO_MODEL)
-    base = get("OPENAI_BASE_URL") or PRESETS["openai"].base_url
-    preset = preset_for_url(base)
-    model = get("OPENAI_MODEL") or PRESETS[preset].default_model
-    return Endpoint(preset, base, model, api_key=get("OPENAI_API_KEY"))
+    fmt = known.get(chosen) or next(
+        (f for f in formats() if get(f.key_env) or get(f.base_url_env)), None)
+    if fmt is None:
+        return Endpoint("demo", DEMO_BASE_URL, DEMO_MODEL)
+    default = next((name for name, p in PRESETS.items() if p.wire == fmt.name and p.official),
+                   "custom")
+    base = get(fmt.base_url_env) or PRESETS[default].base_url
+    preset = preset_for_url(base, fmt.name)
+    model = get(fmt.model_env) or PRESETS[preset].default_model
+    return Endpoint(preset, base, model, api_key=get(fmt.key_env), key_env=fmt.key_env,
+                    wire=fmt.name)

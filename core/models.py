@@ -10,7 +10,6 @@ from core.config import Endpoint
 from core.types import Attempt
 from core.wire.errors import MalformedResponse
 from core.wire.http import RetryPolicy, open_response
-from core.wire.openai_chat import model_ids
 
 
 def fetch_models(endpoint: Endpoint, client: httpx.Client) -> list[str]:
@@ -33,4 +32,4 @@ def fetch_models(endpoint: Endpoint, client: httpx.Client) -> list[str]:
             "instead.") from None
     finally:
         response.close()
-    return model_ids(body)
+    return endpoint.format.model_ids(body)

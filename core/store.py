@@ -96,6 +96,18 @@ _MIGRATIONS: list[tuple[int, str, list[str]]] = [
             created_at DOUBLE PRECISION NOT NULL,
             PRIMARY KEY (run_id, case_name, target, repeat))""",
     ]),
+    # "provider" used to be the wire format's name (or "demo"); the wire format has had its own
+    # column since 4, so provider now says who served the request: "demo" or the base URL's
+    # host (core.config.provider_of), which keeps the Usage page's "by provider" meaningful
+    # when one format is spoken to several servers, or one server in several formats.
+    (8, "provider is the server that answered, not the wire format", [
+        "UPDATE exchanges SET wire = provider WHERE wire IS NULL "
+        "AND provider IN ('openai', 'anthropic')",
+        "UPDATE exchanges SET provider = base_url_host WHERE provider IN ('openai', 'anthropic')",
+        "UPDATE sessions SET provider = COALESCE((SELECT e.base_url_host FROM exchanges e "
+        "WHERE e.session_id = sessions.id ORDER BY e.started_at DESC LIMIT 1), provider) "
+        "WHERE provider IN ('openai', 'anthropic')",
+    ]),
 ]
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 

@@ -18,7 +18,8 @@ import httpx
 from core.config import REDACTED, Endpoint, masked_headers, redact
 from core.redaction import scrub_exchange, scrub_message
 from core.types import ChatSettings, Exchange, Message, ToolSpec
-from core.wire import errors, wire_format
+from core.wire import errors
+from core.wire.base import Accumulator
 from core.wire.http import (
     RetryNotice,
     Timeouts,
@@ -27,7 +28,6 @@ from core.wire.http import (
     open_response,
     request_id_of,
 )
-from core.wire.openai_chat import StreamAccumulator
 from core.wire.sse import SSEDecoder
 
 log = logging.getLogger("toolsmith")
@@ -41,7 +41,7 @@ class TurnResult:
     error: errors.ToolsmithError | None = None
 
 
-ProgressFn = Callable[[StreamAccumulator], None]
+ProgressFn = Callable[[Accumulator], None]
 RetryFn = Callable[[RetryNotice], None]
 
 
@@ -66,7 +66,7 @@ def run_turn(
     on_retry: RetryFn | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> TurnResult:
-    wire = wire_format(endpoint.wire)
+    wire = endpoint.format
     body = wire.build_request(messages, tools, settings)
     exchange = Exchange(
         provider=endpoint.provider, model=settings.model, base_url=endpoint.base_url,
@@ -92,7 +92,7 @@ def run_turn(
         try:
             if settings.stream and _is_event_stream(response):
                 message = _read_stream(response, exchange, on_progress, endpoint.timeouts.idle,
-                                       wire.StreamAccumulator(), endpoint.api_key)
+                                       wire.new_accumulator(), endpoint.api_key)
             else:
                 message = _read_json(response, exchange, wire.parse_response, endpoint.api_key)
         except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
@@ -199,7 +199,7 @@ def _read_json(response: httpx.Response, exchange: Exchange,
 
 def _read_stream(
     response: httpx.Response, exchange: Exchange, on_progress: ProgressFn | None,
-    idle_s: float, acc: StreamAccumulator, secret: str,
+    idle_s: float, acc: Accumulator, secret: str,
 ) -> Message:
     decoder = SSEDecoder()
     raw_parts: list[bytes] = []
@@ -265,7 +265,7 @@ def _read_stream(
     return message
 
 
-def _handle(data: str, acc: StreamAccumulator, exchange: Exchange,
+def _handle(data: str, acc: Accumulator, exchange: Exchange,
             on_progress: ProgressFn | None, secret: str) -> bool:
     """Fold one SSE event into the accumulator; True at `[DONE]`."""
     if data == "[DONE]":
@@ -286,7 +286,7 @@ def _handle(data: str, acc: StreamAccumulator, exchange: Exchange,
     return False
 
 
-def _summary(message: Message, acc: StreamAccumulator) -> dict:
+def _summary(message: Message, acc: Accumulator) -> dict:
     """The accumulated stream as one object, for the inspector (the raw SSE is kept too)."""
     return {
         "chunks": acc.chunks,

@@ -41,6 +41,8 @@ class ChatSettings:
     max_tokens: int | None = None
     tool_choice: str | dict[str, Any] | None = None
     parallel_tool_calls: bool | None = None
+    # Settings only some wire formats have (their FormatOption keys), e.g. reasoning effort.
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -124,7 +126,7 @@ class Exchange:
     Times are `time.time()` seconds; `request_body` never holds a key (keys travel in headers).
     """
 
-    provider: str
+    provider: str  # who served it: "demo" or the base URL's host (core.config.provider_of)
     model: str
     base_url: str
     request_body: dict[str, Any]
@@ -133,7 +135,7 @@ class Exchange:
     id: str = field(default_factory=lambda: new_id("ex_"))
     request_headers: dict[str, str] = field(default_factory=dict)  # credentials masked
     url: str = ""
-    wire: str = "openai"  # the wire format of the request: "openai" or "anthropic"
+    wire: str = "openai"  # the name of the request's wire format (core.wire registry)
     # The original request this one is a copy of (a fork's or an import's copy); the Usage
     # page counts a request and all its copies once.
     copied_from: str | None = None

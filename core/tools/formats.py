@@ -1,6 +1,7 @@
-"""Tool lists in the three formats people paste: OpenAI `tools`, Anthropic tools, MCP tools/list.
+"""Tool lists in the formats people paste: each wire format's `tools` (the registry's), and
+MCP tools/list.
 
-Import detects the format per item, so a mixed or wrapped list (a whole OpenAI request body, a
+Import detects the format per item, so a mixed or wrapped list (a whole request body, a
 JSON-RPC `tools/list` response) works too. Size is capped before parsing.
 """
 
@@ -9,23 +10,28 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 from core.tools.schemas import EMPTY_PARAMETERS, Problem, parse_text, structure_problems
 from core.types import ToolSpec
-from core.wire.openai_chat import tool_to_wire
+from core.wire import formats, wire_format
 
 MAX_IMPORT_BYTES = 1_000_000
-ExportFormat = Literal["openai", "anthropic", "mcp"]
+ExportFormat = str  # a wire format's name, or "mcp"
+MCP = "mcp"
+
+
+def export_formats() -> dict[str, str]:
+    """Export targets by name, with labels: every wire format's tools list, then MCP's."""
+    return {**{f.name: f"{f.label} tools" for f in formats()}, MCP: "MCP tools/list"}
 
 
 def to_openai(specs: list[ToolSpec]) -> list[dict[str, Any]]:
-    return [tool_to_wire(spec) for spec in specs]
+    return [wire_format("openai").tool_to_wire(spec) for spec in specs]
 
 
 def to_anthropic(specs: list[ToolSpec]) -> list[dict[str, Any]]:
-    return [{"name": s.name, "description": s.description, "input_schema": s.parameters}
-            for s in specs]
+    return [wire_format("anthropic").tool_to_wire(spec) for spec in specs]
 
 
 def to_mcp(specs: list[ToolSpec]) -> dict[str, Any]:
@@ -35,7 +41,8 @@ def to_mcp(specs: list[ToolSpec]) -> dict[str, Any]:
 
 
 def export(specs: list[ToolSpec], fmt: ExportFormat) -> str:
-    data: Any = {"openai": to_openai, "anthropic": to_anthropic, "mcp": to_mcp}[fmt](specs)
+    data: Any = to_mcp(specs) if fmt == MCP else [wire_format(fmt).tool_to_wire(spec)
+                                                   for spec in specs]
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -64,16 +71,10 @@ def _document(item: Any) -> tuple[dict[str, Any] | None, str]:
     """A library document (name, description, parameters, strict) and the format it came in."""
     if not isinstance(item, dict):
         return None, ""
-    if item.get("type") == "function" and isinstance(item.get("function"), dict):
-        fn = item["function"]
-        doc = {"name": fn.get("name"), "description": fn.get("description", ""),
-               "parameters": fn.get("parameters", EMPTY_PARAMETERS)}
-        if "strict" in fn:
-            doc["strict"] = fn["strict"]
-        return doc, "openai"
-    if "input_schema" in item:
-        return {"name": item.get("name"), "description": item.get("description", ""),
-                "parameters": item["input_schema"]}, "anthropic"
+    for fmt in formats():
+        doc = fmt.tool_from_wire(item)
+        if doc is not None:
+            return doc, fmt.name
     if "inputSchema" in item:
         return {"name": item.get("name"), "description": item.get("description", ""),
                 "parameters": item["inputSchema"]}, "mcp"

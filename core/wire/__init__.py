@@ -1,22 +1,39 @@
-"""Wire formats. Each module offers the same functions, so core.turn stays format-agnostic:
+"""Wire formats: one `WireFormat` object per format (see core/wire/base.py), registered here.
 
-- `build_request(messages, tools, settings) -> dict`: the JSON body to POST;
-- `parse_response(body) -> Message`: a non-streaming answer;
-- `StreamAccumulator()`: `add(chunk: dict) -> bool` (True when something visible changed),
-  `done`, `chunks`, `finish_reason`, `usage_raw`, `text()`, `reasoning()`, `tool_calls()`,
-  `message()`.
+Everything format-specific is asked of the format, so adding one is a module and a line below.
+`wire_format(name)` raises `UnknownWireFormat` for a name nobody registered (a stored exchange
+from a newer version, a typo in TOOLSMITH_WIRE_FORMAT): guessing a format would send a body the
+server cannot read.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
+from core.wire.base import Registry, UnknownWireFormat, WireFormat
+
+__all__ = ["UnknownWireFormat", "WireFormat", "formats", "wire_format"]
+
+_REGISTRY = Registry()
 
 
-def wire_format(name: str) -> ModuleType:
-    if name == "anthropic":
-        from core.wire import anthropic_messages
+def _register() -> None:
+    from core.wire import anthropic_messages, openai_chat
 
-        return anthropic_messages
-    from core.wire import openai_chat
+    for module in (openai_chat, anthropic_messages):
+        _REGISTRY.add(module.FORMAT)
 
-    return openai_chat
+
+def wire_format(name: str) -> WireFormat:
+    if not _REGISTRY.formats:
+        _register()
+    return _REGISTRY.get(name)
+
+
+def formats() -> list[WireFormat]:
+    """Every registered format, in the order the app offers them."""
+    if not _REGISTRY.formats:
+        _register()
+    return list(_REGISTRY.formats.values())
+
+
+def names() -> list[str]:
+    return [fmt.name for fmt in formats()]

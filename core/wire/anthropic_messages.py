@@ -31,15 +31,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 from core.types import ChatSettings, Message, ToolCall, ToolSpec, Usage, new_id
 from core.wire.accumulator import AccumulatedMessage
+from core.wire.base import DemoEvent, DemoReply, SdkCall, SentRequest, WireFormat, pieces
 from core.wire.errors import MalformedResponse, StreamErrorEvent, error_from_object
 from core.wire.openai_chat import arguments_text, model_ids
 from core.wire.openai_chat import parse_usage as _openai_usage
 
 __all__ = [
+    "ANTHROPIC_VERSION",
     "DEFAULT_MAX_TOKENS",
     "ChatSettings",
     "StreamAccumulator",
@@ -57,6 +60,7 @@ __all__ = [
 
 # Anthropic requires max_tokens on every request; this is what we send when the user set none.
 DEFAULT_MAX_TOKENS = 4096
+ANTHROPIC_VERSION = "2023-06-01"
 _ID_OK = re.compile(r"^[a-zA-Z0-9_-]+$")
 _ID_BAD_CHARS = re.compile(r"[^a-zA-Z0-9_-]+")
 _EMPTY_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
@@ -227,12 +231,78 @@ def build_request(
 
 def sent_tool_schemas(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The input_schema of every tool a request body offered, by tool name."""
-    schemas: dict[str, dict[str, Any]] = {}
-    for tool in body.get("tools") or []:
-        if isinstance(tool, dict) and isinstance(tool.get("name"), str):
-            schema = tool.get("input_schema")
-            schemas[tool["name"]] = schema if isinstance(schema, dict) else {}
-    return schemas
+    return FORMAT.sent_tool_schemas(body)
+
+
+def tool_from_wire(item: Any) -> dict[str, Any] | None:
+    """`{name, description, input_schema}` as a library document; None for other shapes."""
+    if not isinstance(item, dict) or "input_schema" not in item:
+        return None
+    schema = item["input_schema"]
+    return {"name": item.get("name"), "description": item.get("description", ""),
+            "parameters": schema if isinstance(schema, dict) else {}}
+
+
+def neutral_tool_choice(choice: Any) -> tuple[str | dict[str, Any] | None, bool | None]:
+    """Anthropic's tool_choice back in the neutral (OpenAI) vocabulary, with
+    parallel_tool_calls (False when disable_parallel_tool_use is set)."""
+    if not isinstance(choice, dict):
+        return None, None
+    kind = choice.get("type")
+    parallel = False if choice.get("disable_parallel_tool_use") else None
+    if kind == "tool":
+        return {"type": "function", "function": {"name": choice.get("name")}}, parallel
+    if kind == "any":
+        return "required", parallel
+    if kind in ("auto", "none"):
+        return kind, parallel
+    return None, parallel
+
+
+def _result_text(content: Any) -> str:
+    """A tool_result's content: a string, or a list of blocks whose text counts."""
+    if isinstance(content, list):
+        return "".join(str(b.get("text") or "") for b in content
+                       if isinstance(b, dict) and b.get("type") == "text")
+    return "" if content is None else str(content)
+
+
+def read_request(body: dict[str, Any]) -> SentRequest:
+    """A Messages body back as the neutral conversation: tool_result blocks become tool
+    messages (ahead of any text of the same user message, as Anthropic orders them)."""
+    messages: list[Message] = []
+    for item in body.get("messages") or []:
+        if not isinstance(item, dict):
+            continue
+        content = item.get("content")
+        blocks = ([{"type": "text", "text": content}] if isinstance(content, str)
+                  else [b for b in content or [] if isinstance(b, dict)])
+        text = "".join(str(b.get("text") or "") for b in blocks if b.get("type") == "text")
+        if item.get("role") == "assistant":
+            calls = [ToolCall(id=_str(b.get("id")), name=_str(b.get("name")),
+                              arguments=arguments_text(b.get("input")))
+                     for b in blocks if b.get("type") == "tool_use"]
+            thinking = "".join(str(b.get("thinking") or "") for b in blocks
+                               if b.get("type") == "thinking")
+            messages.append(Message(role="assistant", content=text, tool_calls=calls,
+                                    reasoning=thinking))
+            continue
+        results = [b for b in blocks if b.get("type") == "tool_result"]
+        for block in results:
+            messages.append(Message(role="tool", tool_call_id=_str(block.get("tool_use_id")),
+                                    content=_result_text(block.get("content")),
+                                    is_error=bool(block.get("is_error"))))
+        if text or not results:
+            messages.append(Message(role="user", content=text))
+    system = body.get("system")
+    if isinstance(system, list):
+        system = "".join(str(b.get("text") or "") for b in system if isinstance(b, dict))
+    choice, parallel = neutral_tool_choice(body.get("tool_choice"))
+    settings = ChatSettings(model=str(body.get("model") or ""), stream=bool(body.get("stream")),
+                            system_prompt=str(system or ""), temperature=body.get("temperature"),
+                            max_tokens=body.get("max_tokens"), tool_choice=choice,
+                            parallel_tool_calls=parallel)
+    return SentRequest(messages, FORMAT.tools_from_body(body), settings)
 
 
 # --- response ---------------------------------------------------------------------------------
@@ -475,3 +545,106 @@ def _str(value: Any) -> str:
 def _index(chunk: dict[str, Any], default: int) -> int:
     index = chunk.get("index")
     return index if isinstance(index, int) and not isinstance(index, bool) else default
+
+
+class AnthropicMessages(WireFormat):
+    name = "anthropic"
+    label = "Anthropic Messages"
+    short_label = "Anthropic Messages"
+    key_env = "ANTHROPIC_API_KEY"
+    base_url_env = "ANTHROPIC_BASE_URL"
+    model_env = "ANTHROPIC_MODEL"
+    base_url_hint = "https://host"
+    base_url_help = ("The host without /v1 (ANTHROPIC_BASE_URL); requests go to "
+                     "{base}/v1/messages.")
+    path = "/messages"
+    base_includes_v1 = False
+    auth_styles = ("x-api-key", "bearer")
+    extra_headers: ClassVar[dict[str, str]] = {"anthropic-version": ANTHROPIC_VERSION}
+    sdk = SdkCall("anthropic", "Anthropic", "client.messages.create",
+                  ("model", "messages", "max_tokens"))
+    count_tokens_path = "/messages/count_tokens"
+    error_shape = "anthropic"
+    demo_id_prefix = "toolu_demo_"
+
+    def build_request(self, messages: list[Message], tools: list[ToolSpec],
+                      settings: ChatSettings) -> dict[str, Any]:
+        return build_request(messages, tools, settings)
+
+    def parse_response(self, body: Any) -> Message:
+        return parse_response(body)
+
+    def new_accumulator(self) -> StreamAccumulator:
+        return StreamAccumulator()
+
+    def tool_to_wire(self, tool: ToolSpec) -> dict[str, Any]:
+        return tool_to_wire(tool)
+
+    def tool_from_wire(self, item: Any) -> dict[str, Any] | None:
+        return tool_from_wire(item)
+
+    def read_request(self, body: dict[str, Any]) -> SentRequest:
+        return read_request(body)
+
+    def demo_problem(self, body: dict[str, Any], headers: dict[str, str]) -> str | None:
+        if not headers.get("anthropic-version"):
+            return "anthropic-version: header is required"
+        if not isinstance(body.get("max_tokens"), int):
+            return "max_tokens: Field required"
+        return None
+
+    def _demo_message(self, reply: DemoReply) -> dict[str, Any]:
+        return {"id": f"msg_demo_{reply.seed[:12]}", "type": "message", "role": "assistant",
+                "model": reply.model}
+
+    def _demo_blocks(self, reply: DemoReply) -> list[dict[str, Any]]:
+        blocks: list[dict[str, Any]] = []
+        if reply.text:
+            blocks.append({"type": "text", "text": reply.text})
+        blocks += [{"type": "tool_use", "id": call.id, "name": call.name,
+                    "input": json.loads(call.arguments or "{}")} for call in reply.calls]
+        return blocks
+
+    @staticmethod
+    def _demo_usage(reply: DemoReply) -> dict[str, Any]:
+        return {"input_tokens": reply.prompt_tokens, "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0, "output_tokens": reply.completion_tokens}
+
+    def demo_body(self, reply: DemoReply) -> dict[str, Any]:
+        return {**self._demo_message(reply), "content": self._demo_blocks(reply),
+                "stop_reason": "tool_use" if reply.calls else "end_turn",
+                "stop_sequence": None, "usage": self._demo_usage(reply)}
+
+    def demo_events(self, reply: DemoReply) -> Iterator[DemoEvent]:
+        """The event sequence Anthropic streams, ping included."""
+        def event(payload: dict[str, Any]) -> DemoEvent:
+            return DemoEvent(payload, payload["type"])
+
+        usage = self._demo_usage(reply)
+        yield event({"type": "message_start", "message": {
+            **self._demo_message(reply), "content": [], "stop_reason": None,
+            "stop_sequence": None, "usage": {**usage, "output_tokens": 1}}})
+        for index, block in enumerate(self._demo_blocks(reply)):
+            if block["type"] == "text":
+                yield event({"type": "content_block_start", "index": index,
+                             "content_block": {"type": "text", "text": ""}})
+                deltas = [{"type": "text_delta", "text": piece}
+                          for piece in re.findall(r"\S+\s*", block["text"])]
+            else:
+                yield event({"type": "content_block_start", "index": index, "content_block": {
+                    "type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}})
+                arguments = json.dumps(block["input"], ensure_ascii=False)
+                deltas = [{"type": "input_json_delta", "partial_json": piece}
+                          for piece in ["", *pieces(arguments, 6)]]
+            if index == 0:
+                yield event({"type": "ping"})
+            for delta in deltas:
+                yield event({"type": "content_block_delta", "index": index, "delta": delta})
+            yield event({"type": "content_block_stop", "index": index})
+        yield event({"type": "message_delta", "delta": {
+            "stop_reason": "tool_use" if reply.calls else "end_turn", "stop_sequence": None},
+            "usage": {"output_tokens": usage["output_tokens"]}})
+        yield event({"type": "message_stop"})
+
+
+FORMAT = AnthropicMessages()

@@ -8,10 +8,13 @@ as an object, usage on any chunk or under a vendor key, reasoning under two name
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from core.types import ChatSettings, Message, ToolCall, ToolSpec, Usage, new_id
 from core.wire.accumulator import AccumulatedMessage
+from core.wire.base import DemoEvent, DemoReply, SdkCall, SentRequest, WireFormat, pieces
 from core.wire.errors import MalformedResponse, StreamErrorEvent, error_from_object
 
 
@@ -311,24 +314,144 @@ class StreamAccumulator(AccumulatedMessage):
 
 def model_ids(body: Any) -> list[str]:
     """Model ids out of a GET /models answer (`{"data": [{"id": …}]}` or a bare list)."""
-    items = body.get("data", body.get("models")) if isinstance(body, dict) else body
-    if not isinstance(items, list):
-        raise MalformedResponse("The model list is not in the expected shape.")
-    ids = []
-    for item in items:
-        if isinstance(item, dict) and isinstance(item.get("id") or item.get("name"), str):
-            ids.append(item.get("id") or item["name"])
-        elif isinstance(item, str):
-            ids.append(item)
-    return sorted(set(ids))
+    return FORMAT.model_ids(body)
 
 
 def sent_tool_schemas(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Parameters schema of every tool a request body offered, by tool name."""
-    schemas: dict[str, dict[str, Any]] = {}
-    for tool in body.get("tools") or []:
-        function = tool.get("function") if isinstance(tool, dict) else None
-        if isinstance(function, dict) and isinstance(function.get("name"), str):
-            params = function.get("parameters")
-            schemas[function["name"]] = params if isinstance(params, dict) else {}
-    return schemas
+    return FORMAT.sent_tool_schemas(body)
+
+
+def tool_from_wire(item: Any) -> dict[str, Any] | None:
+    """`{type: "function", function: {name, description, parameters[, strict]}}` as a library
+    document; None for any other shape."""
+    if not isinstance(item, dict) or item.get("type") != "function" \
+            or not isinstance(item.get("function"), dict):
+        return None
+    fn = item["function"]
+    doc: dict[str, Any] = {"name": fn.get("name"), "description": fn.get("description", ""),
+                           "parameters": fn.get("parameters", {"type": "object",
+                                                               "properties": {}})}
+    if "strict" in fn:
+        doc["strict"] = fn["strict"]
+    return doc
+
+
+def read_request(body: dict[str, Any]) -> SentRequest:
+    """A chat-completions body back as the neutral conversation, tools and settings."""
+    system: list[str] = []
+    messages: list[Message] = []
+    for item in body.get("messages") or []:
+        if not isinstance(item, dict):
+            continue
+        role = item.get("role")
+        content = _content_text(item.get("content"))
+        if role in ("system", "developer"):
+            system.append(content)
+        elif role == "tool":
+            messages.append(Message(role="tool", content=content,
+                                    tool_call_id=str(item.get("tool_call_id") or ""),
+                                    name=item.get("name")))
+        elif role == "assistant":
+            calls = []
+            for raw in item.get("tool_calls") or []:
+                if not isinstance(raw, dict):
+                    continue
+                function = raw.get("function") or {}
+                calls.append(ToolCall(id=str(raw.get("id") or ""),
+                                      name=str(function.get("name") or ""),
+                                      arguments=arguments_text(function.get("arguments"))))
+            messages.append(Message(role="assistant", content=content, tool_calls=calls,
+                                    reasoning=_content_text(item.get("reasoning_content"))))
+        else:
+            messages.append(Message(role="user", content=content))
+    settings = ChatSettings(
+        model=str(body.get("model") or ""), stream=bool(body.get("stream")),
+        system_prompt="\n\n".join(system), temperature=body.get("temperature"),
+        max_tokens=body.get("max_completion_tokens") or body.get("max_tokens"),
+        tool_choice=body.get("tool_choice"), parallel_tool_calls=body.get("parallel_tool_calls"))
+    return SentRequest(messages, FORMAT.tools_from_body(body), settings)
+
+
+def demo_calls(reply: DemoReply) -> list[dict[str, Any]]:
+    return [{"id": call.id, "type": "function",
+             "function": {"name": call.name, "arguments": call.arguments}}
+            for call in reply.calls]
+
+
+def demo_usage(reply: DemoReply) -> dict[str, Any]:
+    return {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
+            "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0}}
+
+
+def _demo_base(reply: DemoReply) -> dict[str, Any]:
+    return {"id": f"chatcmpl-demo-{reply.seed[:12]}", "created": 1_700_000_000,
+            "model": reply.model}
+
+
+class OpenAIChat(WireFormat):
+    name = "openai"
+    label = "OpenAI Chat Completions"
+    short_label = "Chat Completions"
+    key_env = "OPENAI_API_KEY"
+    base_url_env = "OPENAI_BASE_URL"
+    model_env = "OPENAI_MODEL"
+    base_url_hint = "https://host/v1"
+    base_url_help = ("The base including /v1 (OPENAI_BASE_URL); requests go to "
+                     "{base}/chat/completions.")
+    path = "/chat/completions"
+    sdk = SdkCall("openai", "OpenAI", "client.chat.completions.create", ("model", "messages"))
+
+    def build_request(self, messages: list[Message], tools: list[ToolSpec],
+                      settings: ChatSettings) -> dict[str, Any]:
+        return build_request(messages, tools, settings)
+
+    def parse_response(self, body: Any) -> Message:
+        return parse_response(body)
+
+    def new_accumulator(self) -> StreamAccumulator:
+        return StreamAccumulator()
+
+    def tool_to_wire(self, tool: ToolSpec) -> dict[str, Any]:
+        return tool_to_wire(tool)
+
+    def tool_from_wire(self, item: Any) -> dict[str, Any] | None:
+        return tool_from_wire(item)
+
+    def read_request(self, body: dict[str, Any]) -> SentRequest:
+        return read_request(body)
+
+    def demo_body(self, reply: DemoReply) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
+        if reply.calls:
+            message["tool_calls"] = demo_calls(reply)
+        return {**_demo_base(reply), "object": "chat.completion", "usage": demo_usage(reply),
+                "choices": [{"index": 0, "message": message,
+                             "finish_reason": "tool_calls" if reply.calls else "stop"}]}
+
+    def demo_events(self, reply: DemoReply) -> Iterator[DemoEvent]:
+        base = _demo_base(reply)
+
+        def chunk(delta: dict[str, Any] | None, finish: str | None = None,
+                  **extra: Any) -> DemoEvent:
+            choices = [] if delta is None else [
+                {"index": 0, "delta": delta, "finish_reason": finish}]
+            return DemoEvent({**base, "object": "chat.completion.chunk", "choices": choices,
+                              **extra})
+
+        yield chunk({"role": "assistant", "content": ""})
+        for piece in re.findall(r"\S+\s*", reply.text):
+            yield chunk({"content": piece})
+        for index, call in enumerate(reply.calls):
+            yield chunk({"tool_calls": [{"index": index, "id": call.id, "type": "function",
+                                         "function": {"name": call.name, "arguments": ""}}]})
+            for piece in pieces(call.arguments, 6):
+                yield chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+        yield chunk({}, "tool_calls" if reply.calls else "stop")
+        yield chunk(None, usage=demo_usage(reply))
+        yield DemoEvent("[DONE]")
+
+
+FORMAT = OpenAIChat()

@@ -42,7 +42,8 @@ def test_a_key_means_openai_with_its_default_model() -> None:
         "openai", "https://api.openai.com/v1", PRESETS["openai"].default_model)
     assert endpoint.api_key == KEY
     assert endpoint.key_env == "OPENAI_API_KEY"
-    assert not endpoint.is_demo and endpoint.provider == "openai"
+    assert not endpoint.is_demo and endpoint.wire == "openai"
+    assert endpoint.provider == "api.openai.com"  # who serves it, not the format
 
 
 def test_key_in_secrets_works_like_the_environment() -> None:

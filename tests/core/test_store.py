@@ -141,17 +141,24 @@ def test_migration_from_a_previous_version_database(db: Backend) -> None:
     assert "exchanges_by_time" in index_names(store.engine)
     after = snapshot(store)
     # Columns added later (sessions.kind, exchanges.eval_run_id, …) come after the old ones.
-    assert [r[:len(before["sessions"][0])] for r in after["sessions"]] == before["sessions"]
+    # Migration 8: "provider" was the wire format's name; it is now the server that answered
+    # (the base URL's host), and the wire format has its own column.
+    width = len(before["sessions"][0])
+    provider = 4  # id, title, created_at, updated_at, provider, …
+    assert [r[provider] for r in after["sessions"]] == ["api.openai.com"]
+    assert [r[:provider] + r[provider + 1:width] for r in after["sessions"]] == [
+        r[:provider] + r[provider + 1:] for r in before["sessions"]]
     assert after["messages"] == before["messages"]
     width = len(before["exchanges"][0])
-    assert sorted(r[:width] for r in after["exchanges"]) == sorted(before["exchanges"])
+    assert sorted(r[:width] for r in after["exchanges"]) != sorted(before["exchanges"])
     loaded = store.load(conversation.id)
     assert loaded is not None
     assert loaded.messages == conversation.messages
     assert len(loaded.exchanges) == 3
     for exchange_id, exchange in conversation.exchanges.items():
-        # Columns added later read back as their defaults.
-        assert loaded.exchanges[exchange_id] == replace(exchange, url="", response_headers={})
+        # Columns added later read back as their defaults; the provider is the server now.
+        assert loaded.exchanges[exchange_id] == replace(
+            exchange, url="", response_headers={}, provider="api.openai.com", wire="openai")
     [info] = store.list_sessions()
     assert (info.title, info.messages, info.requests, info.tokens) == (
         "From version 1", 5, 3, 1500 + 1460)

@@ -11,6 +11,7 @@ import json
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -574,7 +575,8 @@ def test_failed_exchange_keeps_what_was_sent(wire_server: WireServer) -> None:
     assert exchange.request_body == wire_server.chat_requests[0].json
     assert exchange.request_headers["Authorization"] == "Bearer $OPENAI_API_KEY"
     assert exchange.base_url == wire_server.base_url
-    assert (exchange.provider, exchange.model) == ("openai", "fault-500")
+    assert (exchange.wire, exchange.model) == ("openai", "fault-500")
+    assert exchange.provider == urlsplit(wire_server.base_url).netloc  # the server, by host
 
 
 def base_url_turn(base_url: str) -> Run:

@@ -207,15 +207,15 @@ def run_the_session(audit: Audit, page: Page, url: str, wire: AnthropicWireServe
     each_language(audit, page, "chat.next.lang", "next request (openai)")
 
     # --- The Anthropic wire format: no key configured for it, so one is typed; a turn.
-    switch_wire(page, "Anthropic format")
-    key_box = sidebar(page).get_by_label("API key (Anthropic format)", exact=True)
+    switch_wire(page, "Anthropic Messages")
+    key_box = sidebar(page).get_by_label("API key (ANTHROPIC_API_KEY)", exact=True)
     expect(key_box).to_be_visible()
     audit.snap("anthropic, no key yet")
     key_box.fill(KEY)
     key_box.press("Enter")
     expect(sidebar(page).get_by_text("API key set (typed in this browser session)")) \
         .to_be_visible()
-    expect(sidebar(page).get_by_label("Replace API key (Anthropic format)", exact=True)) \
+    expect(sidebar(page).get_by_label("Replace API key (ANTHROPIC_API_KEY)", exact=True)) \
         .to_have_value("")
     audit.snap("anthropic, key typed")
     each_language(audit, page, "chat.next.lang", "next request (anthropic)")
@@ -231,7 +231,7 @@ def run_the_session(audit: Audit, page: Page, url: str, wire: AnthropicWireServe
         inspect(audit, page, exchange_id, f"anthropic exchange {n + 1}", languages=n == 1)
 
     # --- Back to the OpenAI format; error turns from a server that quotes the key.
-    switch_wire(page, "OpenAI format")
+    switch_wire(page, "Chat Completions")
     set_model(page, "fault-401-echo-key")
     ask(page, "Is it raining in Boston?")
     error = error_box(page)

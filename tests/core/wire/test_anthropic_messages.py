@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from core.config import DEMO_BASE_URL, DEMO_MODEL, Endpoint
-from core.demo.transport import DemoTransport, openai_body_from_anthropic
+from core.demo.transport import DemoTransport
 from core.turn import TurnResult, run_turn
 from core.types import ChatSettings, Exchange, Message, ToolCall, ToolSpec
 from core.wire import anthropic_messages as anthropic
@@ -317,7 +317,7 @@ def test_many_fragments_are_joined_once() -> None:
 
 
 def test_wire_format_picks_this_module() -> None:
-    assert wire_format("anthropic") is anthropic
+    assert wire_format("anthropic") is anthropic.FORMAT
     for name in ("build_request", "parse_response", "StreamAccumulator"):
         assert hasattr(anthropic, name)
 
@@ -686,7 +686,7 @@ def test_tool_call_turn(server: AnthropicWireServer, stream: bool) -> None:
         [Message(role="user", content=QUESTION)], [WEATHER_TOOL],
         ChatSettings(model=MODEL, stream=stream))
     assert exchange.request_headers["x-api-key"] == "$ANTHROPIC_API_KEY"
-    assert (exchange.provider, exchange.status) == ("anthropic", 200)
+    assert (exchange.wire, exchange.status) == ("anthropic", 200)
     assert exchange.request_id == "req_wire_0001"
     assert exchange.first_token_at is not None
     assert usage_row(exchange.usage) == (412, 57, 469, 0, None)
@@ -921,26 +921,23 @@ def test_demo_answers_like_the_api_when_a_request_is_wrong() -> None:
     assert openai.json()["object"] == "chat.completion"
 
 
-def test_demo_translation_to_the_planners_shape() -> None:
-    body = anthropic.build_request(
-        [Message(role="user", content=QUESTION),
-         Message(role="assistant", content="Checking.", tool_calls=[weather_call("call_1")]),
-         tool_result("call_1", "22"), Message(role="user", content="Thanks")],
-        [WEATHER_TOOL], settings(tool_choice="required", parallel_tool_calls=False))
-    assert openai_body_from_anthropic(body) == {
-        "model": MODEL,
-        "messages": [
-            {"role": "user", "content": QUESTION},
-            {"role": "assistant", "content": "Checking.", "tool_calls": [
-                {"id": "call_1", "type": "function", "function": {
-                    "name": WEATHER, "arguments": ARGS_SPACED}}]},
-            {"role": "tool", "tool_call_id": "call_1", "content": "22"},
-            {"role": "user", "content": "Thanks"}],
-        "tools": [{"type": "function", "function": {
-            "name": WEATHER, "description": WEATHER_TOOL.description,
-            "parameters": WEATHER_PARAMS}}],
-        "tool_choice": "required", "parallel_tool_calls": False,
-    }
+def test_a_sent_body_reads_back_into_the_neutral_conversation() -> None:
+    """What the demo model plans from: the Anthropic body, read back, is the conversation."""
+    history = [Message(role="user", content=QUESTION),
+               Message(role="assistant", content="Checking.", tool_calls=[weather_call("call_1")]),
+               tool_result("call_1", "22"), Message(role="user", content="Thanks")]
+    body = anthropic.build_request(history, [WEATHER_TOOL],
+                                   settings(tool_choice="required", parallel_tool_calls=False))
+    sent = anthropic.read_request(body)
+    assert [(m.role, m.content, m.tool_call_id) for m in sent.messages] == [
+        ("user", QUESTION, None), ("assistant", "Checking.", None), ("tool", "22", "call_1"),
+        ("user", "Thanks", None)]
+    assert [(c.id, c.name, json.loads(c.arguments)) for c in sent.messages[1].tool_calls] == [
+        ("call_1", WEATHER, json.loads(ARGS_SPACED))]
+    assert [(t.name, t.description, t.parameters) for t in sent.tools] == [
+        (WEATHER, WEATHER_TOOL.description, WEATHER_PARAMS)]
+    assert (sent.settings.model, sent.settings.tool_choice,
+            sent.settings.parallel_tool_calls) == (MODEL, "required", False)
 
 
 # --- a conversation that switches format, and back --------------------------------------------
@@ -1018,15 +1015,21 @@ def test_demo_conversation_switches_format(asked: Endpoint, answering: Endpoint)
 
 
 def test_both_translations_carry_the_same_conversation() -> None:
-    """The Anthropic body, read back into OpenAI's shape, says what the OpenAI body says."""
+    """The Anthropic body and the OpenAI body, read back, say the same thing."""
     history = [Message(role="user", content=QUESTION),
                Message(role="assistant", content="Both.", tool_calls=[
                    weather_call("call_a", '{"location": "Boston, MA"}'),
                    weather_call("toolu_b", '{"location": "Tokyo, Japan"}')]),
                tool_result("call_a", "22"), tool_result("toolu_b", "err", is_error=True),
                Message(role="assistant", content="Boston 22, Tokyo unknown.")]
-    ant = openai_body_from_anthropic(anthropic.build_request(history, [WEATHER_TOOL],
-                                                             settings()))
-    oai = openai_compat.build_request(history, [WEATHER_TOOL], settings())
-    assert ant["messages"] == oai["messages"]
-    assert ant["tools"] == oai["tools"]
+    ant = anthropic.read_request(anthropic.build_request(history, [WEATHER_TOOL], settings()))
+    oai = openai_compat.read_request(openai_compat.build_request(history, [WEATHER_TOOL],
+                                                                 settings()))
+
+    def shape(messages: list[Message]) -> list[tuple[Any, ...]]:
+        return [(m.role, m.content, m.tool_call_id,
+                 [(c.id, c.name, json.loads(c.arguments)) for c in m.tool_calls])
+                for m in messages]
+
+    assert shape(ant.messages) == shape(oai.messages)
+    assert ant.tools == oai.tools
