@@ -20,6 +20,8 @@ from core.conversation import Conversation
 from core.tools.library import LibraryEntry, load_library
 from core.turn import TurnResult
 from core.types import ChatSettings, ToolCall, ToolSpec
+from core.wire import names as wire_names
+from core.wire import wire_format
 from core.wire.errors import ToolsmithError
 
 SHIPPED_TOOLS = Path(__file__).resolve().parent.parent / "tools"
@@ -181,8 +183,10 @@ def _typed_keys() -> dict[str, str]:
 
 
 def api_key(key_env: str = "OPENAI_API_KEY") -> str:
-    """The key typed in the sidebar for this key variable, else the one configured under it.
-    Never put into a widget."""
+    """The key typed in the sidebar for this key variable (a wire format's name is read as
+    its key variable), else the one configured under it. Never put into a widget."""
+    if key_env in wire_names():
+        key_env = wire_format(key_env).key_env
     return _typed_keys().get(key_env) or _configured_keys().get(key_env, "")
 
 

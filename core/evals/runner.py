@@ -19,13 +19,14 @@ from typing import Any
 
 import httpx
 
-from core.config import KEY_ENV, Endpoint
+from core.config import Endpoint
 from core.evals.assertions import evaluate
 from core.evals.records import CellResult, EvalRecords, Target
 from core.evals.suite import Case, Suite, parse_suite, tool_documents
 from core.tools.schemas import spec_from_document
 from core.turn import TurnResult, client_for, run_turn
 from core.types import Attempt, ChatSettings
+from core.wire import wire_format
 from core.wire.http import Timeouts
 
 log = logging.getLogger("toolsmith")
@@ -159,7 +160,7 @@ def _client(target: Target, concurrency: int, settings: RunSettings) -> httpx.Cl
 def endpoint_for(target: Target, key: str, settings: RunSettings) -> Endpoint:
     wire: Any = target.wire
     return Endpoint(target.preset, target.base_url, target.model, api_key=key,
-                    key_env=KEY_ENV.get(target.wire, "OPENAI_API_KEY"), wire=wire,
+                    key_env=wire_format(target.wire).key_env, wire=wire,
                     bearer_auth=target.bearer_auth,
                     timeouts=Timeouts(idle=settings.idle_timeout))
 
