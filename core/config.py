@@ -165,6 +165,10 @@ def key_envs() -> list[str]:
     return list(dict.fromkeys(fmt.key_env for fmt in formats()))
 
 
+# Each format's key variable, by format name (formats may share one). Derived from the registry.
+KEY_ENV: dict[str, str] = {fmt.name: fmt.key_env for fmt in formats()}
+
+
 def _reader(env: Mapping[str, str], secrets: Mapping[str, Any]):
     def get(name: str) -> str:
         value = secrets.get(name) or env.get(name) or ""
