@@ -18,6 +18,7 @@ st.set_page_config(page_title="Toolsmith", page_icon="🛠️", layout="wide")
 navigation = st.navigation([
     st.Page("app_pages/chat.py", title="Chat", icon="💬", default=True),
     st.Page("app_pages/tools.py", title="Tools", icon="🧰"),
+    st.Page("app_pages/evals.py", title="Evals", icon="🧪"),
     st.Page("app_pages/history.py", title="History", icon="🗂️"),
     st.Page("app_pages/usage.py", title="Usage", icon="📊"),
 ])

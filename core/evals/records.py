@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from core.store import (
+    USAGE_COLUMNS,
     Store,
     eval_results,
     eval_runs,
@@ -237,6 +238,16 @@ class EvalRecords:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(exchanges).where(exchanges.c.id == exchange_id)).first()
         return None if row is None else exchange_from_row(row)
+
+    def usage_rows(self, run_id: str) -> tuple[list[str], list[Any]]:
+        """Token counts and times of the run's requests (for per-target tokens, cost and
+        latency), without bodies or transcripts."""
+        names = ["id", "model", "started_at", "first_token_at", "ended_at",
+                 *USAGE_COLUMNS, "usage_estimated"]
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(*(exchanges.c[n] for n in names)).where(
+                exchanges.c.eval_run_id == run_id)).all()
+        return names, [tuple(r) for r in rows]
 
     def delete_run(self, run_id: str) -> None:
         with writing(self.engine) as conn, conn.begin():

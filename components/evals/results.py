@@ -1,0 +1,236 @@
+"""The Results view: a run's progress (live while it goes on), the cases × targets grid (colour
+and text), per-target tokens, cost and latency, charts, and a cell's repeats as tool-call cards
+with the failed assertions named and the inspector for each request."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from components import inspector, tool_call_card, usage_prices
+from components.evals import actions
+from components.evals import state as evals_state
+from core.evals import jobs, runner, stats
+from core.evals import report as reports
+from core.evals.records import EvalRecords, RunInfo
+from core.evals.summary import CellSummary, Totals, summarize, totals
+from core.types import ToolCall
+
+MARK = {"pass": "✅", "fail": "❌", "mixed": "◐", "error": "⚠️", "pending": "…"}
+COLOUR = {"pass": "#d7f5dd", "fail": "#fbd5d5", "mixed": "#fdeccb", "error": "#e4dcf5",
+          "pending": ""}
+
+
+def render(records: EvalRecords) -> None:
+    runs = records.runs()
+    if not runs:
+        st.info("No runs yet: pick a suite and targets in **Run**.", icon="🧪")
+        return
+    by_id = {r.id: r for r in runs}
+    if evals_state.current_run() not in by_id:
+        evals_state.set_run(runs[0].id)
+    run_id = evals_state.current_run()
+    assert run_id is not None
+    ids = list(by_id)
+    st.selectbox("Run", ids, index=ids.index(run_id), key="evals.run_pick",
+                 format_func=lambda i: run_label(by_id[i]), on_change=evals_state.take_picked_run)
+    if jobs.is_live(run_id):
+        _live(records, run_id)
+    else:
+        section(records, by_id[run_id])
+
+
+def run_label(run: RunInfo) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created_at))
+    return (f"{run.suite_name} · {when} · {run.status} · {run.answered}/{run.total_cells} · "
+            f"{len(run.targets)} target(s) · {run.id}")
+
+
+@st.fragment(run_every=1.0)
+def _live(records: EvalRecords, run_id: str) -> None:
+    """Redrawn every second while the run goes on; the whole page once when it ends."""
+    run = records.run(run_id)
+    if run is None:
+        return
+    if not jobs.is_live(run_id):
+        st.rerun()
+    section(records, run)
+
+
+def section(records: EvalRecords, run: RunInfo) -> None:
+    live = jobs.is_live(run.id)
+    results = records.results(run.id)
+    cases = list(dict.fromkeys([*_case_names(records, run), *(r.case for r in results)]))
+    labels = _labels(run)
+    cells = summarize(results, cases, [t.key for t in run.targets], run.repeats)
+    total = totals(cells)
+    _header(run, live, total)
+    if not results:
+        st.caption("Waiting for the first answers…" if live else "No cell was answered.")
+        return
+    _grid(cells, cases, labels)
+    _cell(records, run, cells, labels)
+    frame = stats.request_frame(records, run)
+    per_target = stats.per_target(frame, run, usage_prices.current(), cells)
+    st.markdown("**Per target**")
+    st.dataframe(per_target, hide_index=True, width="stretch",
+                 column_config={"pass rate": st.column_config.NumberColumn(format="percent"),
+                                "estimated cost (USD)": st.column_config.NumberColumn(
+                                    format="$%.5f")})
+    if frame["usage_estimated"].fillna(0).astype(bool).any():
+        st.caption("The demo model's token counts are estimates.")
+    if not live:
+        _charts(run, per_target, stats.per_case(cells, labels))
+        _downloads(run, cells)
+
+
+_CASES: dict[str, list[str]] = {}
+
+
+def _case_names(records: EvalRecords, run: RunInfo) -> list[str]:
+    """The suite's case order, parsed from the run's stored source once per process (a
+    stored run never changes)."""
+    if run.id not in _CASES:
+        try:
+            _CASES[run.id] = [c.name for c in runner.stored_suite(records, run.id)[0].cases]
+        except (KeyError, ValueError):
+            return []
+    return _CASES[run.id]
+
+
+def _labels(run: RunInfo) -> dict[str, str]:
+    labels = {t.key: t.label for t in run.targets}
+    if len(set(labels.values())) < len(labels):  # two targets that read alike: use the keys
+        return {t.key: t.key for t in run.targets}
+    return labels
+
+
+def _header(run: RunInfo, live: bool, total: Totals) -> None:
+    done = total.passed + total.failed + total.errors
+    status = "running" if live else run.status
+    st.markdown(f"**{run.suite_name}** · {status} · {run.repeats} repeat(s) · "
+                f"{len(run.targets)} target(s) · run `{run.id}`")
+    st.progress(min(1.0, done / run.total_cells) if run.total_cells else 1.0,
+                text=f"{done}/{run.total_cells} answered · {total.passed} pass · "
+                     f"{total.failed} fail · {total.errors} error")
+    if run.note and not live:
+        st.caption(run.note)
+    cols = st.columns(4)
+    if live:
+        cols[0].button("Cancel", key=f"evals.cancel.{run.id}", icon="⏹️",
+                       on_click=actions.cancel_run, args=(run.id,))
+        st.caption("Runs in the background: switch pages or close the tab, the run goes on "
+                   "and its answers are saved as they come.")
+    else:
+        if run.resumable:
+            cols[0].button(f"Resume ({run.total_cells - run.answered} missing)",
+                           key=f"evals.resume.{run.id}", type="primary", icon="▶️",
+                           on_click=actions.resume_run, args=(run.id,))
+        cols[3].button("Delete run", key=f"evals.delete_run.{run.id}",
+                       on_click=actions.delete_run, args=(run.id,))
+
+
+def _cell_text(cell: CellSummary) -> str:
+    return f"{MARK[cell.status]} {cell.text}"
+
+
+def _grid(cells: dict[tuple[str, str], CellSummary], cases: list[str],
+          labels: dict[str, str]) -> None:
+    st.markdown("**Results** — click a cell to see its answers")
+    columns = {label: key for key, label in labels.items()}
+    table = pd.DataFrame({label: [_cell_text(cells[(c, key)]) for c in cases]
+                          for key, label in labels.items()}, index=pd.Index(cases, name="case"))
+    status = pd.DataFrame({label: [cells[(c, key)].status for c in cases]
+                           for key, label in labels.items()}, index=table.index)
+    styled = table.style.apply(lambda _: status.map(
+        lambda s: f"background-color: {COLOUR[s]}" if COLOUR[s] else ""), axis=None)
+    st.dataframe(styled, width="stretch", key="evals.grid",
+                 on_select=lambda: evals_state.take_grid_selection(cases, columns),
+                 selection_mode="single-cell")
+    st.caption("✅ every repeat passed · ◐ some passed · ❌ none passed · ⚠️ requests failed "
+               "(error, not counted as a fail) · … not answered yet")
+    options = {f"{c} × {labels[key]}": (c, key) for c in cases for key in labels}
+    st.selectbox("Or open a cell", ["", *options], key="evals.cell_pick",
+                 on_change=evals_state.take_cell_pick, args=(options,),
+                 format_func=lambda o: o or "(choose a case × target)")
+
+
+def _cell(records: EvalRecords, run: RunInfo, cells: dict[tuple[str, str], CellSummary],
+          labels: dict[str, str]) -> None:
+    opened = evals_state.opened_cell()
+    if not opened or opened not in cells:
+        return
+    cell = cells[opened]
+    sent = {t["name"]: t.get("parameters") or {} for t in run.tools}
+    with st.container(border=True):
+        st.markdown(f"**{cell.case}** × **{labels.get(cell.target, cell.target)}** — "
+                    f"{_cell_text(cell)}")
+        for result in cell.results:
+            st.markdown(f"Repeat {result.repeat + 1}: {MARK.get(result.status, '')} "
+                        f"**{result.status}**")
+            for failure in result.failures:
+                st.error(failure, icon="🚫")
+            if result.error:
+                st.warning(f"The request failed: {result.error}", icon="⚠️")
+            for call in result.calls:
+                tool_call_card.render(ToolCall(call.get("id") or "", call.get("name") or "",
+                                               call.get("arguments") or ""), sent=sent)
+            if result.answer:
+                st.caption("Text answer:")
+                st.markdown(f"> {result.answer[:2000]}")
+            if result.exchange_id:
+                shown = evals_state.inspected() == result.exchange_id
+                st.button("Hide request" if shown else "🔍 Inspect request",
+                          key=f"evals.inspect.{result.exchange_id}",
+                          on_click=evals_state.toggle_inspect, args=(result.exchange_id,))
+                if shown:
+                    exchange = records.exchange(result.exchange_id)
+                    if exchange is not None:
+                        inspector.render(exchange)
+
+
+def _chart_with_table(key: str, title: str, chart: alt.Chart, table: pd.DataFrame) -> None:
+    st.markdown(f"**{title}**")
+    chart_tab, table_tab = st.tabs(["Chart", "Table"])
+    with chart_tab:
+        st.altair_chart(chart, width="stretch")
+    with table_tab:
+        st.dataframe(table, hide_index=True, width="stretch")
+    st.download_button(f"Download {title.lower()} (CSV)", lambda: table.to_csv(index=False),
+                       file_name=f"toolsmith-eval-{key}.csv", mime="text/csv",
+                       key=f"evals.csv.{key}", on_click="ignore")
+
+
+def _charts(run: RunInfo, per_target: pd.DataFrame, per_case: pd.DataFrame) -> None:
+    left, right = st.columns(2)
+    with left:
+        chart = alt.Chart(per_target).mark_bar().encode(
+            x=alt.X("pass rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+            y=alt.Y("target:N", sort="-x", title=None),
+            tooltip=["target", alt.Tooltip("pass rate:Q", format=".0%"), "passed", "failed",
+                     "errors"]).properties(height=max(80, 40 * len(per_target)))
+        _chart_with_table("per-target", "Pass rate per target", chart, per_target)
+    with right:
+        chart = alt.Chart(per_case).mark_bar().encode(
+            x=alt.X("pass rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+            y=alt.Y("case:N", title=None), color=alt.Color("target:N", title=None),
+            yOffset="target:N",
+            tooltip=["case", "target", "result"]).properties(
+                height=max(80, 24 * len(per_case)))
+        _chart_with_table("per-case", "Pass rate per case", chart, per_case)
+
+
+def _downloads(run: RunInfo, cells: dict[tuple[str, str], CellSummary]) -> None:
+    report = reports.Report(run, cells, totals(cells), 1.0)
+    cols = st.columns(2)
+    cols[0].download_button("Download JUnit XML", lambda: reports.junit(report),
+                            file_name=f"{run.suite_name}-{run.id}.xml",
+                            mime="application/xml", key="evals.junit", on_click="ignore")
+    cols[1].download_button("Download JSON",
+                            lambda: json.dumps(reports.as_json(report), indent=2),
+                            file_name=f"{run.suite_name}-{run.id}.json",
+                            mime="application/json", key="evals.json", on_click="ignore")
