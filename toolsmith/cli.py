@@ -28,6 +28,7 @@ from core.evals.suite import read_suite
 from core.evals.summary import summarize, totals
 from core.store import Store, default_url
 from core.tools.library import load_library
+from core.wire import wire_format
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 WIRES = tuple(KEY_ENV)
@@ -84,14 +85,15 @@ def targets_from(args: argparse.Namespace, env: Mapping[str, str],
     def get(name: str) -> str:
         return str(secrets.get(name) or env.get(name) or "").strip()
 
-    keys = {wire: get(name) for wire, name in KEY_ENV.items()}
+    keys = {w: get(wire_format(w).key_env) for w in WIRES}
     if args.demo:
         wire = args.wire or "openai"
         return ([Target(wire, DEMO_BASE_URL, m, preset="demo")
                  for m in args.model or [DEMO_MODEL]], keys, "the offline demo model")
-    provider = get("TOOLSMITH_PROVIDER").lower()
-    configured = [w for w in WIRES if get(KEY_ENV[w]) or get(f"{w.upper()}_BASE_URL")]
-    wire = args.wire or (provider if provider in WIRES else None) or \
+    chosen = (get("TOOLSMITH_WIRE_FORMAT") or get("TOOLSMITH_PROVIDER")).lower()
+    configured = [w for w in WIRES
+                  if get(wire_format(w).key_env) or get(wire_format(w).base_url_env)]
+    wire = args.wire or (chosen if chosen in WIRES else None) or \
         (configured[0] if configured else None)
     if wire is None and not args.base_url:
         return ([Target("openai", DEMO_BASE_URL, m, preset="demo")
@@ -99,13 +101,17 @@ def targets_from(args: argparse.Namespace, env: Mapping[str, str],
                 "the offline demo model (no server configured: set OPENAI_BASE_URL / "
                 "OPENAI_API_KEY, or pass --base-url)")
     wire = wire or "openai"
-    default = next(p for p in PRESETS.values() if p.wire == wire and p.needs_key)
-    base = (args.base_url or get(f"{wire.upper()}_BASE_URL")
-            or PRESETS["openai" if wire == "openai" else "anthropic"].base_url)
+    fmt = wire_format(wire)
+    official = next((p for p in PRESETS.values() if p.wire == wire and p.official), None)
+    base = args.base_url or get(fmt.base_url_env) or (official.base_url if official else "")
     if not base.startswith(("http://", "https://")):
-        raise ConfigProblem(f"the base URL {base!r} is not an http(s) URL")
-    models = args.model or [get(f"{wire.upper()}_MODEL") or default.default_model]
+        raise ConfigProblem(f"the base URL {base!r} is not an http(s) URL; pass --base-url "
+                            f"or set {fmt.base_url_env}")
     preset = preset_for_url(base, wire)
+    models = args.model or [get(fmt.model_env) or PRESETS[preset].default_model
+                            or (official.default_model if official else "")]
+    if not all(models):
+        raise ConfigProblem(f"no model: pass --model or set {fmt.model_env}")
     note = f"{base} ({wire} format" + (", no API key" if not keys.get(wire) else "") + ")"
     return [Target(wire, base, m, preset=preset) for m in models], keys, note
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from core.config import provider_of
 from core.store import (
     USAGE_COLUMNS,
     Store,
@@ -48,7 +49,7 @@ class Target:
 
     @property
     def provider(self) -> str:
-        return "demo" if self.preset == "demo" else self.wire
+        return provider_of(self.base_url, demo=self.preset == "demo")
 
     @property
     def label(self) -> str:

@@ -158,9 +158,8 @@ def _client(target: Target, concurrency: int, settings: RunSettings) -> httpx.Cl
 
 
 def endpoint_for(target: Target, key: str, settings: RunSettings) -> Endpoint:
-    wire: Any = target.wire
     return Endpoint(target.preset, target.base_url, target.model, api_key=key,
-                    key_env=wire_format(target.wire).key_env, wire=wire,
+                    key_env=wire_format(target.wire).key_env, wire=target.wire,
                     bearer_auth=target.bearer_auth,
                     timeouts=Timeouts(idle=settings.idle_timeout))
 
