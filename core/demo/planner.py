@@ -31,6 +31,17 @@ _PLACES = {
     "tokyo": "Tokyo, Japan", "beijing": "Beijing, China", "shanghai": "Shanghai, China",
     "sydney": "Sydney, Australia", "toronto": "Toronto, Canada",
 }
+# The same places' IANA time zones, for tools that ask for a timezone (MCP's time server).
+_ZONES = {
+    "Boston, MA": "America/New_York", "New York, NY": "America/New_York",
+    "San Francisco, CA": "America/Los_Angeles", "Chicago, IL": "America/Chicago",
+    "Seattle, WA": "America/Los_Angeles", "Los Angeles, CA": "America/Los_Angeles",
+    "Austin, TX": "America/Chicago", "Miami, FL": "America/New_York",
+    "Denver, CO": "America/Denver", "London, UK": "Europe/London", "Paris, France": "Europe/Paris",
+    "Berlin, Germany": "Europe/Berlin", "Tokyo, Japan": "Asia/Tokyo",
+    "Beijing, China": "Asia/Shanghai", "Shanghai, China": "Asia/Shanghai",
+    "Sydney, Australia": "Australia/Sydney", "Toronto, Canada": "America/Toronto",
+}
 _US_SUFFIX = re.compile(r",\s*[A-Z]{2}$")
 _PLACE_AFTER = re.compile(
     r"\b(?:in|at|for|near|from|to)\s+"
@@ -97,6 +108,8 @@ def _fill(schema: dict[str, Any], question: str, place: str | None, path: str) -
             return enum[lowered.index("fahrenheit" if _US_SUFFIX.search(place) else "celsius")]
         raise _Missing(path)
     if kind == "string":
+        if "timezone" in name.replace("_", "") and place in _ZONES:
+            return _ZONES[place]
         if any(w in described.split() or w in name for w in _LOCATION_WORDS) and place:
             return place
         if name in _QUERY_WORDS or any(w in name for w in ("query", "search")):
@@ -165,6 +178,22 @@ def _tool_score(tool: ToolSpec, question_words: set[str]) -> int:
     return 2 * len(question_words & name_words) + len(question_words & (param_words - name_words))
 
 
+def _takes_place(tool: ToolSpec) -> bool:
+    """A tool with a parameter a named place can fill (a location, or a time zone)."""
+    params = tool.parameters.get("properties") if isinstance(tool.parameters, dict) else None
+    return any(w in str(key).lower() for key in (params if isinstance(params, dict) else {})
+               for w in (*_LOCATION_WORDS, "timezone"))
+
+
+def _fillable(tool: ToolSpec, question: str, place: str | None) -> bool:
+    schema = tool.parameters if isinstance(tool.parameters, dict) else {}
+    try:
+        _fill_object(schema, question, place, "")
+    except _Missing:
+        return False
+    return True
+
+
 def _forced_name(choice: Any) -> str | None:
     """The tool a neutral tool_choice names (`{"type": "function", "function": {"name"}}`)."""
     if isinstance(choice, dict):
@@ -191,9 +220,14 @@ def plan_reply(request: SentRequest) -> Plan:
         candidates = [t for t in tools if t.name == wanted]
     else:
         words = _words(question)
-        scored = sorted(((_tool_score(t, words), i, t) for i, t in enumerate(tools)),
-                        key=lambda item: (-item[0], item[1]))
-        candidates = [t for score, _, t in scored if score >= 2][:1]
+        place = (places_in(question) or [None])[0]
+        scored = sorted(((_tool_score(t, words) + (place is not None and _takes_place(t)), i, t)
+                         for i, t in enumerate(tools)), key=lambda item: (-item[0], item[1]))
+        # Of the tools that fit, one whose arguments the question fills beats one it cannot.
+        fitting = sorted((item for item in scored if item[0] >= 2),
+                         key=lambda item: (not _fillable(item[2], question, place), -item[0],
+                                           item[1]))
+        candidates = [t for _, _, t in fitting][:1]
         if not candidates and choice == "required":
             candidates = [scored[0][2]]
     if not candidates:

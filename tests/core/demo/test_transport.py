@@ -231,3 +231,26 @@ def test_other_paths_are_404() -> None:
         response = client.get(DEMO_BASE_URL + "/embeddings")
     assert response.status_code == 404
     assert "no GET" in response.json()["error"]["message"]
+
+
+def test_time_in_tokyo_calls_the_mcp_time_tool_it_can_fill() -> None:
+    """With the whole library and mcp-server-time's tools sent, the demo model picks the tool
+    whose arguments the question fills: get_current_time with the IANA zone of the place."""
+    library = [load_tool(p.stem) for p in sorted(TOOLS_DIR.glob("*.yaml"))]
+    current = ToolSpec(name="get_current_time",
+                       description="Get current time in a specific timezone",
+                       parameters={"type": "object", "required": ["timezone"], "properties": {
+                           "timezone": {"type": "string", "description": "IANA timezone name"}}})
+    zone = {"type": "string", "description": "IANA timezone name (e.g., 'Asia/Tokyo')"}
+    convert = ToolSpec(name="convert_time", description="Convert time between timezones",
+                       parameters={"type": "object", "properties": {
+                           "source_timezone": zone, "target_timezone": zone,
+                           "time": {"type": "string", "description": "HH:MM"}},
+                           "required": ["source_timezone", "time", "target_timezone"]})
+    result = ask("What time is it in Tokyo?", [*library, current, convert])
+    assert result.message is not None
+    assert [c.name for c in result.message.tool_calls] == ["get_current_time"]
+    assert arguments(result) == [{"timezone": "Asia/Tokyo"}]
+    server = ask("What time is it on the server?", [*library, current])
+    assert server.message is not None
+    assert [c.name for c in server.message.tool_calls] == ["get_server_time"]
