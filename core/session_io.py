@@ -211,8 +211,9 @@ _SETTING_CHECKS: dict[str, tuple[Any, str]] = {
     "parallel_tool_calls": (lambda v: isinstance(v, bool), "true or false"),
     "temperature": (lambda v: isinstance(v, int | float) and not isinstance(v, bool)
                     and 0 <= v <= 2, "a number from 0 to 2"),
+    # 0 is what the sidebar stores for "server default"
     "max_tokens": (lambda v: isinstance(v, int) and not isinstance(v, bool)
-                   and 1 <= v <= 10_000_000, "a whole number from 1 to 10,000,000"),
+                   and 0 <= v <= 10_000_000, "a whole number from 0 to 10,000,000"),
     "tool_choice": (lambda v: isinstance(v, str | dict), "text or an object"),
 }
 
