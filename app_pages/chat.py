@@ -5,7 +5,15 @@ from dataclasses import replace
 
 import streamlit as st
 
-from components import history_sync, inspector, live_turn, messages, state, tool_results
+from components import (
+    history_sync,
+    inspector,
+    live_turn,
+    mcp_run,
+    messages,
+    state,
+    tool_results,
+)
 from components.shell import guarded
 from core.codegen import RequestSpec
 from core.config import Endpoint
@@ -60,6 +68,8 @@ def page() -> None:
     if hidden:
         st.button("Show earlier messages", key="chat.more", on_click=state.show_more)
     pending = pending_tool_calls(conversation.messages)
+    if pending and mcp_run.handle(conversation, pending, settings, tools):
+        action = "results"  # every call ran on its MCP server automatically: send them
 
     if action == "results" and pending:
         results = state.typed_results(pending)
@@ -69,6 +79,7 @@ def page() -> None:
                      + ", ".join(f"{c.name} {c.id}" for c in missing) + ").")
         else:
             answered = tool_result_messages(pending, results, state.typed_errors(pending))
+            mcp_run.link_results(conversation, answered)
             conversation.messages.extend(answered)
             history_sync.save(settings, tools)
             for message in answered:

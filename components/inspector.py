@@ -8,6 +8,7 @@ import time
 
 import streamlit as st
 
+from components import mcp_inspector
 from core.codegen import LABELS, LANGUAGES, RequestSpec, generate
 from core.types import Exchange
 
@@ -22,6 +23,9 @@ def _clock(at: float | None, start: float) -> str:
 
 
 def render(exchange: Exchange) -> None:
+    if exchange.wire == "mcp":  # a tool call on an MCP server, not a model request
+        mcp_inspector.render(exchange)
+        return
     with st.container(border=True):
         status = exchange.status if exchange.status is not None else "no answer"
         st.markdown(f"**Exchange** `{exchange.id}` · POST `{exchange.url or exchange.base_url}`"

@@ -11,6 +11,7 @@ import logging
 
 import streamlit as st
 
+from components import state
 from components.state import flash, tools_dir
 from core.tools.library import ToolFileError, save_tool
 from core.tools.mcp_client import McpTool, ServerStatus, manager
@@ -165,3 +166,62 @@ def forget_form(key: str) -> None:
     """Empty a server form after it was saved (what was typed, secrets included, goes)."""
     for name in [k for k in st.session_state if str(k).startswith(f"{key}.")]:
         del st.session_state[name]
+
+
+# --- Running calls from the chat -------------------------------------------------------------
+
+DENIED = ("The user denied this call of {name}. Do not call it again unless they ask; "
+          "continue without its result.")
+
+
+def request_run(call_ids: list[str]) -> None:
+    """Callback of Run / Approve / Run all: the next script run carries the calls out."""
+    st.session_state["mcp.run_request"] = list(call_ids)
+
+
+def take_run_request() -> list[str]:
+    return st.session_state.pop("mcp.run_request", None) or []
+
+
+def deny(call_id: str, name: str) -> None:
+    """Callback of Deny: an error result the user can still word before sending."""
+    from components import history_sync
+
+    st.session_state[state.result_error_key(call_id)] = True
+    history_sync.use_canned_result(call_id, DENIED.format(name=name))
+
+
+def fill_result(call_id: str, text: str, is_error: bool) -> None:
+    """Put a run's result into its box (before the box is drawn) and keep it as a draft."""
+    from components import history_sync
+
+    st.session_state[state.result_error_key(call_id)] = is_error
+    history_sync.use_canned_result(call_id, text)
+
+
+def _auto() -> dict[str, object]:
+    return st.session_state.setdefault("mcp.auto", {"turn": None, "steps": 0, "stopped": False})
+
+
+def auto_progress(turn: str | None) -> tuple[int, bool]:
+    """(automatic steps taken, stopped) for the loop started by the user message `turn`; a new
+    user message starts a new loop."""
+    auto = _auto()
+    if auto["turn"] != turn:
+        auto.update(turn=turn, steps=0, stopped=False)
+    return int(auto["steps"]), bool(auto["stopped"])  # type: ignore[call-overload]
+
+
+def count_auto_step() -> None:
+    auto = _auto()
+    auto["steps"] = int(auto["steps"]) + 1  # type: ignore[call-overload]
+
+
+def stop_auto() -> None:
+    """Callback of Stop: the automatic loop ends; pending calls wait for the user."""
+    _auto()["stopped"] = True
+
+
+def resume_auto() -> None:
+    """Callback of Continue automatically: a fresh allowance of steps."""
+    _auto().update(steps=0, stopped=False)

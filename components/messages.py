@@ -47,6 +47,8 @@ def render_message(message: Message, exchange: Exchange | None) -> None:
             st.caption(f"Result of `{message.name or '?'}` for call `{message.tool_call_id}`"
                        f"{' (error)' if message.is_error else ''}")
             st.code(message.content or " ", language=None)
+            if exchange is not None:  # the MCP run that produced this result
+                inspect_button(st.container(horizontal_alignment="right"), exchange.id)
         return
     with st.chat_message(message.role, avatar=AVATARS.get(message.role)):
         if message.role == "assistant":

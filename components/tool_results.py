@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import history_sync, state
+from components import history_sync, mcp_run, state
 from core.types import ToolCall
 
 
@@ -15,6 +15,7 @@ def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
         st.markdown(f"⏳ **The model is waiting for the result of {what}.** Type what "
                     f"{'the tool' if len(calls) == 1 else 'each tool'} returned (JSON or "
                     "text), then send.")
+        mcp_run.run_all_button(calls)
         for call in calls:
             state.restore_result_widget(call.id)
             st.text_area(
@@ -28,6 +29,7 @@ def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
                         on_change=history_sync.keep_result_draft, args=(call.id,),
                         help="Sent as is_error on the tool_result in the Anthropic format "
                              "(the OpenAI format has no such flag).")
+            mcp_run.controls(call)
             options = canned.get(call.name) or {}
             if options:
                 row = st.container(horizontal=True)
