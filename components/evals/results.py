@@ -210,17 +210,19 @@ def _charts(run: RunInfo, per_target: pd.DataFrame, per_case: pd.DataFrame) -> N
     with left:
         chart = alt.Chart(per_target).mark_bar().encode(
             x=alt.X("pass rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-            y=alt.Y("target:N", sort="-x", title=None),
+            y=alt.Y("target:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
             tooltip=["target", alt.Tooltip("pass rate:Q", format=".0%"), "passed", "failed",
-                     "errors"]).properties(height=max(80, 40 * len(per_target)))
+                     "errors"]).properties(height=60 + 36 * len(per_target))
         _chart_with_table("per-target", "Pass rate per target", chart, per_target)
     with right:
         chart = alt.Chart(per_case).mark_bar().encode(
             x=alt.X("pass rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-            y=alt.Y("case:N", title=None), color=alt.Color("target:N", title=None),
+            y=alt.Y("case:N", title=None, axis=alt.Axis(labelLimit=260)),
+            color=alt.Color("target:N", title=None,
+                            legend=alt.Legend(orient="bottom", labelLimit=320, columns=1)),
             yOffset="target:N",
             tooltip=["case", "target", "result"]).properties(
-                height=max(80, 24 * len(per_case)))
+                height=60 + 18 * len(per_case))
         _chart_with_table("per-case", "Pass rate per case", chart, per_case)
 
 

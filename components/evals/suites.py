@@ -82,19 +82,21 @@ def _editor(found: SuiteFile, library: dict[str, ToolSpec]) -> None:
             st.success(f"Valid: {len(suite.cases)} case(s), tools "
                        f"{', '.join(t.name for t in suite.tools)}.", icon="✅")
         st.caption("Highlighted (YAML):")
-        st.code(text, language="yaml", line_numbers=True)
-    cols = st.columns(4)
-    cols[0].button("Save", key="evals.save", type="primary", disabled=bool(problems),
-                   on_click=actions.save_suite, args=(path, text), icon="💾")
-    cols[1].button("Revert", key="evals.revert", disabled=not unsaved,
-                   on_click=actions.revert_suite, args=(path,))
-    cols[2].button("Run this suite…", key="evals.to_run", disabled=suite is None,
-                   on_click=evals_state.show, args=("Run",))
-    if evals_state.confirming_delete():
-        cols[3].button(f"Really delete {found.path.name}?", key="evals.delete_yes",
-                       type="primary", on_click=actions.delete_suite, args=(path,))
-    else:
-        cols[3].button("Delete", key="evals.delete", on_click=evals_state.ask_delete)
+        with st.container(height=360):
+            st.code(text, language="yaml", line_numbers=True)
+    with left:
+        cols = st.columns(4)
+        cols[0].button("Save", key="evals.save", type="primary", disabled=bool(problems),
+                       on_click=actions.save_suite, args=(path, text), icon="💾")
+        cols[1].button("Revert", key="evals.revert", disabled=not unsaved,
+                       on_click=actions.revert_suite, args=(path,))
+        cols[2].button("Run this suite…", key="evals.to_run", disabled=suite is None,
+                       on_click=evals_state.show, args=("Run",))
+        if evals_state.confirming_delete():
+            cols[3].button(f"Really delete {found.path.name}?", key="evals.delete_yes",
+                           type="primary", on_click=actions.delete_suite, args=(path,))
+        else:
+            cols[3].button("Delete", key="evals.delete", on_click=evals_state.ask_delete)
     if suite is not None:
         _case_form(path, text, suite.tools)
 
