@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint bench setup dev-setup browser mcp-servers clean
+.PHONY: run test lint bench setup dev-setup browser mcp-servers clean frontend
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ eval: setup
 
 bench: dev-setup browser
 	$(BIN)/python -m bench
+
+# The code editor of the Tools page (CodeMirror 6), built from frontend/ with the versions in its
+# package-lock.json. The built bundle is committed in static/editor/, so `make run` and `make
+# test` need no Node; run this (Node 20 + npm) after changing frontend/src or its packages.
+frontend:
+	cd frontend && npm ci --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -4,12 +4,15 @@ Save / Revert / Duplicate / Delete / Make strict actions."""
 from __future__ import annotations
 
 import difflib
+from functools import partial
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from components import state, tool_state
+from components.code_editor import code_editor
+from core.tools import locate
 from core.tools.form import FORM_TYPES, beyond_form, rows_from_parameters
 from core.tools.library import LibraryEntry
 from core.tools.schemas import (
@@ -58,17 +61,14 @@ def render(entries: list[LibraryEntry]) -> None:
     st.segmented_control("Format", ["yaml", "json"], key=tool_state.editor_fmt_key(editor_id),
                          format_func=str.upper, on_change=tool_state.on_format_change,
                          args=(editor_id,), required=True)
-    text_col, check_col = st.columns([3, 2])
-    text_col.text_area(
-        f"Definition ({draft.fmt.upper()})", key=tool_state.editor_text_key(editor_id), height=420,
-        on_change=tool_state.on_text_change, args=(editor_id,),
-        help="Checked each time you leave the box or press Ctrl+Enter.",
+    _checks(spec, problems)
+    code_editor(
+        key=tool_state.editor_key(editor_id), text=draft.text, fmt=draft.fmt,
+        revision=draft.revision,
+        marks=[m.as_dict() for m in locate.marks(draft.text, draft.fmt, problems)],
+        on_text=partial(tool_state.on_editor_text, editor_id),
+        on_action=partial(tool_state.on_editor_action, editor_id, taken),
     )
-    with check_col:
-        _checks(spec, problems)
-        # Shown whether or not it parses: line numbers put a parse error's line/column in view.
-        st.caption(f"Highlighted ({draft.fmt.upper()}):")
-        st.code(draft.text, language=draft.fmt, line_numbers=True)
 
     cols = st.columns(5)
     cols[0].button("Save", key="tools.save", type="primary",
@@ -98,18 +98,20 @@ def render(entries: list[LibraryEntry]) -> None:
     _form(editor_id, draft, None if parse_errors else data)
 
 
-def _checks(spec: object, problems: list) -> None:
+def _checks(spec: object, problems: list[Problem]) -> None:
+    """One line of verdict; the problems themselves are marked in the editor and listed under
+    it (each a click away from its place in the text)."""
     errors = [p for p in problems if p.severity == "error"]
     if not problems and spec is not None:
         st.success("Valid: a JSON Schema with type object, and a name and description every "
                    "provider accepts.", icon="✅")
-        return
-    if errors:
+    elif errors:
         st.error(f"{len(errors)} problem{'s' if len(errors) != 1 else ''}: this tool cannot be "
-                 "saved, enabled or sent until they are fixed.", icon="🚫")
-    for problem in problems:
-        (st.error if problem.severity == "error" else st.warning)(
-            f"**{problem.where()}** — {problem.message}")
+                 "saved, enabled or sent until they are fixed (marked in the text and listed "
+                 "under it).", icon="🚫")
+    else:
+        st.warning(f"{len(problems)} warning{'s' if len(problems) != 1 else ''}, marked in the "
+                   "text and listed under it.", icon="⚠️")
 
 
 def _strict_preview(editor_id: str, text: str, fmt: str, data: dict[str, Any]) -> None:

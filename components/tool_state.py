@@ -41,6 +41,7 @@ class ToolDraft:
     origin: Path | None  # the library file it came from; None for a new tool
     saved_text: str = ""  # the file's text when the draft started, to tell unsaved edits
     form_version: int = 0  # bumped to give the form a fresh widget after each applied edit
+    revision: int = 0  # set anew whenever Python rewrites the text, so the editor adopts it
 
 
 def tool_drafts() -> dict[str, ToolDraft]:
@@ -55,8 +56,18 @@ NEW_TOOL_TEMPLATE = {
 }
 
 
-def editor_text_key(editor_id: str) -> str:
-    return f"tools.editor.text.{editor_id}"
+def editor_key(editor_id: str) -> str:
+    """The code editor component's key (its state: the typed `text`)."""
+    return f"tools.editor.code.{editor_id}"
+
+
+def _next_revision() -> int:
+    """A number no earlier text of any draft had: the editor in the browser replaces its text
+    when the revision it is given differs from the one it holds (Revert, then a fresh draft of
+    the same tool, must still count as new)."""
+    st.session_state["tools.editor.revisions"] = st.session_state.get(
+        "tools.editor.revisions", 0) + 1
+    return st.session_state["tools.editor.revisions"]
 
 
 def editor_fmt_key(editor_id: str) -> str:
@@ -93,24 +104,40 @@ def draft_for(editor_id: str, entry: LibraryEntry | None) -> ToolDraft:
         else:
             text = dump_text(NEW_TOOL_TEMPLATE, "yaml")
             drafts[editor_id] = ToolDraft(text, "yaml", None, "")
+        drafts[editor_id].revision = _next_revision()
     draft = drafts[editor_id]
-    restore(editor_text_key(editor_id), draft.text)
     restore(editor_fmt_key(editor_id), draft.fmt)
     return draft
 
 
 def set_draft_text(editor_id: str, text: str) -> None:
-    """Callback-only: replace the draft text and the editor widget's value."""
+    """Callback-only: replace the draft text; the editor adopts it (a new revision)."""
     draft = tool_drafts()[editor_id]
     draft.text = text
     draft.form_version += 1
-    st.session_state[editor_text_key(editor_id)] = text
+    draft.revision = _next_revision()
 
 
-def on_text_change(editor_id: str) -> None:
-    draft = tool_drafts()[editor_id]
-    draft.text = st.session_state.get(editor_text_key(editor_id), "")
-    draft.form_version += 1
+def _typed_text(editor_id: str, value: object) -> None:
+    draft = tool_drafts().get(editor_id)
+    if draft is not None and isinstance(value, str) and value != draft.text:
+        draft.text = value
+        draft.form_version += 1
+
+
+def on_editor_text(editor_id: str) -> None:
+    """Callback of the code editor: the text as typed (sent while typing, debounced)."""
+    _typed_text(editor_id, (st.session_state.get(editor_key(editor_id)) or {}).get("text"))
+
+
+def on_editor_action(editor_id: str, taken_by_others: set[str]) -> None:
+    """Callback of the editor's keys: Ctrl+S saves, Ctrl+Enter checks (the rerun does)."""
+    action = (st.session_state.get(editor_key(editor_id)) or {}).get("action")
+    if not isinstance(action, dict):
+        return
+    _typed_text(editor_id, action.get("text"))
+    if action.get("kind") == "save":
+        save_tool_draft(editor_id, taken_by_others)
 
 
 def on_format_change(editor_id: str) -> None:
@@ -144,7 +171,8 @@ def duplicate_tool(editor_id: str, taken: set[str]) -> None:
     data["name"] = free_name(str(data.get("name") or "tool"), taken)
     new_tool()
     new_id = st.session_state["tools.editor.selected"]
-    tool_drafts()[new_id] = ToolDraft(dump_text(data, draft.fmt), draft.fmt, None, "")
+    tool_drafts()[new_id] = ToolDraft(dump_text(data, draft.fmt), draft.fmt, None, "",
+                                      revision=_next_revision())
     flash("success", f"Duplicated as `{data['name']}` (not saved yet).")
 
 
@@ -171,8 +199,8 @@ def save_tool_draft(editor_id: str, taken_by_others: set[str]) -> None:
         enabled.add(spec.name)
     saved = path.read_text(encoding="utf-8")
     del tool_drafts()[editor_id]
-    tool_drafts()[path.stem] = ToolDraft(draft.text, draft.fmt, path, saved)
-    st.session_state[editor_text_key(path.stem)] = draft.text
+    tool_drafts()[path.stem] = ToolDraft(draft.text, draft.fmt, path, saved,
+                                         revision=draft.revision)
     st.session_state[editor_fmt_key(path.stem)] = draft.fmt
     select_tool(path.stem)
     flash("success", f"Saved `{path.name}`.")
@@ -180,8 +208,6 @@ def save_tool_draft(editor_id: str, taken_by_others: set[str]) -> None:
 
 def revert_tool(editor_id: str) -> None:
     draft = tool_drafts().pop(editor_id)
-    st.session_state.pop(editor_text_key(editor_id), None)
-    st.session_state.pop(f"kept.{editor_text_key(editor_id)}", None)
     st.session_state.pop(editor_fmt_key(editor_id), None)
     st.session_state.pop(f"kept.{editor_fmt_key(editor_id)}", None)
     if draft.origin is None:

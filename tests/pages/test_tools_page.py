@@ -25,6 +25,7 @@ from core.tools.formats import export
 from core.tools.library import load_library
 from core.tools.schemas import estimate_tokens, parse_text, strict_document, strict_problems
 from core.types import Exchange, Message, ToolSpec
+from tests.support.code_editor import editor_data, press_in_editor, type_into_editor
 from tests.support.wire_server import REFERENCE_RESPONSE, Reply, WireServer, json_reply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,17 +88,25 @@ def go(at: AppTest, page: str) -> AppTest:
     return run(at)
 
 
-def text_key(editor_id: str) -> str:
-    return f"tools.editor.text.{editor_id}"
-
-
 def editor_text(at: AppTest, editor_id: str) -> str:
-    return at.text_area(key=text_key(editor_id)).value
+    """The text the page gives the code editor."""
+    return editor_data(at, editor_id)["text"]
 
 
 def type_text(at: AppTest, editor_id: str, text: str) -> AppTest:
-    at.text_area(key=text_key(editor_id)).input(text)
+    type_into_editor(at, editor_id, text)
     return run(at)
+
+
+def press(at: AppTest, editor_id: str, kind: str, text: str) -> AppTest:
+    """Ctrl+S (save) or Ctrl+Enter (check) in the editor, holding `text`."""
+    press_in_editor(at, editor_id, kind, text)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def editors_on_page(at: AppTest) -> list[Any]:
+    return [e for e in at.get("bidi_component") if (e.key or "").startswith("tools.editor.code.")]
 
 
 def open_in_editor(at: AppTest, stem: str) -> AppTest:
@@ -122,8 +131,12 @@ def errors(at: AppTest) -> list[str]:
 
 
 def problem_lines(at: AppTest) -> list[str]:
-    """The editor's problem list: one error box per problem, location first in bold."""
-    return [e for e in errors(at) if e.startswith("**")]
+    """The problems the code editor marks and lists: location first, then the message."""
+    found = editors_on_page(at)
+    if not found:
+        return []
+    data = json.loads(found[0].proto.json)
+    return [f"**{p['where']}** — {p['message']}" for p in data["problems"]]
 
 
 def successes(at: AppTest) -> list[str]:
@@ -422,6 +435,90 @@ def test_strict_problems_are_listed_with_pointers(open_app: Callable[..., AppTes
                and line.endswith("not listed: unit") for line in lines)
 
 
+def marked(at: AppTest, editor_id: str) -> dict[str, str]:
+    """Each problem's location -> the text its mark covers (offsets are UTF-16 units)."""
+    data = editor_data(at, editor_id)
+    units = data["text"].encode("utf-16-le")
+    return {p["where"]: units[2 * p["from"]:2 * p["to"]].decode("utf-16-le")
+            for p in data["problems"]}
+
+
+def test_each_kind_of_problem_is_marked_at_its_range(open_app: Callable[..., AppTest]) -> None:
+    at = open_in_editor(open_app(), "get_current_weather")
+    text = editor_text(at, "get_current_weather")
+
+    type_text(at, "get_current_weather", text.replace("  type: object", "  type: [object", 1))
+    [(where, covered)] = marked(at, "get_current_weather").items()
+    assert where.startswith("line 5, column 13") and covered == ":"  # syntax: the stray ':'
+
+    bad = text.replace("name: get_current_weather", "name: get weather").replace(
+        "type: string\n      enum", "type: strng\n      enum").replace(
+        "parameters:", "strict: true\nparameters:")
+    type_text(at, "get_current_weather", bad)
+    marks = marked(at, "get_current_weather")
+    assert marks["/name"] == "name: get weather"  # provider rule
+    assert marks["/parameters/properties/unit/type"] == "type: strng"  # metaschema
+    assert marks["/parameters"] == "parameters"  # strict lint: the object without a closing
+    assert marks["/parameters/required"] == "required"  # strict lint: a missing name
+
+    type_text(at, "get_current_weather", text.replace("name: get_current_weather", "name: ok é 😀"))
+    assert marked(at, "get_current_weather")["/name"] == "name: ok é 😀"  # after non-ASCII
+
+
+def test_json_problems_are_marked_on_the_json_text(open_app: Callable[..., AppTest]) -> None:
+    at = open_in_editor(open_app(), "get_current_weather")
+    set_format(at, "get_current_weather", "json")
+    text = editor_text(at, "get_current_weather")
+    type_text(at, "get_current_weather", text.replace('"celsius"', '"celsius", 7', 1))
+    assert marked(at, "get_current_weather") == {}  # 7 is a valid enum value in JSON Schema
+    type_text(at, "get_current_weather", text.replace('"required": [', '"required": 3, "x": [', 1))
+    assert marked(at, "get_current_weather")["/parameters/required"] == '"required": 3'
+    type_text(at, "get_current_weather", text.replace('"type": "object"', '"type" "object"', 1))
+    [(where, covered)] = marked(at, "get_current_weather").items()
+    assert where.startswith("line ") and covered.startswith('"object"')
+
+
+def test_ctrl_s_in_the_editor_saves_what_is_typed(open_app: Callable[..., AppTest],
+                                                 tools_dir: Path) -> None:
+    at = open_in_editor(open_app(), "get_current_weather")
+    text = editor_text(at, "get_current_weather").replace("Get the current", "Get today's")
+    press(at, "get_current_weather", "save", text)  # typed and saved at once
+    assert "Saved `get_current_weather.yaml`." in successes(at)
+    assert (tools_dir / "get_current_weather.yaml").read_text(encoding="utf-8") == text
+
+    broken = text.replace("type: object", "type: [object")
+    press(at, "get_current_weather", "save", broken)
+    assert "Not saved: fix the problems listed first." in errors(at)
+    assert editor_text(at, "get_current_weather") == broken  # kept, marked
+    assert problem_lines(at)[0].startswith("**line ")
+    assert (tools_dir / "get_current_weather.yaml").read_text(encoding="utf-8") == text
+
+
+def test_ctrl_enter_checks_the_text_at_once(open_app: Callable[..., AppTest]) -> None:
+    at = open_in_editor(open_app(), "web_search")
+    text = editor_text(at, "web_search").replace("type: object", "type: objec", 1)
+    press(at, "web_search", "check", text)
+    assert editor_text(at, "web_search") == text
+    assert any("/parameters/type" in line for line in problem_lines(at))
+
+
+def test_the_editor_adopts_rewrites_but_not_its_own_typing(
+    open_app: Callable[..., AppTest],
+) -> None:
+    """The browser's editor replaces its text only when the revision moves on: typing must not
+    move it (a late rerun would undo keystrokes), a rewrite by the page must."""
+    at = open_in_editor(open_app(), "web_search")
+    first = editor_data(at, "web_search")["revision"]
+    type_text(at, "web_search", editor_text(at, "web_search").replace("Search", "Find", 1))
+    assert editor_data(at, "web_search")["revision"] == first
+    set_format(at, "web_search", "json")
+    assert editor_data(at, "web_search")["revision"] > first
+    assert editor_data(at, "web_search")["fmt"] == "json"
+    after_switch = editor_data(at, "web_search")["revision"]
+    click(at, "tools.revert")  # a fresh draft of the same tool is still a new revision
+    assert editor_data(at, "web_search")["revision"] > after_switch
+
+
 # --- the editor: formats --------------------------------------------------------------------------
 
 def test_yaml_to_json_to_yaml_keeps_the_document(open_app: Callable[..., AppTest],
@@ -433,15 +530,14 @@ def test_yaml_to_json_to_yaml_keeps_the_document(open_app: Callable[..., AppTest
     as_json = editor_text(at, "create_calendar_event")
     assert json.loads(as_json) == original
     assert list(json.loads(as_json)) == list(original)
-    assert at.text_area(key=text_key("create_calendar_event")).label == "Definition (JSON)"
-    assert code_blocks(at, "json")[0] == as_json.rstrip("\n")  # highlighted as JSON
+    assert editor_data(at, "create_calendar_event")["fmt"] == "json"  # highlighted as JSON
     assert not unsaved_warning(at)
 
     set_format(at, "create_calendar_event", "yaml")
     back, problems = parse_text(editor_text(at, "create_calendar_event"), "yaml")
     assert problems == []
     assert back == original
-    assert at.text_area(key=text_key("create_calendar_event")).label == "Definition (YAML)"
+    assert editor_data(at, "create_calendar_event")["fmt"] == "yaml"
     assert not unsaved_warning(at)
     assert library(tools_dir)["create_calendar_event"].parameters == original["parameters"]
 
@@ -486,7 +582,7 @@ def test_unsaved_edits_survive_a_visit_to_the_chat_page(open_app: Callable[..., 
     assert unsaved_warning(at)
 
     go(at, "chat")
-    assert not [t for t in at.text_area if (t.key or "").startswith("tools.editor")]
+    assert not editors_on_page(at)
     go(at, "tools")
 
     assert at.selectbox(key="tools.editor.selected").value == "web_search"
@@ -554,7 +650,7 @@ def test_save_refuses_a_name_another_tool_has(open_app: Callable[..., AppTest],
         "name: convert_units", "name: web_search"))
     # Said as soon as it is typed, and Save is off until the name is unique.
     assert "**/name** — another tool in the library is already named 'web_search'; names " \
-        "must be unique" in errors(at)
+        "must be unique" in problem_lines(at)
     assert at.button(key="tools.save").disabled
     assert (tools_dir / "web_search.yaml").read_text(encoding="utf-8") == before
     assert (tools_dir / "convert_units.yaml").exists()
@@ -914,13 +1010,15 @@ def test_import_over_an_open_draft_keeps_the_editor_consistent(
     at = open_in_editor(open_app(), "get_current_weather")
     type_text(at, "get_current_weather", editor_text(at, "get_current_weather").replace(
         "Get the current weather", "MY UNSAVED EDIT"))
+    before = editor_data(at, "get_current_weather")["revision"]
     incoming = [{"name": "get_current_weather", "description": "Imported description",
                  "input_schema": {"type": "object", "properties": {}}}]
     at.text_area(key="tools.import_text").input(json.dumps(incoming))
     run(at)
     click(at, "tools.import_go")
-    [highlighted] = [c for c in code_blocks(at, "yaml") if c.startswith("name:")]
-    assert editor_text(at, "get_current_weather").rstrip() == highlighted.rstrip()
+    shown = editor_data(at, "get_current_weather")
+    assert "Imported description" in shown["text"] and "MY UNSAVED" not in shown["text"]
+    assert shown["revision"] != before  # a new revision: the browser's editor takes the text
 
 
 def test_import_warns_before_it_replaces_unsaved_edits(open_app: Callable[..., AppTest]) -> None:

@@ -1,0 +1,42 @@
+"""The code editor of the Tools page: CodeMirror 6 as a Streamlit components-v2 component (in
+the page, no iframe).
+
+The built bundle (frontend/, `make frontend`) is served by Streamlit's static file serving from
+static/editor/; the component itself is a few lines that import it, so a rerun sends those few
+lines rather than 400 kB of JavaScript, and the browser caches the bundle (its URL carries a
+hash of its content, so a rebuilt bundle is fetched anew).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+BUNDLE = Path(__file__).resolve().parents[1] / "static" / "editor" / "toolsmith-editor.js"
+_VERSION = hashlib.sha256(BUNDLE.read_bytes()).hexdigest()[:12] if BUNDLE.exists() else "missing"
+
+_LOADER = f"""
+const url = new URL("app/static/editor/toolsmith-editor.js?v={_VERSION}", document.baseURI);
+export default async function (component) {{
+  const editor = await import(url.href);
+  return editor.default(component);
+}}
+"""
+
+_mount = st.components.v2.component("toolsmith.code_editor", js=_LOADER)
+
+
+def code_editor(*, key: str, text: str, fmt: str, revision: int, marks: list[dict[str, Any]],
+                on_text: Callable[[], None], on_action: Callable[[], None],
+                height: int = 440) -> None:
+    """Mount the editor. `revision` tells the browser when `text` is a rewrite to adopt (it
+    keeps what the user typed otherwise); `marks` are the problems with their text ranges.
+    The typed text arrives as state `text` (on_text), Ctrl+S / Ctrl+Enter as trigger
+    `action` = {kind, text} (on_action)."""
+    _mount(key=key, data={"text": text, "fmt": fmt, "revision": revision, "problems": marks,
+                          "height": height},
+           on_text_change=on_text, on_action_change=on_action)
