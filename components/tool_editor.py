@@ -65,7 +65,8 @@ def render(entries: list[LibraryEntry]) -> None:
     code_editor(
         key=tool_state.editor_key(editor_id), text=draft.text, fmt=draft.fmt,
         revision=draft.revision,
-        marks=[m.as_dict() for m in locate.marks(draft.text, draft.fmt, problems)],
+        marks=[m.as_dict() for m in locate.marks(draft.text, draft.fmt, problems,
+                                                  parsed=not parse_errors)],
         on_text=partial(tool_state.on_editor_text, editor_id),
         on_action=partial(tool_state.on_editor_action, editor_id, taken),
     )

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from core.tools.schemas import Format, Problem, ToolYamlLoader
+from core.tools.schemas import Format, Problem
 
 
 @dataclass
@@ -107,9 +107,9 @@ def document_spans(text: str, fmt: Format) -> Span | None:
     try:
         if fmt == "json":
             return _json_span(text, 0)[0]
-        node = yaml.compose(text, Loader=ToolYamlLoader)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)  # nodes only: nothing is constructed
         return _yaml_span(node) if node is not None else None
-    except (yaml.YAMLError, ValueError, IndexError):
+    except (yaml.YAMLError, ValueError, IndexError, RecursionError):
         return None
 
 
@@ -153,9 +153,10 @@ def _utf16(text: str, index: int) -> int:
     return index if text.isascii() else len(text[:index].encode("utf-16-le")) // 2
 
 
-def marks(text: str, fmt: Format, problems: list[Problem]) -> list[Mark]:
-    """Each problem with the range of text it is about, in the editor's offsets."""
-    spans = None if any(p.line is not None for p in problems) else document_spans(text, fmt)
+def marks(text: str, fmt: Format, problems: list[Problem], parsed: bool = True) -> list[Mark]:
+    """Each problem with the range of text it is about, in the editor's offsets. `parsed`:
+    whether the text passed the bounded parse (only then are its nodes walked for pointers)."""
+    spans = document_spans(text, fmt) if parsed and problems else None
     out = []
     for problem in problems:
         if problem.line is not None:

@@ -1071,7 +1071,7 @@ def test_editing_an_unreadable_file_says_why(open_app: Callable[..., AppTest],
     at = open_in_editor(open_app(), "huge")
     assert any("cannot be opened" in e and "larger than 256 kB" in e for e in errors(at)), \
         errors(at)
-    assert "tools.editor.text.huge" not in at.session_state  # no editor to overwrite it from
+    assert not editors_on_page(at)  # no editor to overwrite it from
 
 
 def test_a_yaml_date_in_a_tool_breaks_no_page(open_app: Callable[..., AppTest],
