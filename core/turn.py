@@ -19,7 +19,7 @@ from core.config import REDACTED, Endpoint, masked_headers, redact
 from core.redaction import scrub_exchange, scrub_message
 from core.types import ChatSettings, Exchange, Message, ToolSpec
 from core.wire import errors
-from core.wire.base import Accumulator
+from core.wire.base import Accumulator, WireFormat
 from core.wire.http import (
     RetryNotice,
     Timeouts,
@@ -81,30 +81,8 @@ def run_turn(
         request = client.build_request(
             "POST", endpoint.chat_url(), content=json.dumps(body).encode(), headers=headers
         )
-        response = open_response(
-            client, request, policy=endpoint.retry, attempts=exchange.attempts,
-            key_env=endpoint.key_env, on_retry=on_retry, sleep=sleep, secret=endpoint.api_key,
-        )
-        exchange.first_byte_at = time.time()
-        exchange.status = response.status_code
-        exchange.request_id = request_id_of(response.headers)
-        exchange.response_headers = notable_headers(response.headers)
-        try:
-            if settings.stream and _is_event_stream(response):
-                message = _read_stream(response, exchange, on_progress, endpoint.timeouts.idle,
-                                       wire.new_accumulator(), endpoint.api_key)
-            else:
-                message = _read_json(response, exchange, wire.parse_response, endpoint.api_key)
-        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
-            # Parsers read untrusted JSON; a shape they did not foresee is the server's fault,
-            # not a crash. The traceback goes to the log for whoever improves the parser.
-            log.warning("unexpected response shape", exc_info=True)
-            raise errors.MalformedResponse(
-                "The server's answer did not have the shape this wire format promises, so it "
-                "cannot be read. Check the base URL and format; Retry if it was a glitch.",
-                detail=f"({type(exc).__name__}: {str(exc)[:160]})") from None
-        finally:
-            response.close()
+        message = _send_and_read(client, request, endpoint, settings, exchange, wire,
+                                 on_progress, on_retry, sleep)
     except errors.ToolsmithError as exc:
         return _failed(exchange, exc, endpoint.api_key)
     except httpx.InvalidURL as exc:
@@ -124,6 +102,63 @@ def run_turn(
     exchange.usage = message.usage
     message.exchange_id = exchange.id
     return TurnResult(exchange=exchange, message=message)
+
+
+class ChunkNotJson(errors.MalformedResponse):
+    """A stream event whose data is not JSON: the stream is broken, so it is retried."""
+
+
+def _send_and_read(client: httpx.Client, request: httpx.Request, endpoint: Endpoint,
+                   settings: ChatSettings, exchange: Exchange, wire: WireFormat,
+                   on_progress: ProgressFn | None, on_retry: RetryFn | None,
+                   sleep: Callable[[float], None]) -> Message:
+    """Send (open_response retries 429/5xx) and read the answer; a stream that breaks is
+    retried under the same policy and budget, its partial answer discarded."""
+    policy = endpoint.retry
+    deadline = time.monotonic() + endpoint.timeouts.deadline
+    while True:
+        retries_spent = len(exchange.attempts)  # each earlier attempt was followed by a retry
+        response = open_response(
+            client, request, policy=policy, attempts=exchange.attempts,
+            key_env=endpoint.key_env, on_retry=on_retry, sleep=sleep, secret=endpoint.api_key,
+            retries_spent=retries_spent,
+        )
+        exchange.first_byte_at = time.time()
+        exchange.first_token_at = None  # of the attempt whose answer is kept
+        exchange.status = response.status_code
+        exchange.request_id = request_id_of(response.headers)
+        exchange.response_headers = notable_headers(response.headers)
+        try:
+            try:
+                if settings.stream and _is_event_stream(response):
+                    return _read_stream(response, exchange, on_progress, endpoint.timeouts,
+                                        wire.new_accumulator(), endpoint.api_key, deadline)
+                return _read_json(response, exchange, wire.parse_response, endpoint.api_key)
+            except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+                # Parsers read untrusted JSON; a shape they did not foresee is the server's
+                # fault, not a crash. The traceback goes to the log for whoever improves it.
+                log.warning("unexpected response shape", exc_info=True)
+                raise errors.MalformedResponse(
+                    "The server's answer did not have the shape this wire format promises, so "
+                    "it cannot be read. Check the base URL and format; Retry if it was a "
+                    "glitch.", detail=f"({type(exc).__name__}: {str(exc)[:160]})") from None
+            finally:
+                response.close()
+        except (errors.StreamBroken, ChunkNotJson) as exc:
+            attempt = exchange.attempts[-1]
+            attempt.error = redact(f"{exc.kind}: {exc.message}"[:300], endpoint.api_key)
+            retry_number = len(exchange.attempts)
+            delay = None if getattr(exc, "final", False) else policy.delay(retry_number, None)
+            if delay is None:
+                if retry_number > 1:
+                    exc.message += f" (after {retry_number} attempts)"
+                raise
+            attempt.retry_after_s = delay
+            if on_retry is not None:
+                on_retry(RetryNotice(retry_number, policy.max_retries, delay,
+                                     "The stream was cut, retrying… (the partial answer was "
+                                     f"discarded; it broke: {exc.message})"))
+            sleep(delay)
 
 
 def _scrub(exchange: Exchange, secret: str) -> None:
@@ -197,14 +232,20 @@ def _read_json(response: httpx.Response, exchange: Exchange,
     return parse(data)
 
 
+MAX_ANSWER_CHARS = 8_000_000  # text, reasoning and arguments of one answer, as received
+
+
 def _read_stream(
     response: httpx.Response, exchange: Exchange, on_progress: ProgressFn | None,
-    idle_s: float, acc: Accumulator, secret: str,
+    timeouts: Timeouts, acc: Accumulator, secret: str, deadline: float,
 ) -> Message:
     decoder = SSEDecoder()
     raw_parts: list[bytes] = []
     kept = 0
+    received = 0  # characters of event data: the cap on what one answer may hold
     saw_done = False
+    trailer_lost = ""  # how the stream broke after a complete answer
+    last_event = time.monotonic()
     try:
         try:
             for chunk in response.iter_bytes():  # decoded: proxies may gzip a stream
@@ -212,35 +253,51 @@ def _read_stream(
                     raw_parts.append(chunk)
                     kept += len(chunk)
                 for event in decoder.feed(chunk):
+                    last_event = time.monotonic()
+                    received += len(event.data)
                     if _handle(event.data, acc, exchange, on_progress, secret):
                         saw_done = True
                         break
                 if saw_done or acc.done:
                     break
+                _check_progress(acc, received, last_event, deadline, timeouts)
             else:
                 for event in decoder.close():
                     if _handle(event.data, acc, exchange, on_progress, secret):
                         saw_done = True
         except httpx.ReadTimeout:
             raise errors.StreamStalled(
-                f"The stream stopped sending for {idle_s:g} s "
+                f"The stream stopped sending for {timeouts.idle:g} s "
                 "before it was complete. The partial answer was discarded; Retry.",
             ) from None
         except httpx.DecodingError as exc:
             raise _undecodable(response, exc) from None
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise errors.StreamBroken(
-                "The connection closed in the middle of the answer"
-                f"{' (inside tool-call arguments)' if acc.tool_calls() else ''}. "
-                "The partial answer was discarded; Retry.",
-                detail=f"({exc})",
-            ) from None
+            if _complete(acc):
+                trailer_lost = "the connection closed"
+            else:
+                raise errors.StreamBroken(
+                    "The connection closed in the middle of the answer"
+                    f"{' (inside tool-call arguments)' if acc.tool_calls() else ''}. "
+                    "The partial answer was discarded; Retry.",
+                    detail=f"({exc})",
+                ) from None
+        except ChunkNotJson:
+            if not _complete(acc):
+                raise
+            trailer_lost = "a chunk after it was not JSON"
     finally:
         exchange.transcript = b"".join(raw_parts).decode("utf-8", "replace")
     if acc.chunks == 0:
         raise errors.MalformedResponse(
             "The server answered with an empty stream. Check the model name and Retry.")
-    if not (saw_done or acc.done):
+    if trailer_lost:
+        lost = ("the usage figures (tokens) were lost" if acc.usage() is None
+                else "only the end-of-stream marker was lost")
+        exchange.error_kind = "trailer_lost"
+        exchange.error = (f"The answer is complete (finish reason {acc.finish_reason!r}), but "
+                          f"the stream broke after it ({trailer_lost}): {lost}.")
+    elif not (saw_done or acc.done):
         calls = acc.tool_calls()
         unfinished = [c.name for c in calls if c.parsed_arguments()[1]]
         if unfinished and acc.finish_reason is None:
@@ -255,14 +312,49 @@ def _read_stream(
                 f"{', '.join(c.name or '?' for c in calls)} without saying it was done "
                 "(no finish_reason, no [DONE]), so they may be cut short. The partial "
                 "answer was discarded; Retry.")
-        if acc.requires_done:  # this format always ends with an explicit stop event
+        if acc.requires_done and acc.finish_reason is None:
             raise errors.StreamBroken(
                 "The stream ended before the server said the answer was complete "
                 "(no message_stop), so it may be cut short. The partial answer was "
                 "discarded; Retry.")
+        if acc.requires_done:  # stop_reason seen, message_stop not: the answer is whole
+            exchange.error_kind = "trailer_lost"
+            exchange.error = (f"The answer is complete (finish reason {acc.finish_reason!r}), "
+                              "but the stream ended without message_stop: only the "
+                              "end-of-stream marker was lost.")
     message = acc.message()
     exchange.response_body = _summary(message, acc)
     return message
+
+
+def _complete(acc: Accumulator) -> bool:
+    """The server said the answer is finished: what may follow is usage and an end marker."""
+    return acc.done or (acc.finish_reason is not None
+                        and not any(c.parsed_arguments()[1] for c in acc.tool_calls()))
+
+
+def _check_progress(acc: Accumulator, received: int, last_event: float,
+                    deadline: float, timeouts: Timeouts) -> None:
+    """Stop a stream that grows past the cap, sends no event, or outlasts the deadline."""
+    now = time.monotonic()
+    if received > MAX_ANSWER_CHARS:
+        calls = [c.name or "?" for c in acc.tool_calls()]
+        error = errors.StreamBroken(
+            f"The answer grew past {MAX_ANSWER_CHARS // 1_000_000} MB"
+            f"{' (tool-call arguments of ' + ', '.join(calls) + ')' if calls else ''}, more "
+            "than Toolsmith keeps, so it stopped reading and did not keep it. Ask for a "
+            "smaller answer (or lower max tokens) and Retry; the start of the stream is in "
+            "the inspector.")
+        error.final = True  # type: ignore[attr-defined]  # a retry would grow as large again
+        raise error
+    if now - last_event > timeouts.keepalive:
+        raise errors.StreamStalled(
+            f"For {timeouts.keepalive:g} s the stream sent only keep-alive comments or stray "
+            "bytes, no part of the answer. The partial answer was discarded; Retry.")
+    if now > deadline:
+        raise errors.StreamStalled(
+            f"The stream did not finish within {timeouts.deadline:g} s (the stream deadline "
+            "in the sidebar). The partial answer was discarded; Retry, or raise the deadline.")
 
 
 def _handle(data: str, acc: Accumulator, exchange: Exchange,
@@ -272,8 +364,8 @@ def _handle(data: str, acc: Accumulator, exchange: Exchange,
         return True
     try:
         chunk = json.loads(data)
-    except json.JSONDecodeError:
-        raise errors.MalformedResponse(
+    except (json.JSONDecodeError, RecursionError):
+        raise ChunkNotJson(
             "The stream carried a chunk that is not JSON, so the answer cannot be read. Retry; "
             "if it repeats, the server or a proxy in between is mangling the stream.",
             detail=f"The chunk began: {redact(data, secret)[:120]!r}",

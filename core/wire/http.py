@@ -23,9 +23,15 @@ RETRY_STATUSES = frozenset({408, 409, 429, *(s for s in range(500, 600) if s not
 
 @dataclass(frozen=True)
 class Timeouts:
+    """connect/idle/write as httpx applies them; `keepalive`: how long a stream may send only
+    `:` comments (or stray bytes) and no event before it counts as stalled; `deadline`: how
+    long a whole answer may take, however steadily it trickles in."""
+
     connect: float = 10.0
     idle: float = 60.0
     write: float = 30.0
+    keepalive: float = 180.0
+    deadline: float = 900.0
 
     def to_httpx(self) -> httpx.Timeout:
         return httpx.Timeout(connect=self.connect, read=self.idle, write=self.write,
@@ -186,13 +192,15 @@ def open_response(
     on_retry: Callable[[RetryNotice], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     secret: str = "",
+    retries_spent: int = 0,
 ) -> httpx.Response:
     """Send with retries until a 2xx response whose body is still unread (stream=True).
 
     Retries 408/409/429/5xx/529 and refused connections; a read timeout is not retried
-    (the user waited long enough already and can press Retry).
+    (the user waited long enough already and can press Retry). `retries_spent`: retries the
+    caller already made for this turn (a broken stream), which count against the same policy.
     """
-    retry_number = 0
+    retry_number = retries_spent
     while True:
         attempt = Attempt(started_at=time.time())
         attempts.append(attempt)

@@ -463,10 +463,12 @@ def test_stream_ending_cleanly_after_a_call_header_is_stream_broken(
     argument text so far is whole JSON, yet the second call has none of its arguments."""
     raw = load_fixture("parallel_tool_calls")
     second = raw.index(b'"id":"call_9mNq2LdXe7GhJ0aB5sTuVwYz"')
-    wire_server.script(fixture_reply("parallel_tool_calls", framing="close",
-                                     cut_after=raw.index(b"\n\n", second) + 2))
+    cut = fixture_reply("parallel_tool_calls", framing="close",
+                        cut_after=raw.index(b"\n\n", second) + 2)
+    wire_server.script(cut, cut, cut)  # a broken stream is retried twice
     run = turn(wire_server.base_url, "gpt-4o")
     assert_failed(run, errors.StreamBroken, "without saying it was done", "Retry")
+    assert len(run.result.exchange.attempts) == 3
 
 
 def test_json_body_cut_short_is_stream_broken(wire_server: WireServer) -> None:

@@ -81,6 +81,8 @@ class Reply:
     stall_after: int | None = None  # body bytes sent before blocking until the server stops
     stall_before_headers: bool = False  # accept the request, then never answer
     gzip: bool = False  # Content-Encoding: gzip (the body is compressed on the wire)
+    write_interval: float = 0.0  # seconds between writes (a slow server: 1 byte per interval)
+    keepalive_every: float | None = None  # after the body, `: keep-alive` this often, forever
 
 
 @dataclass
@@ -274,6 +276,43 @@ def _http_date_in(seconds: float) -> str:
     return email.utils.formatdate(time.time() + seconds, usegmt=True)
 
 
+HUGE_ARGUMENTS_BYTES = 50_000_000
+
+
+def huge_arguments(stream: bool, size: int = HUGE_ARGUMENTS_BYTES) -> Reply:
+    """One tool call whose arguments are `size` bytes (a JSON string of x's), in 64 kB deltas."""
+    base = {"id": "chatcmpl-Huge000000000000000000000", "object": "chat.completion.chunk",
+            "created": 1749366275, "model": "gpt-4o-2024-08-06"}
+    piece = 65_536
+    head = '{"location": "'
+    parts = [b"data: " + json.dumps({**base, "choices": [{"index": 0, "delta": {
+        "role": "assistant", "tool_calls": [{"index": 0, "id": "call_Huge0", "type": "function",
+                                             "function": {"name": "get_current_weather",
+                                                          "arguments": head}}]},
+        "finish_reason": None}]}).encode() + b"\n\n"]
+    filler = json.dumps({**base, "choices": [{"index": 0, "delta": {"tool_calls": [
+        {"index": 0, "function": {"arguments": "x" * piece}}]}, "finish_reason": None}]})
+    parts += [b"data: " + filler.encode() + b"\n\n"] * (size // piece)
+    parts.append(chunks_to_sse([
+        {**base, "choices": [{"index": 0, "delta": {"tool_calls": [
+            {"index": 0, "function": {"arguments": '"}'}}]}, "finish_reason": None}]},
+        {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
+        {**base, "choices": [], "usage": REFERENCE_RESPONSE["usage"]}]))
+    if not stream:
+        return json_reply(error_body("stream only", "invalid_request_error"), 400)
+    return sse_reply(b"".join(parts), write_sizes=())
+
+
+def _complete_then(trailer: bytes | None) -> Reply:
+    """A whole answer (finish_reason seen), then a broken trailer instead of usage + [DONE]:
+    `trailer` is sent as is, or None cuts the connection right after the finish chunk."""
+    transcript = load_fixture(_STANDARD)
+    end = _offset_after_event_with(transcript, b'"finish_reason":"tool_calls"')
+    if trailer is None:
+        return fixture_reply(_STANDARD, cut_after=end)
+    return sse_reply(transcript[:end] + trailer)
+
+
 FAULTS: dict[str, FaultFn] = {
     "fault-400": _always(lambda: json_reply(error_body(
         "Invalid schema for function 'get_current_weather': In context=('properties', "
@@ -312,6 +351,17 @@ FAULTS: dict[str, FaultFn] = {
     "fault-stream-error": _always(lambda: fixture_reply("error_in_stream_wrapped")),
     "fault-stream-error-bare": _always(lambda: fixture_reply("error_in_stream_bare")),
     "fault-not-json": _always(lambda: fixture_reply("not_json_chunk")),
+    # Hostile servers: a stream broken once, then fine; slow, silent or enormous streams.
+    "fault-cut-then-ok": lambda nth, stream: _cut_mid_arguments(stream, "chunked")
+    if nth == 1 else None,
+    "fault-not-json-then-ok": _first(lambda: fixture_reply("not_json_chunk")),
+    "fault-keepalive-only": _always(lambda: sse_reply(b"", keepalive_every=0.05)),
+    "fault-trickle": _always(lambda: fixture_reply(_STANDARD, write_sizes=(1,),
+                                                   write_interval=0.05)),
+    "fault-huge-args": lambda _nth, stream: huge_arguments(stream),
+    "fault-trailer-not-json": _always(lambda: _complete_then(
+        b"data: <html>502 Bad Gateway</html>\n\n")),
+    "fault-trailer-cut": _always(lambda: _complete_then(None)),
     "fault-bad-args": lambda _nth, stream: _bad_arguments(stream),
     "fault-bad-args-then-ok": _first_by_stream(_bad_arguments),
     "fault-schema-args": lambda _nth, stream: _schema_breaking_arguments(stream),
@@ -507,11 +557,15 @@ class _Handler(BaseHTTPRequestHandler):
                 limit = min(limit, bound)
         try:
             for piece in _pieces(body[:limit], reply.write_sizes):
-                if reply.framing == "chunked":
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
-                else:
-                    self.wfile.write(piece)
-                self.wfile.flush()
+                if reply.write_interval and stopping.wait(reply.write_interval):
+                    self.close_connection = True
+                    return
+                self._write(piece, reply.framing)
+            if reply.keepalive_every is not None:
+                while not stopping.wait(reply.keepalive_every):
+                    self._write(b": keep-alive\n\n", reply.framing)
+                self.close_connection = True
+                return
             if reply.stall_after is not None:
                 stopping.wait()
                 self.close_connection = True
@@ -523,6 +577,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"0\r\n\r\n")
         except OSError:  # the client went away first: its business, not a server failure
             self.close_connection = True
+
+    def _write(self, piece: bytes, framing: Framing) -> None:
+        if framing == "chunked":
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        else:
+            self.wfile.write(piece)
+        self.wfile.flush()
 
 
 def _pieces(body: bytes, sizes: tuple[int, ...]) -> Iterator[bytes]:
