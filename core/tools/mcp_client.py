@@ -183,6 +183,20 @@ def describe_failure(exc: BaseException, config: McpServerConfig) -> str:
     return f"Connecting failed: {exc.__class__.__name__}: {str(exc)[:200]}"
 
 
+def _without_secrets(value: Any, secrets: list[str]) -> Any:
+    """A server that echoes a configured secret back (in a result) does not get it shown or
+    stored: every string in the answer is redacted."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return redact_secrets(value, secrets)
+    if isinstance(value, list):
+        return [_without_secrets(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_secrets(v, secrets) for k, v in value.items()}
+    return value
+
+
 def _tool_of(server: str, tool: types.Tool) -> McpTool:
     annotations = tool.annotations.model_dump(exclude_none=True) if tool.annotations else {}
     return McpTool(server=server, name=tool.name, description=tool.description or "",
@@ -476,7 +490,8 @@ class McpManager:
             return self._failed(run, "protocol", describe_failure(exc, conn.config))
         finally:
             conn.in_flight -= 1
-        run.result = result.model_dump(mode="json", by_alias=True, exclude_none=True)
+        run.result = _without_secrets(
+            result.model_dump(mode="json", by_alias=True, exclude_none=True), conn.secrets)
         run.ended_at = time.time()
         return run
 

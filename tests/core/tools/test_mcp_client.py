@@ -179,6 +179,8 @@ def test_secrets_never_reach_status_stderr_or_results(manager):
     assert status.state == "connected"
     assert "token=[secret redacted]" in status.stderr_tail
     assert "s3cret" not in repr(status)
+    run = manager.call("odd", "echo_env", {})
+    assert run.result["content"][0]["text"] == "[secret redacted]"
 
 
 def test_one_process_per_server_after_many_reconnects_and_none_after_shutdown():
