@@ -10,8 +10,9 @@ from components import tool_call_card
 from components.clients import client_for
 from components.messages import AVATARS
 from core.config import Endpoint
+from core.live import size_note, snapshot
 from core.turn import TurnResult, run_turn
-from core.types import ChatSettings, Message, ToolSpec
+from core.types import ChatSettings, Message, ToolCall, ToolSpec
 from core.wire.base import Accumulator
 from core.wire.http import RetryNotice
 
@@ -36,19 +37,27 @@ def run(endpoint: Endpoint, messages: list[Message], tools: list[ToolSpec],
                 return
             last_draw = now
             status.empty()
-            reasoning = acc.reasoning()
-            if reasoning:
-                reasoning_box.caption(f"💭 {reasoning[-1500:]}")
-            text = acc.text()
-            if text:
-                text_box.markdown(text + " ▌")
-            calls = acc.tool_calls()
-            if calls:
+            # Only a bounded, redacted tail goes over the websocket (core.live explains why).
+            view = snapshot(acc, endpoint.api_key)
+            if view.reasoning:
+                note = size_note(view.reasoning_chars)
+                reasoning_box.caption(f"💭 {'… ' if note else ''}{view.reasoning}")
+            if view.text:
+                note = size_note(view.text_chars)
+                with text_box.container():
+                    if note:
+                        st.caption(f"… {note}")
+                    st.markdown(view.text + " ▌")
+            if view.calls:
                 with calls_box.container():
-                    for call in calls:
-                        tool_call_card.render(call, live=True)
+                    for call in view.calls:
+                        tool_call_card.render(ToolCall(call.id, call.name, call.arguments_tail),
+                                              live=True, live_note=call.size_note)
 
         def retrying(notice: RetryNotice) -> None:
+            if notice.reason.startswith("The stream was cut"):
+                for box in (reasoning_box, text_box, calls_box):  # the partial answer is gone
+                    box.empty()
             status.warning(f"{notice.reason} Retrying in {notice.delay_s:.1f} s "
                            f"(retry {notice.retry_number} of {notice.max_retries})…", icon="🔁")
 

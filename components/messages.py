@@ -61,6 +61,8 @@ def render_message(message: Message, exchange: Exchange | None) -> None:
                     if exchange else None)
             for call in message.tool_calls:
                 tool_call_card.render(call, sent=sent)
+            if exchange is not None and exchange.error_kind == "trailer_lost" and exchange.error:
+                st.caption(f"⚠️ {exchange.error}")  # the answer is whole; say what was lost
             finish = f" · finish: {message.finish_reason}" if message.finish_reason else ""
             line, button = st.columns([12, 1], vertical_alignment="center")
             line.caption(usage_line(message.usage, exchange) + finish)

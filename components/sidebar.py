@@ -90,7 +90,8 @@ def render() -> tuple[Endpoint, ChatSettings]:
                   args=(base_url,), help=f"GET {base_url.rstrip('/')}/models")
         if st.session_state.get("conn.models_error"):
             sb.error(st.session_state["conn.models_error"])
-    timeouts = Timeouts(idle=float(st.session_state.get("sidebar.idle_timeout", 60)))
+    timeouts = Timeouts(idle=float(st.session_state.get("sidebar.idle_timeout", 60)),
+                        deadline=float(st.session_state.get("sidebar.stream_deadline", 900)))
     endpoint = Endpoint(
         preset=preset_name, base_url=base_url, model=model, api_key=state.api_key(fmt.key_env),
         key_env=fmt.key_env, wire=wire, timeouts=timeouts,
@@ -114,6 +115,10 @@ def render() -> tuple[Endpoint, ChatSettings]:
         st.number_input(
             "Idle timeout (s)", 1, 600, 60, key="sidebar.idle_timeout",
             help="How long a stream may stay silent before Toolsmith gives up on it.",
+        )
+        st.number_input(
+            "Stream deadline (s)", 10, 7200, 900, key="sidebar.stream_deadline",
+            help="How long one answer may take in all, however steadily it trickles in.",
         )
     return endpoint, settings
 

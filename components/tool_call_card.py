@@ -13,14 +13,15 @@ from core.types import ToolCall
 
 
 def render(call: ToolCall, *, sent: dict[str, dict[str, Any]] | None = None,
-           live: bool = False) -> None:
-    """`sent`: the tools offered by the request that produced this call (None: unknown)."""
+           live: bool = False, live_note: str = "") -> None:
+    """`sent`: the tools offered by the request that produced this call (None: unknown).
+    `live`: arguments still arriving (a bounded tail; `live_note` says how much is hidden)."""
     with st.container(border=True):
         name = call.name or "(no name sent)"
         call_id = call.id or "(id not yet sent)"
         st.markdown(f"🔧 **`{name}`** &nbsp;·&nbsp; call id `{call_id}`")
         if live:
-            st.caption("Arguments arriving…")
+            st.caption(f"Arguments arriving… {live_note}".strip())
             st.code(call.arguments or " ", language="json")
             return
         value, problem = call.parsed_arguments()
