@@ -15,10 +15,10 @@ from components.code_editor import code_editor
 from core.tools import locate
 from core.tools.form import FORM_TYPES, beyond_form, rows_from_parameters
 from core.tools.library import LibraryEntry
+from core.tools.roundtrip import strict_rewrite
 from core.tools.schemas import (
     Problem,
     dropped_by_make_strict,
-    dump_text,
     parse_text,
     strict_document,
     strict_problems,
@@ -117,7 +117,7 @@ def _checks(spec: object, problems: list[Problem]) -> None:
 
 def _strict_preview(editor_id: str, text: str, fmt: str, data: dict[str, Any]) -> None:
     strict = strict_document(data)
-    rewritten = dump_text(strict, fmt)  # type: ignore[arg-type]
+    rewritten = strict_rewrite(text, fmt, data)  # type: ignore[arg-type]
     remaining = strict_problems(strict["parameters"])
     dropped = dropped_by_make_strict(data.get("parameters") or {})
     with st.container(border=True):

@@ -21,13 +21,13 @@ from core.tools.form import (
 )
 from core.tools.formats import keep_canned_results
 from core.tools.library import LibraryEntry, delete_tool, free_name, save_tool
+from core.tools.roundtrip import rewrite, strict_rewrite
 from core.tools.schemas import (
     Format,
     ToolFileError,
     dump_text,
     parse_text,
     parse_tool,
-    strict_document,
 )
 from core.types import ToolSpec
 
@@ -42,6 +42,8 @@ class ToolDraft:
     saved_text: str = ""  # the file's text when the draft started, to tell unsaved edits
     form_version: int = 0  # bumped to give the form a fresh widget after each applied edit
     revision: int = 0  # set anew whenever Python rewrites the text, so the editor adopts it
+    yaml_shadow: str = ""  # the YAML as it was when switched to JSON: its comments and layout
+    #                        come back on the way back to YAML and in the file saved from JSON
 
 
 def tool_drafts() -> dict[str, ToolDraft]:
@@ -150,8 +152,15 @@ def on_format_change(editor_id: str) -> None:
         flash("error", f"Fix the {draft.fmt.upper()} syntax first: converting text that does "
                        "not parse would lose it.")
         return
+    if wanted == draft.fmt:
+        return
+    if wanted == "json":
+        draft.yaml_shadow = draft.text
+        text = rewrite(draft.text, "json", data)
+    else:
+        text = rewrite(draft.yaml_shadow, "yaml", data)
     draft.fmt = wanted
-    set_draft_text(editor_id, dump_text(data, wanted))
+    set_draft_text(editor_id, text)
 
 
 def new_tool() -> None:
@@ -171,8 +180,8 @@ def duplicate_tool(editor_id: str, taken: set[str]) -> None:
     data["name"] = free_name(str(data.get("name") or "tool"), taken)
     new_tool()
     new_id = st.session_state["tools.editor.selected"]
-    tool_drafts()[new_id] = ToolDraft(dump_text(data, draft.fmt), draft.fmt, None, "",
-                                      revision=_next_revision())
+    tool_drafts()[new_id] = ToolDraft(rewrite(draft.text, draft.fmt, data), draft.fmt, None, "",
+                                      revision=_next_revision(), yaml_shadow=draft.yaml_shadow)
     flash("success", f"Duplicated as `{data['name']}` (not saved yet).")
 
 
@@ -186,9 +195,10 @@ def save_tool_draft(editor_id: str, taken_by_others: set[str]) -> None:
         flash("error", f"Not saved: another tool is already named `{spec.name}`. Rename this "
                        "one, or edit that tool instead.")
         return
+    yaml_text = draft.text if draft.fmt == "yaml" else rewrite(
+        draft.yaml_shadow, "yaml", parse_text(draft.text, "json")[0])
     try:
-        path = save_tool(tools_dir(), spec, replaces=draft.origin,
-                         yaml_text=draft.text if draft.fmt == "yaml" else None)
+        path = save_tool(tools_dir(), spec, replaces=draft.origin, yaml_text=yaml_text)
     except (OSError, ToolFileError) as exc:
         flash("error", f"Not saved: {exc}")
         return
@@ -253,7 +263,7 @@ def apply_form_edit(editor_id: str, form_key: str) -> None:
         flash("error", "Two rows are named " + ", ".join(f"`{n}`" for n in twice) + ": only "
               "the first of each is kept. Rename the other to keep it.")
     data["parameters"] = parameters_from_rows(rows, params)
-    set_draft_text(editor_id, dump_text(data, draft.fmt))
+    set_draft_text(editor_id, rewrite(draft.text, draft.fmt, data))
 
 
 def apply_strict(editor_id: str) -> None:
@@ -261,7 +271,7 @@ def apply_strict(editor_id: str) -> None:
     data, problems = parse_text(draft.text, draft.fmt)
     if problems or not isinstance(data, dict) or not isinstance(data.get("parameters", {}), dict):
         return
-    set_draft_text(editor_id, dump_text(strict_document(data), draft.fmt))
+    set_draft_text(editor_id, strict_rewrite(draft.text, draft.fmt, data))
     flash("success", "Rewritten for strict mode. Review, then Save.")
 
 

@@ -10,6 +10,7 @@ tools/ directory was not touched.
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
 import shutil
@@ -762,6 +763,72 @@ def test_make_strict_on_a_strict_tool_changes_nothing(open_app: Callable[..., Ap
         click(at, "tools.strict_apply")
     assert parse_text(editor_text(at, "query_database"), "yaml")[0]["strict"] is True
     assert problem_lines(at) == []
+
+
+COMMENTED_YAML = """\
+# Order lookup, written by hand.
+name: lookup_order
+description: Find an order by its number.   # shown to the model
+parameters:
+  type: object
+  properties:
+    number:
+      type: string
+      description: "The order number, e.g. A-1001"
+      maxLength: 12
+    verbose: {type: boolean}
+  required: [number]
+"""
+
+
+def test_make_strict_on_hand_written_yaml_changes_only_what_it_must(
+    open_app: Callable[..., AppTest], tools_dir: Path,
+) -> None:
+    (tools_dir / "lookup_order.yaml").write_text(COMMENTED_YAML, encoding="utf-8")
+    at = open_in_editor(open_app(), "lookup_order")
+    at.toggle(key="tools.strict_preview.lookup_order").set_value(True)
+    run(at)
+    [preview] = code_blocks(at, "diff")
+    changed = [line for line in preview.splitlines()[2:] if line[:1] in "+-"]
+    assert changed == [
+        "+strict: true",
+        "-      maxLength: 12",
+        "-    verbose: {type: boolean}",
+        "-  required: [number]",
+        "+    verbose: {type: [boolean, 'null']}",
+        "+  required: [number, verbose]",
+        "+  additionalProperties: false",
+    ]
+    click(at, "tools.strict_apply")
+    text = editor_text(at, "lookup_order")
+    assert text.startswith("# Order lookup, written by hand.\n")
+    assert "description: Find an order by its number.   # shown to the model" in text
+    assert '"The order number, e.g. A-1001"' in text
+    click(at, "tools.save")
+    assert (tools_dir / "lookup_order.yaml").read_text(encoding="utf-8") == text
+
+
+def test_a_json_detour_keeps_the_yaml_comments_in_the_editor_and_the_file(
+    open_app: Callable[..., AppTest], tools_dir: Path,
+) -> None:
+    (tools_dir / "lookup_order.yaml").write_text(COMMENTED_YAML, encoding="utf-8")
+    at = open_in_editor(open_app(), "lookup_order")
+    set_format(at, "lookup_order", "json")
+    set_format(at, "lookup_order", "yaml")
+    assert editor_text(at, "lookup_order") == COMMENTED_YAML  # nothing lost on the way
+
+    set_format(at, "lookup_order", "json")
+    type_text(at, "lookup_order", editor_text(at, "lookup_order").replace(
+        "Find an order", "Look up an order"))
+    click(at, "tools.save")
+    saved = (tools_dir / "lookup_order.yaml").read_text(encoding="utf-8")
+    changed = [line for line in difflib.unified_diff(COMMENTED_YAML.splitlines(),
+                                                     saved.splitlines(), lineterm="", n=0)
+               if line[:1] in "+-" and not line.startswith(("---", "+++"))]
+    assert changed == [  # the line edited in JSON, its comment kept (pushed along by the text)
+        "-description: Find an order by its number.   # shown to the model",
+        "+description: Look up an order by its number. # shown to the model",
+    ]
 
 
 # --- the parameter form -----------------------------------------------------------------------
