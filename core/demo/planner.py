@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.tools.simulate import is_simulation, parse_simulation
 from core.types import Message, ToolSpec
 from core.wire.base import SentRequest
 
@@ -202,8 +203,44 @@ def _forced_name(choice: Any) -> str | None:
     return None
 
 
+def _example(schema: Any, arguments: dict[str, Any], key: str = "") -> Any:
+    """A plausible value for a schema node: an argument of the same name, an enum's first
+    value, a default, else a value of the type (the demo model invents nothing clever)."""
+    if not isinstance(schema, dict):
+        return None
+    if key and key in arguments:
+        return arguments[key]
+    for word in ("const", "default"):
+        if word in schema:
+            return schema[word]
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), "null") if isinstance(kind, list) else kind
+    if kind == "object" or "properties" in schema:
+        props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        return {name: _example(sub, arguments, name) for name, sub in props.items()}
+    if kind == "array":
+        return [_example(schema.get("items"), arguments)]
+    return {"integer": 1, "number": 1.5, "boolean": True, "null": None}.get(
+        str(kind), f"example {key}".strip())
+
+
+def _simulated_result(text: str) -> str:
+    """A simulation request's answer: an example of the output schema, else a plain record
+    of the call (sim tool results from the offline model say that they are made up)."""
+    name, schema, arguments = parse_simulation(text)
+    args = arguments if isinstance(arguments, dict) else {}
+    if schema:
+        return json.dumps(_example(schema, args), ensure_ascii=False)
+    return json.dumps({"status": "ok", "tool": name, "arguments": args,
+                       "note": "simulated offline by the demo model"}, ensure_ascii=False)
+
+
 def plan_reply(request: SentRequest) -> Plan:
     """The reply to the last message of a neutral conversation."""
+    if is_simulation(request.settings) and request.messages:
+        return Plan(text=_simulated_result(request.messages[-1].content))
     messages = [m for m in request.messages if m.role != "system"]
     tools = request.tools
     if not messages:
