@@ -11,6 +11,7 @@ from components import (
     live_turn,
     mcp_run,
     messages,
+    simulate,
     state,
     tool_results,
 )
@@ -70,6 +71,8 @@ def page() -> None:
     pending = pending_tool_calls(conversation.messages)
     if pending and mcp_run.handle(conversation, pending, settings, tools):
         action = "results"  # every call ran on its MCP server automatically: send them
+    if pending:
+        simulate.handle(conversation, pending, endpoint, settings)
 
     if action == "results" and pending:
         results = state.typed_results(pending)

@@ -78,11 +78,14 @@ def _filters(frame: pd.DataFrame) -> usage.Filters:
         providers = cols[2].multiselect("Provider", sorted(frame["provider"].unique()),
                                         key="usage.providers")
         traffic = cols[3].selectbox("Traffic", ["chat and eval runs", "chat only",
-                                                "eval runs only"], key="usage.traffic",
-                                    help="Requests sent by eval runs (Evals page, CLI)")
+                                                "eval runs only", "simulated results only"],
+                                    key="usage.traffic",
+                                    help="Requests sent by eval runs (Evals page, CLI), or "
+                                         "to simulate a tool result (Simulate in the Chat)")
     return usage.Filters(start=start, end=end, sessions=sessions, models=models,
                          providers=providers,
-                         traffic={"chat only": "chat", "eval runs only": "eval"}.get(traffic))
+                         traffic={"chat only": "chat", "eval runs only": "eval",
+                                  "simulated results only": "simulated"}.get(traffic))
 
 
 guarded(page)

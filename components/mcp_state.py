@@ -225,3 +225,22 @@ def stop_auto() -> None:
 def resume_auto() -> None:
     """Callback of Continue automatically: a fresh allowance of steps."""
     _auto().update(steps=0, stopped=False)
+
+
+# --- Simulate ---------------------------------------------------------------------------------
+
+def request_simulation(call_id: str) -> None:
+    """Callback of Simulate: the next script run asks the model for a plausible result."""
+    st.session_state["sim.request"] = call_id
+
+
+def take_simulation_request() -> str | None:
+    return st.session_state.pop("sim.request", None)
+
+
+def remember_simulation(call_id: str, exchange_id: str) -> None:
+    st.session_state.setdefault("sim.exchanges", {})[call_id] = exchange_id
+
+
+def simulation_of(call_id: str) -> str | None:
+    return st.session_state.get("sim.exchanges", {}).get(call_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import history_sync, mcp_run, state
+from components import history_sync, mcp_run, simulate, state
 from core.types import ToolCall
 
 
@@ -31,13 +31,14 @@ def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
                              "(the OpenAI format has no such flag).")
             mcp_run.controls(call)
             options = canned.get(call.name) or {}
-            if options:
-                row = st.container(horizontal=True)
-                for label, text in options.items():
-                    row.button(
-                        f"Use “{label}”", key=f"chat.canned.{call.id}.{label}",
-                        on_click=history_sync.use_canned_result, args=(call.id, text),
-                        help=text[:300])
+            row = st.container(horizontal=True)
+            for label, text in options.items():
+                row.button(
+                    f"Use “{label}”", key=f"chat.canned.{call.id}.{label}",
+                    on_click=history_sync.use_canned_result, args=(call.id, text),
+                    help=text[:300])
+            simulate.button(call, row)
+            simulate.outcome(call)
         buttons = st.container(horizontal=True)
         buttons.button("Send tool results", type="primary", key="chat.send_results",
                        on_click=state.request, args=("results",))

@@ -180,14 +180,15 @@ def _exchange(raw: Any, where: str) -> Exchange:
         _need(isinstance(raw.get(key), kind), where, f"{key} is missing or of the wrong type")
     for key in ("id", "copied_from"):
         _text(raw, where, key, MAX_ID)
-    for key in ("provider", "model", "error_kind", "wire"):
+    for key in ("provider", "model", "error_kind", "wire", "purpose"):
         _text(raw, where, key, MAX_SHORT)
     for key in ("request_id", "transcript", "error", "url"):
         _text(raw, where, key)
     values: dict[str, Any] = {
         key: raw[key] for key in ("id", "provider", "model", "base_url", "request_body",
                                   "stream", "request_id", "transcript", "error", "error_kind",
-                                  "url", "wire", "copied_from") if raw.get(key) is not None}
+                                  "url", "wire", "copied_from", "purpose")
+        if raw.get(key) is not None}
     values["started_at"] = _time(raw, where, "started_at", optional=False)
     for key in ("first_byte_at", "first_token_at", "ended_at"):
         values[key] = _time(raw, where, key)

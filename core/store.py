@@ -108,6 +108,11 @@ _MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "WHERE e.session_id = sessions.id ORDER BY e.started_at DESC LIMIT 1), provider) "
         "WHERE provider IN ('openai', 'anthropic')",
     ]),
+    # A request made for another purpose than the chat's next turn ("simulate": a simulated
+    # tool result), marked in the inspector and on the Usage page.
+    (9, "purpose of an exchange (simulated tool results)", [
+        "ALTER TABLE exchanges ADD COLUMN purpose TEXT",
+    ]),
 ]
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 
@@ -154,6 +159,7 @@ exchanges = sa.Table(
     sa.Column("url", sa.Text), sa.Column("response_headers_json", sa.Text),
     sa.Column("wire", sa.Text), sa.Column("copied_from", sa.Text),
     sa.Column("eval_run_id", sa.Text),  # eval traffic: the run that sent it
+    sa.Column("purpose", sa.Text),  # "simulate" for a simulated tool result; NULL otherwise
 )
 result_drafts = sa.Table(
     "result_drafts", metadata,
@@ -321,7 +327,7 @@ def _exchange_row(session_id: str, exchange: Exchange) -> dict[str, Any]:
         "cache_write_tokens": usage.cache_write_tokens,
         "usage_estimated": int(usage.estimated), "url": exchange.url,
         "response_headers_json": _dumps(exchange.response_headers), "wire": exchange.wire,
-        "copied_from": exchange.copied_from,
+        "copied_from": exchange.copied_from, "purpose": exchange.purpose,
     }
 
 
@@ -342,7 +348,7 @@ def _exchange_from_row(row: Any) -> Exchange:
         started_at=row.started_at, id=row.id,
         request_headers=_loads(row.request_headers_json) or {}, url=row.url or "",
         response_headers=_loads(row.response_headers_json) or {}, status=row.status,
-        wire=row.wire or "openai", copied_from=row.copied_from,
+        wire=row.wire or "openai", copied_from=row.copied_from, purpose=row.purpose,
         request_id=row.request_id, response_body=_loads(row.response_json),
         transcript=row.transcript, error=row.error, error_kind=row.error_kind,
         first_byte_at=row.first_byte_at, first_token_at=row.first_token_at,
@@ -603,7 +609,7 @@ class Store:
                 exchanges.c.copied_from.is_not(None)).limit(1)).first() is not None
             names = list(columns or (
                 "session_id", "provider", "model", "started_at", "first_token_at", "ended_at",
-                *USAGE_COLUMNS, "usage_estimated", "eval_run_id",
+                *USAGE_COLUMNS, "usage_estimated", "eval_run_id", "purpose",
                 *(("id", "copied_from") if copies else ())))
             # MCP tool calls are kept as exchanges too (wire "mcp"), but they are no model
             # requests: they use no tokens and cost nothing.

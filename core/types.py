@@ -139,6 +139,7 @@ class Exchange:
     # The original request this one is a copy of (a fork's or an import's copy); the Usage
     # page counts a request and all its copies once.
     copied_from: str | None = None
+    purpose: str | None = None  # "simulate": a simulated tool result, not the chat's turn
     response_headers: dict[str, str] = field(default_factory=dict)  # ids and rate limits only
     status: int | None = None
     request_id: str | None = None

@@ -133,7 +133,10 @@ def exchanges_frame(store: Store) -> pd.DataFrame:
     frame["latency_s"] = frame["ended_at"] - frame["started_at"]
     frame["ttft_s"] = frame["first_token_at"] - frame["started_at"]
     # Requests an eval run sent are ordinary exchanges, told apart so they can be filtered.
-    frame["traffic"] = np.where(frame["eval_run_id"].notna(), "eval", "chat")
+    # Simulated tool results are requests too, marked apart (they are not the chat's turns).
+    simulated = frame["purpose"].eq("simulate") if "purpose" in frame else False
+    frame["traffic"] = np.where(frame["eval_run_id"].notna(), "eval",
+                                np.where(simulated, "simulated", "chat"))
     return frame.sort_values("started_at", kind="stable").reset_index(drop=True)
 
 
@@ -144,7 +147,7 @@ class Filters:
     sessions: list[str] | None = None
     models: list[str] | None = None
     providers: list[str] | None = None
-    traffic: str | None = None  # "chat" or "eval"; None keeps both
+    traffic: str | None = None  # "chat", "eval" or "simulated"; None keeps all
 
 
 def apply_filters(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:

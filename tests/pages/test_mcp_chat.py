@@ -178,3 +178,29 @@ def test_automatic_loop_stops_at_the_step_limit_and_on_stop(chat, clean_env):
         assert len(server.chat_requests) == 9
         assert "Stopped: the calls below wait for you." in rendered_text(at)
         assert at.button(key=f"chat.mcp.run.{messages(at)[-1].tool_calls[0].id}")
+
+
+def test_simulate_fills_the_box_from_a_separate_marked_request(chat):
+    at = chat()
+    at = ask(at, "What's the weather like in Boston today?")
+    (call,) = messages(at)[-1].tool_calls
+    at.button(key=f"chat.simulate.{call.id}").click()
+    run(at)
+    text, is_error = result_box(at)
+    simulated = json.loads(text)
+    assert simulated["arguments"]["location"] == "Boston, MA" and not is_error
+    assert "simulated offline" in simulated["note"]
+    conversation = at.session_state["chat.state"].conversation
+    (exchange,) = [e for e in conversation.exchanges.values() if e.purpose == "simulate"]
+    assert not exchange.request_body.get("tools")  # asks for text, offers no tools
+    assert "[toolsmith:simulate-tool-result]" in json.dumps(exchange.request_body)
+    assert "Simulated by `toolsmith-demo`" in rendered_text(at)
+    at.button(key=f"chat.inspect.{exchange.id}").click()
+    run(at)
+    assert "A simulated tool result" in rendered_text(at)
+    # Usage: marked as simulated traffic
+    at.button(key="chat.send_results").click()
+    run(at)
+    from core.usage import exchanges_frame
+    frame = exchanges_frame(Store.open(default_url()))
+    assert sorted(frame["traffic"]) == ["chat", "chat", "simulated"]
