@@ -254,7 +254,8 @@ def run_the_session(audit: Audit, page: Page, url: str, wire: AnthropicWireServe
         main(page).get_by_role("tab", name=tab, exact=True).click()
         audit.snap(f"tools · {tab}")
     with page.expect_download() as tools_download:
-        main(page).get_by_role("button", name=re.compile(r"^Download OpenAI tools")).click()
+        export = re.compile(r"^Download OpenAI .*tools \(JSON\)")
+        main(page).get_by_role("button", name=export).click()
     audit.add("tools export", Path(tools_download.value.path()).read_text(encoding="utf-8"))
 
     # --- History: the session listed, exported, managed.
