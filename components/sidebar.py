@@ -71,7 +71,7 @@ def render() -> tuple[Endpoint, ChatSettings]:
             "Base URL", key="sidebar.base_url", placeholder=fmt.base_url_hint,
             help=f"{fmt.label} format: {fmt.base_url_help}",
         ).strip()
-        _key_widgets(sb, fmt)
+        _key_widgets(sb, fmt, base_url)
         if "bearer" in fmt.auth_styles[1:]:
             sb.toggle("Send the key as Authorization: Bearer", key="sidebar.bearer",
                       help=f"{fmt.label} wants {fmt.auth_styles[0]}; some gateways want a "
@@ -93,7 +93,8 @@ def render() -> tuple[Endpoint, ChatSettings]:
     timeouts = Timeouts(idle=float(st.session_state.get("sidebar.idle_timeout", 60)),
                         deadline=float(st.session_state.get("sidebar.stream_deadline", 900)))
     endpoint = Endpoint(
-        preset=preset_name, base_url=base_url, model=model, api_key=state.api_key(fmt.key_env),
+        preset=preset_name, base_url=base_url, model=model,
+        api_key=state.api_key(fmt.key_env, base_url),
         key_env=fmt.key_env, wire=wire, timeouts=timeouts,
         bearer_auth=bool(st.session_state.get("sidebar.bearer")),
     )
@@ -134,8 +135,15 @@ def _format_options(sb: st.delta_generator.DeltaGenerator, fmt: WireFormat) -> d
     return values
 
 
-def _key_widgets(sb: st.delta_generator.DeltaGenerator, fmt: WireFormat) -> None:
-    source = state.key_source(fmt.key_env)
+def _key_widgets(sb: st.delta_generator.DeltaGenerator, fmt: WireFormat,
+                 base_url: str) -> None:
+    home = state.key_withheld(fmt.key_env, base_url)
+    if home:
+        sb.warning(f"The key in {fmt.key_env} belongs to {home}, so it is not sent to this "
+                   "address. Type a key for this server, or send that key here too.", icon="🔑")
+        sb.button(f"Send {fmt.key_env} to this server too", key="sidebar.reuse_key",
+                  on_click=state.reuse_key, args=(fmt.key_env, base_url))
+    source = state.key_source(fmt.key_env, base_url)
     if source:
         sb.caption(f"🔑 API key set ({source}).")
         if source.startswith("typed"):
@@ -155,7 +163,7 @@ def _load_models(base_url: str) -> None:
     """Callback (runs before the script, so it may set the model widget)."""
     current = state.endpoint()
     endpoint = replace(current, base_url=base_url,
-                       api_key=state.api_key(wire_format(current.wire).key_env))
+                       api_key=state.api_key(wire_format(current.wire).key_env, base_url))
     st.session_state["conn.models_error"] = ""
     try:
         models = fetch_models(endpoint, client_for(endpoint))

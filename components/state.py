@@ -17,6 +17,7 @@ import streamlit as st
 
 from core.config import Endpoint, configured_keys, initial_endpoint
 from core.conversation import Conversation
+from core.key_scope import belongs, key_homes, origin
 from core.tools.library import LibraryEntry, load_library
 from core.turn import TurnResult
 from core.types import ChatSettings, ToolCall, ToolSpec
@@ -182,18 +183,52 @@ def _typed_keys() -> dict[str, str]:
     return st.session_state.setdefault("conn.typed_keys", {})
 
 
-def api_key(key_env: str = "OPENAI_API_KEY") -> str:
+def api_key(key_env: str = "OPENAI_API_KEY", base_url: str | None = None) -> str:
     """The key typed in the sidebar for this key variable (a wire format's name is read as
-    its key variable), else the one configured under it. Never put into a widget."""
+    its key variable), else the one configured under it — the configured one only for
+    `base_url`s of the origin it was configured with, or that the user chose to reuse it
+    for (core.key_scope). Never put into a widget."""
     if key_env in wire_names():
         key_env = wire_format(key_env).key_env
-    return _typed_keys().get(key_env) or _configured_keys().get(key_env, "")
+    typed = _typed_keys().get(key_env)
+    if typed:
+        return typed
+    if base_url is not None and key_withheld(key_env, base_url):
+        return ""
+    return _configured_keys().get(key_env, "")
 
 
-def key_source(key_env: str = "OPENAI_API_KEY") -> str:
+def _key_homes() -> dict[str, str]:
+    if "conn.key_homes" not in st.session_state:
+        st.session_state["conn.key_homes"] = key_homes(os.environ, _secrets())
+    return st.session_state["conn.key_homes"]
+
+
+def key_withheld(key_env: str, base_url: str) -> str:
+    """The base URL the configured key belongs to, when it is not sent to `base_url`; ""
+    when it is sent (or there is none, or a typed key replaces it)."""
+    if _typed_keys().get(key_env) or not _configured_keys().get(key_env):
+        return ""
+    home = _key_homes().get(key_env, "")
+    if belongs(home, base_url) or origin(base_url) in _key_reuse().get(key_env, set()):
+        return ""
+    return home
+
+
+def _key_reuse() -> dict[str, set[str]]:
+    return st.session_state.setdefault("conn.key_reuse", {})
+
+
+def reuse_key(key_env: str, base_url: str) -> None:
+    """Widget callback: the user chose to send the configured key to this origin too."""
+    _key_reuse().setdefault(key_env, set()).add(origin(base_url))
+    st.session_state["conn.models_error"] = ""
+
+
+def key_source(key_env: str = "OPENAI_API_KEY", base_url: str | None = None) -> str:
     if _typed_keys().get(key_env):
         return "typed in this browser session"
-    if _configured_keys().get(key_env):
+    if _configured_keys().get(key_env) and not (base_url and key_withheld(key_env, base_url)):
         return f"from {key_env} (environment or secrets)"
     return ""
 

@@ -64,6 +64,8 @@ def openai_app(make_app: MakeApp, clean_env: pytest.MonkeyPatch,
     clean_env.setenv("OPENAI_API_KEY", OPENAI_KEY)
     clean_env.setenv("OPENAI_MODEL", "gpt-4o-2024-08-06")
     clean_env.setenv("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
+    # Each key belongs to the server it is configured with (core.key_scope): this one too.
+    clean_env.setenv("ANTHROPIC_BASE_URL", server.root_url)
     return make_app
 
 
