@@ -106,6 +106,9 @@ class Message:
     finish_reason: str | None = None
     exchange_id: str | None = None
     id: str = field(default_factory=lambda: new_id("msg_"))
+    # Opaque reasoning a format needs back in the next request (OpenAI Responses' reasoning
+    # items with encrypted_content); other formats ignore it.
+    reasoning_items: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -16,9 +16,9 @@ _REGISTRY = Registry()
 
 
 def _register() -> None:
-    from core.wire import anthropic_messages, openai_chat
+    from core.wire import anthropic_messages, openai_chat, openai_responses
 
-    for module in (openai_chat, anthropic_messages):
+    for module in (openai_chat, openai_responses, anthropic_messages):
         _REGISTRY.add(module.FORMAT)
 
 

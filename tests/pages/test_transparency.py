@@ -244,8 +244,10 @@ def test_both_formats_side_by_side_show_what_each_format_sends(
     run(at)
     bodies = [json.loads(c.value) for c in at.code if c.language == "json"
               and c.value.startswith("{")]
-    [openai_body] = [b for b in bodies if "max_tokens" not in b]
+    [openai_body] = [b for b in bodies if "messages" in b and "max_tokens" not in b]
     [anthropic_body] = [b for b in bodies if "max_tokens" in b]
+    [responses_body] = [b for b in bodies if "input" in b]  # every registered format is shown
+    assert responses_body["input"] == [{"role": "user", "content": SEED}]
 
     at.button(key="chat.retry").click()
     run(at)
@@ -276,7 +278,7 @@ def test_with_calls_pending_the_code_shows_what_send_tool_results_sends(
     run(at)
     bodies = [json.loads(c.value) for c in at.code if c.language == "json"
               and c.value.startswith('{\n  "model"')]
-    [shown] = [b for b in bodies if "max_tokens" not in b]  # the OpenAI-format body
+    [shown] = [b for b in bodies if "messages" in b and "max_tokens" not in b]  # Chat's
     assert shown["messages"][-1] == {"role": "tool", "tool_call_id": call.id,
                                      "content": '{"temperature": 22}'}
     at.button(key="chat.send_results").click()

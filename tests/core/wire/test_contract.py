@@ -4,14 +4,20 @@ chosen in the sidebar, answered by the demo model, and switched to mid-conversat
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
+from core.codegen import LABELS, RequestSpec, generate
 from core.config import DEMO_BASE_URL, DEMO_MODEL, Endpoint
 from core.turn import run_turn
 from core.types import ChatSettings, Message, ToolCall, ToolSpec
 from core.wire import UnknownWireFormat, WireFormat, formats, wire_format
+from tests.core.test_codegen import run_code
+from tests.support.responses_server import ResponsesWireServer
 
 WEATHER = ToolSpec(
     name="get_current_weather", description="Get the current weather in a given location",
@@ -87,3 +93,38 @@ def test_a_conversation_switches_into_every_format(fmt: WireFormat) -> None:
                                                          ChatSettings(model="m")))
         body = fmt.build_request(started.messages, [WEATHER], ChatSettings(model="m"))
         assert shape(fmt.read_request(body).messages) == shape(CONVERSATION)
+
+
+# --- generated code, run for real against a server that speaks every format ------------------
+
+KEY = "sk-test-contract-KEY"
+
+
+@pytest.fixture(scope="module")
+def every_format_server() -> Iterator[ResponsesWireServer]:
+    with ResponsesWireServer() as server:
+        yield server
+
+
+@pytest.mark.parametrize("language", list(LABELS))
+@pytest.mark.parametrize("fmt", ALL)
+def test_generated_code_sends_the_same_body(fmt: WireFormat, language: str,
+                                            every_format_server: ResponsesWireServer,
+                                            tmp_path: Path) -> None:
+    server = every_format_server
+    base = server.base_url if fmt.base_includes_v1 else server.root_url
+    endpoint = Endpoint("custom", base, "model-x", api_key=KEY, key_env=fmt.key_env,
+                        wire=fmt.name)
+    settings = ChatSettings(model="model-x", stream=language != "python-sdk",
+                            system_prompt="Be brief.", max_tokens=200)
+    history = CONVERSATION[:4]  # ends with the results: the server answers with text
+    result = run_turn(endpoint, history, [WEATHER], settings)
+    assert result.error is None, result.error
+    path = urlsplit(result.exchange.url).path
+    sent = [r for r in server.requests if r.path == path][-1]
+    code = generate(RequestSpec.of_exchange(result.exchange), language)
+    assert KEY not in code
+    before = len(server.requests)
+    run_code(language, code, {fmt.key_env: KEY}, tmp_path)
+    [received] = [r for r in server.requests[before:] if r.path == path]
+    assert received.json == sent.json == result.exchange.request_body
