@@ -41,6 +41,7 @@ def page() -> None:
     head, button = st.columns([5, 1], vertical_alignment="bottom")
     head.title("Chat")
     button.button("New chat", key="chat.new", on_click=state.new_chat, icon="➕")
+    history_sync.render_fork_notice()
     if endpoint.is_demo:
         st.info("**Offline demo model** — the answers come from a small model built into "
                 "Toolsmith (no API key, no network). It calls tools and uses your results, but "

@@ -10,8 +10,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from components import state
 from components.storage import store
+from core.conversation import fresh_copy
 from core.store import SessionConflict, title_for
-from core.types import ChatSettings, ToolSpec, new_id
+from core.types import ChatSettings, ToolSpec
 
 log = logging.getLogger("toolsmith")
 
@@ -78,19 +79,34 @@ def save(settings: ChatSettings, tools: list[ToolSpec]) -> None:
         try:
             db.record(chat.conversation, **session)
         except SessionConflict:
-            old = chat.conversation.id
-            chat.conversation.id = new_id("ses_")
-            title = f"{title_for(chat.conversation)} (continued in a second tab)"
-            db.record(chat.conversation, title=title, **session)
-            st.warning(f"Session `{old}` was continued in another tab meanwhile, so this "
-                       f"conversation is now saved as a new session `{chat.conversation.id}`. "
-                       "Nothing was lost.", icon="🪟")
+            # Another tab continued the stored session: keep this tab's messages as a fork
+            # with fresh ids (the stored ones belong to the other tab's history).
+            fork = fresh_copy(chat.conversation)
+            title = f"{title_for(fork)} (fork: another tab continued the session)"
+            db.record(fork, title=title, **session)
+            state.fork_after_conflict(fork)
+            for call_id, text in chat.result_drafts.items():
+                db.save_result_draft(fork.id, call_id, text, chat.result_errors.get(call_id,
+                                                                                    False))
     except SQLAlchemyError as exc:
         log.error("saving the session failed: %s", exc.__class__.__name__)
         st.warning(f"This chat could not be saved to history ({exc.__class__.__name__}); it "
                    "stays open here.", icon="💾")
         return
     state.mark_session_in_url()
+
+
+def render_fork_notice() -> None:
+    """A lasting note (for as long as this conversation is open) when a save found the
+    session continued in another tab and this tab's messages were kept as a fork."""
+    chat = state.chat()
+    if not chat.fork_of:
+        return
+    old, new = chat.fork_of, chat.conversation.id
+    st.warning(f"Session `{old}` was continued in another tab meanwhile, so this tab's "
+               f"conversation, with your latest message, is saved as a new session `{new}`. "
+               f"Both are kept: [the other tab's version](?session={old}) · "
+               f"[this one](?session={new}) (also in History).", icon="🪟")
 
 
 def truncate(keep: int) -> None:

@@ -62,6 +62,7 @@ class ChatState:
     shown_messages: int = SHOWN_AT_ONCE
     pending_action: str | None = None  # "send" | "results" | "retry", set by callbacks
     recorded_with: tuple[str, str] | None = None  # (provider, model) of a reopened session
+    fork_of: str | None = None  # the session another tab continued, so this one was forked
 
 
 def chat() -> ChatState:
@@ -76,6 +77,16 @@ def new_chat() -> None:
     _forget_boxes({*old.result_drafts, *old.result_errors})
     st.session_state["chat.state"] = ChatState()
     st.query_params.pop("session", None)
+
+
+def fork_after_conflict(fork: Conversation) -> str:
+    """This tab's conversation is now `fork` (fresh ids), because another tab continued the
+    stored session; returns the id of the session it was forked from."""
+    current = chat()
+    old = current.conversation.id
+    current.conversation = fork
+    current.fork_of = old
+    return old
 
 
 def open_session(conversation: Conversation,

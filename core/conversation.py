@@ -7,7 +7,7 @@ pending calls decide what the user may do next.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core.types import Exchange, Message, ToolCall, new_id
 
@@ -19,6 +19,23 @@ class Conversation:
     id: str = field(default_factory=lambda: new_id("ses_"))
     messages: list[Message] = field(default_factory=list)
     exchanges: dict[str, Exchange] = field(default_factory=dict)
+
+
+def fresh_copy(conversation: Conversation) -> Conversation:
+    """The same conversation under new session, message and exchange ids.
+
+    For a tab whose history no longer matches the stored session (another tab continued it):
+    its own messages are kept as a fork instead of colliding with the stored ids. Each copied
+    exchange points at the request it records (`copied_from`), so Usage counts it once.
+    """
+    remap = {old: new_id("ex_") for old in conversation.exchanges}
+    return Conversation(
+        messages=[replace(m, id=new_id("msg_"),
+                          exchange_id=remap.get(m.exchange_id or "", m.exchange_id))
+                  for m in conversation.messages],
+        exchanges={remap[old]: replace(e, id=remap[old], copied_from=e.copied_from or old)
+                   for old, e in conversation.exchanges.items()},
+    )
 
 
 def pending_tool_calls(messages: list[Message]) -> list[ToolCall]:
