@@ -22,15 +22,16 @@ def page() -> None:
     if records is None:
         return
     records.mark_interrupted(jobs.live())
-    library = {e.spec.name: e.spec for e in state.library() if e.spec}
-    files = load_suites(evals_state.evals_dir(), library)
     evals_state.view()  # the view chosen before a page switch, kept
     view = st.radio("View", evals_state.VIEWS, key="evals.view", horizontal=True,
                     label_visibility="collapsed", on_change=state.keep, args=("evals.view",))
-    if view == "Suites":
-        suites.render(files, library)
-    elif view == "Run":
-        run_panel.render(files)
+    if view in ("Suites", "Run"):
+        library = {e.spec.name: e.spec for e in state.library() if e.spec}
+        files = load_suites(evals_state.evals_dir(), library)
+        if view == "Suites":
+            suites.render(files, library)
+        else:
+            run_panel.render(files)
     elif view == "Results":
         results.render(records)
     else:

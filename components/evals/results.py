@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
 
 import altair as alt
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from components import inspector, tool_call_card, usage_prices
@@ -16,13 +20,15 @@ from components.evals import actions
 from components.evals import state as evals_state
 from core.evals import jobs, runner, stats
 from core.evals import report as reports
-from core.evals.records import EvalRecords, RunInfo
+from core.evals.records import CellResult, EvalRecords, RunInfo
 from core.evals.summary import CellSummary, Totals, summarize, totals
 from core.types import ToolCall
+from core.usage import Price
 
-MARK = {"pass": "✅", "fail": "❌", "mixed": "◐", "error": "⚠️", "pending": "…"}
-COLOUR = {"pass": "#d7f5dd", "fail": "#fbd5d5", "mixed": "#fdeccb", "error": "#e4dcf5",
-          "pending": ""}
+# Colour and text, never colour alone: a coloured mark, then "2/3 pass", "1 error".
+MARK = {"pass": "🟩", "mixed": "🟨", "fail": "🟥", "error": "🟪", "pending": "⬜"}
+LEGEND = {"pass": "every repeat passed", "mixed": "some passed", "fail": "none passed",
+          "error": "requests failed (an error, not a fail)", "pending": "not answered yet"}
 
 
 def render(records: EvalRecords) -> None:
@@ -61,31 +67,91 @@ def _live(records: EvalRecords, run_id: str) -> None:
     section(records, run)
 
 
-def section(records: EvalRecords, run: RunInfo) -> None:
-    live = jobs.is_live(run.id)
+@dataclass
+class View:
+    """Everything the Results view draws for one run, computed once per state of the run."""
+
+    results: list[CellResult]
+    cases: list[str]
+    labels: dict[str, str]
+    cells: dict[tuple[str, str], CellSummary]
+    total: Totals
+    grid: pd.DataFrame
+    per_target: pd.DataFrame
+    per_case: pd.DataFrame
+    estimated: bool
+    charts: dict[str, dict[str, Any]] = field(default_factory=dict)  # Vega-Lite specs
+    arrow: dict[str, pa.Table] = field(default_factory=dict)  # tables converted once
+
+    def table(self, name: str) -> pd.DataFrame | pa.Table:
+        """A finished run's table as Arrow (converted once), a live one's as pandas."""
+        frame = getattr(self, name)
+        if name not in self.arrow:
+            return frame
+        return self.arrow[name]
+
+
+# Views of finished runs by (run, answered, status, prices): a finished run never changes, so
+# a rerun (a click anywhere on the page) redraws it without recomputing or re-rendering charts.
+_VIEWS: OrderedDict[tuple[Any, ...], View] = OrderedDict()
+
+
+_PRICES: dict[tuple[Any, ...], dict[str, Price]] = {}
+
+
+def _prices() -> dict[str, Price]:
+    """The Usage page's price table, read again only when one of its files changed."""
+    stamp = tuple(p.stat().st_mtime_ns if p.exists() else None
+                  for p in (usage_prices.user_copy(), usage_prices.SHIPPED))
+    if stamp not in _PRICES:
+        _PRICES.clear()
+        _PRICES[stamp] = usage_prices.current()
+    return _PRICES[stamp]
+
+
+def _view(records: EvalRecords, run: RunInfo, live: bool) -> View:
+    prices = _prices()
+    key = (run.id, run.answered, run.status, tuple(sorted(prices.items())))
+    if not live and key in _VIEWS:
+        _VIEWS.move_to_end(key)
+        return _VIEWS[key]
     results = records.results(run.id)
     cases = list(dict.fromkeys([*_case_names(records, run), *(r.case for r in results)]))
     labels = _labels(run)
     cells = summarize(results, cases, [t.key for t in run.targets], run.repeats)
-    total = totals(cells)
-    _header(run, live, total)
-    if not results:
+    frame = stats.request_frame(records, run, results)
+    view = View(results, cases, labels, cells, totals(cells), _grid_table(cells, cases, labels),
+                stats.per_target(frame, run, prices, cells), stats.per_case(cells, labels),
+                bool(frame["usage_estimated"].fillna(0).astype(bool).any()))
+    if not live:
+        view.charts = _chart_specs(view)
+        view.arrow = {name: pa.Table.from_pandas(getattr(view, name), preserve_index=False)
+                      for name in ("grid", "per_target", "per_case")}
+        _VIEWS[key] = view
+        while len(_VIEWS) > 8:
+            _VIEWS.popitem(last=False)
+    return view
+
+
+def section(records: EvalRecords, run: RunInfo) -> None:
+    live = jobs.is_live(run.id)
+    view = _view(records, run, live)
+    _header(run, live, view.total)
+    if not view.results:
         st.caption("Waiting for the first answers…" if live else "No cell was answered.")
         return
-    _grid(cells, cases, labels)
-    _cell(records, run, cells, labels)
-    frame = stats.request_frame(records, run)
-    per_target = stats.per_target(frame, run, usage_prices.current(), cells)
+    _grid(view)
+    _cell(records, run, view.cells, view.labels)
     st.markdown("**Per target**")
-    st.dataframe(per_target, hide_index=True, width="stretch",
+    st.dataframe(view.table("per_target"), hide_index=True, width="stretch",
                  column_config={"pass rate": st.column_config.NumberColumn(format="percent"),
                                 "estimated cost (USD)": st.column_config.NumberColumn(
                                     format="$%.5f")})
-    if frame["usage_estimated"].fillna(0).astype(bool).any():
+    if view.estimated:
         st.caption("The demo model's token counts are estimates.")
     if not live:
-        _charts(run, per_target, stats.per_case(cells, labels))
-        _downloads(run, cells)
+        _charts(view)
+        _downloads(run, view.cells)
 
 
 _CASES: dict[str, list[str]] = {}
@@ -138,22 +204,22 @@ def _cell_text(cell: CellSummary) -> str:
     return f"{MARK[cell.status]} {cell.text}"
 
 
-def _grid(cells: dict[tuple[str, str], CellSummary], cases: list[str],
-          labels: dict[str, str]) -> None:
+def _grid_table(cells: dict[tuple[str, str], CellSummary], cases: list[str],
+                labels: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({"case": cases, **{label: [_cell_text(cells[(c, key)]) for c in cases]
+                                           for key, label in labels.items()}})
+
+
+def _grid(view: View) -> None:
     st.markdown("**Results** — click a cell to see its answers")
-    columns = {label: key for key, label in labels.items()}
-    table = pd.DataFrame({label: [_cell_text(cells[(c, key)]) for c in cases]
-                          for key, label in labels.items()}, index=pd.Index(cases, name="case"))
-    status = pd.DataFrame({label: [cells[(c, key)].status for c in cases]
-                           for key, label in labels.items()}, index=table.index)
-    styled = table.style.apply(lambda _: status.map(
-        lambda s: f"background-color: {COLOUR[s]}" if COLOUR[s] else ""), axis=None)
-    st.dataframe(styled, width="stretch", key="evals.grid",
+    columns = {label: key for key, label in view.labels.items()}
+    cases = view.cases
+    st.dataframe(view.table("grid"), width="stretch", key="evals.grid", hide_index=True,
+                 column_config={"case": st.column_config.TextColumn(pinned=True)},
                  on_select=lambda: evals_state.take_grid_selection(cases, columns),
                  selection_mode="single-cell")
-    st.caption("✅ every repeat passed · ◐ some passed · ❌ none passed · ⚠️ requests failed "
-               "(error, not counted as a fail) · … not answered yet")
-    options = {f"{c} × {labels[key]}": (c, key) for c in cases for key in labels}
+    st.caption(" · ".join(f"{MARK[s]} {meaning}" for s, meaning in LEGEND.items()))
+    options = {f"{c} × {view.labels[key]}": (c, key) for c in cases for key in view.labels}
     st.selectbox("Or open a cell", ["", *options], key="evals.cell_pick",
                  on_change=evals_state.take_cell_pick, args=(options,),
                  format_func=lambda o: o or "(choose a case × target)")
@@ -193,37 +259,46 @@ def _cell(records: EvalRecords, run: RunInfo, cells: dict[tuple[str, str], CellS
                         inspector.render(exchange)
 
 
-def _chart_with_table(key: str, title: str, chart: alt.Chart, table: pd.DataFrame) -> None:
+def _chart_specs(view: View) -> dict[str, dict[str, Any]]:
+    """Vega-Lite specs, made once per finished run: Altair's validation and serialisation
+    cost more than the rest of the page together."""
+    per_target, per_case = view.per_target, view.per_case
+    target = alt.Chart(per_target).mark_bar().encode(
+        x=alt.X("pass rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        y=alt.Y("target:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
+        tooltip=["target", alt.Tooltip("pass rate:Q", format=".0%"), "passed", "failed",
+                 "errors"]).properties(height=60 + 36 * len(per_target), width="container")
+    case = alt.Chart(per_case).mark_bar().encode(
+        x=alt.X("pass rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        y=alt.Y("case:N", title=None, axis=alt.Axis(labelLimit=260)),
+        color=alt.Color("target:N", title=None,
+                        legend=alt.Legend(orient="bottom", labelLimit=320, columns=1)),
+        yOffset="target:N", tooltip=["case", "target", "result"],
+    ).properties(height=60 + 18 * len(per_case), width="container")
+    return {"per-target": target.to_dict(), "per-case": case.to_dict()}
+
+
+def _chart_with_table(key: str, title: str, spec: dict[str, Any],
+                      shown: pd.DataFrame | pa.Table, table: pd.DataFrame) -> None:
     st.markdown(f"**{title}**")
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
     with chart_tab:
-        st.altair_chart(chart, width="stretch")
+        st.vega_lite_chart(spec=spec, width="stretch")
     with table_tab:
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(shown, hide_index=True, width="stretch")
     st.download_button(f"Download {title.lower()} (CSV)", lambda: table.to_csv(index=False),
                        file_name=f"toolsmith-eval-{key}.csv", mime="text/csv",
                        key=f"evals.csv.{key}", on_click="ignore")
 
 
-def _charts(run: RunInfo, per_target: pd.DataFrame, per_case: pd.DataFrame) -> None:
+def _charts(view: View) -> None:
     left, right = st.columns(2)
     with left:
-        chart = alt.Chart(per_target).mark_bar().encode(
-            x=alt.X("pass rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-            y=alt.Y("target:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
-            tooltip=["target", alt.Tooltip("pass rate:Q", format=".0%"), "passed", "failed",
-                     "errors"]).properties(height=60 + 36 * len(per_target))
-        _chart_with_table("per-target", "Pass rate per target", chart, per_target)
+        _chart_with_table("per-target", "Pass rate per target", view.charts["per-target"],
+                          view.table("per_target"), view.per_target)
     with right:
-        chart = alt.Chart(per_case).mark_bar().encode(
-            x=alt.X("pass rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-            y=alt.Y("case:N", title=None, axis=alt.Axis(labelLimit=260)),
-            color=alt.Color("target:N", title=None,
-                            legend=alt.Legend(orient="bottom", labelLimit=320, columns=1)),
-            yOffset="target:N",
-            tooltip=["case", "target", "result"]).properties(
-                height=60 + 18 * len(per_case))
-        _chart_with_table("per-case", "Pass rate per case", chart, per_case)
+        _chart_with_table("per-case", "Pass rate per case", view.charts["per-case"],
+                          view.table("per_case"), view.per_case)
 
 
 def _downloads(run: RunInfo, cells: dict[tuple[str, str], CellSummary]) -> None:

@@ -9,6 +9,7 @@ kind "eval" (hidden from History) and carry the run id, so the Usage page can te
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from core.config import provider_of
 from core.store import (
     USAGE_COLUMNS,
     Store,
+    _insert_for,
     eval_results,
     eval_runs,
     exchange_from_row,
@@ -123,11 +125,27 @@ def _result_from_row(row: Any) -> CellResult:
                       total_tokens=row.total_tokens)
 
 
+@dataclass
+class _Pending:
+    """An answer waiting for the next group commit."""
+
+    row: dict[str, Any]
+    exchange: dict[str, Any] | None
+    inserted: bool = False
+    done: bool = False
+    failure: Exception | None = None
+
+
 class EvalRecords:
     """Reads and writes eval runs through the app's store (one engine, one schema)."""
 
     def __init__(self, store: Store) -> None:
         self.engine = store.engine
+        # Workers of a run write one at a time: SQLite lets one writer in, and the others'
+        # busy handler sleeps in steps of up to 100 ms, which would stall a fast run.
+        self._writes = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Pending] = []
 
     def create_run(self, *, suite_name: str, suite_path: str | None, suite_source: str,
                    tools: list[dict[str, Any]], settings: dict[str, Any],
@@ -152,32 +170,53 @@ class EvalRecords:
         return run_id
 
     def add_result(self, run_id: str, result: CellResult, exchange: Exchange | None) -> bool:
-        """Store one answered cell with its exchange; False when it was stored already
-        (a resumed run never counts a cell twice)."""
-        now = time.time()
-        with writing(self.engine) as conn, conn.begin():
-            exists = conn.execute(sa.select(eval_results.c.run_id).where(
-                (eval_results.c.run_id == run_id) & (eval_results.c.case_name == result.case)
-                & (eval_results.c.target == result.target)
-                & (eval_results.c.repeat == result.repeat))).first()
-            if exists is not None:
-                return False
-            if exchange is not None:
-                conn.execute(exchanges.insert().values(
-                    **exchange_row(run_id, exchange), eval_run_id=run_id))
-            conn.execute(eval_results.insert().values(
-                run_id=run_id, case_name=result.case, target=result.target,
-                repeat=result.repeat, status=result.status,
-                failures_json=json.dumps(result.failures, ensure_ascii=False),
-                calls_json=json.dumps(result.calls, ensure_ascii=False),
-                answer=result.answer, error=result.error, exchange_id=result.exchange_id,
-                latency_s=result.latency_s, total_tokens=result.total_tokens, created_at=now))
-            conn.execute(eval_runs.update().where(eval_runs.c.id == run_id).values(
-                heartbeat_at=now))
-        return True
+        """Store one answered cell with its exchange, durably, before returning; False when
+        it was stored already (a resumed run never counts a cell twice).
+
+        Group commit: answers that arrive while another is being written go together in
+        the next transaction, so twenty workers finishing at once cost a few commits, not
+        twenty; and plain parameter lists (not .values(**row)) compile once and are cached.
+        """
+        row = {
+            "run_id": run_id, "case_name": result.case, "target": result.target,
+            "repeat": result.repeat, "status": result.status,
+            "failures_json": json.dumps(result.failures, ensure_ascii=False),
+            "calls_json": json.dumps(result.calls, ensure_ascii=False),
+            "answer": result.answer, "error": result.error, "exchange_id": result.exchange_id,
+            "latency_s": result.latency_s, "total_tokens": result.total_tokens,
+            "created_at": time.time()}
+        ex_row = None if exchange is None else {**exchange_row(run_id, exchange),
+                                                "eval_run_id": run_id}
+        item = _Pending(row, ex_row)
+        with self._queue_lock:
+            self._queue.append(item)
+        with self._writes:
+            if not item.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._write(batch)
+        if item.failure is not None:
+            raise item.failure
+        return item.inserted
+
+    def _write(self, batch: list[_Pending]) -> None:
+        try:
+            with writing(self.engine) as conn, conn.begin():
+                insert = _insert_for(conn.dialect.name)(eval_results).on_conflict_do_nothing()
+                for item in batch:
+                    item.inserted = conn.execute(insert, [item.row]).rowcount > 0
+                fresh = [i.exchange for i in batch if i.inserted and i.exchange is not None]
+                if fresh:
+                    conn.execute(exchanges.insert(), fresh)
+        except Exception as exc:  # every waiter learns of it, not only the one writing
+            for item in batch:
+                item.failure = exc
+        finally:
+            for item in batch:
+                item.done = True
 
     def heartbeat(self, run_id: str) -> None:
-        with writing(self.engine) as conn, conn.begin():
+        with self._writes, writing(self.engine) as conn, conn.begin():
             conn.execute(eval_runs.update().where(eval_runs.c.id == run_id).values(
                 heartbeat_at=time.time()))
 

@@ -131,12 +131,15 @@ def execute(records: EvalRecords, run_id: str, suite: Suite, targets: list[Targe
             futures.add(pools[cell.target.key].submit(
                 _run_cell, records, run_id, suite, cell, settings, api_key,
                 use[cell.target.key], cancel, on_result))
+        beat = time.monotonic()
         while futures:
             finished, futures = wait(futures, timeout=HEARTBEAT_S, return_when=FIRST_COMPLETED)
             for future in finished:
                 if future.exception() is not None:  # a bug, not a model's answer
                     log.error("eval cell crashed", exc_info=future.exception())
-            records.heartbeat(run_id)
+            if time.monotonic() - beat >= HEARTBEAT_S:  # each stored answer beats too
+                records.heartbeat(run_id)
+                beat = time.monotonic()
     finally:
         for pool in pools.values():
             pool.shutdown(wait=True, cancel_futures=True)

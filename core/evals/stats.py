@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.evals.records import EvalRecords, RunInfo
+from core.evals.records import CellResult, EvalRecords, RunInfo
 from core.evals.summary import CellSummary
 from core.store import USAGE_COLUMNS
 from core.usage import Price, with_cost
 
 
-def request_frame(records: EvalRecords, run: RunInfo) -> pd.DataFrame:
+def request_frame(records: EvalRecords, run: RunInfo,
+                  results: list[CellResult] | None = None) -> pd.DataFrame:
     """One row per answered cell: its target, status, latency, tokens and cost."""
     names, rows = records.usage_rows(run.id)
     usage = pd.DataFrame.from_records(rows, columns=names)
     results = pd.DataFrame([{"exchange_id": r.exchange_id, "case": r.case, "target": r.target,
                              "repeat": r.repeat, "status": r.status}
-                            for r in records.results(run.id)],
+                            for r in (records.results(run.id) if results is None
+                                      else results)],
                            columns=["exchange_id", "case", "target", "repeat", "status"])
     frame = results.merge(usage, left_on="exchange_id", right_on="id", how="left")
     for column in USAGE_COLUMNS:

@@ -67,7 +67,6 @@ class Case:
     name: str
     messages: list[Message]
     expect: Expectation
-    line: int | None = None
 
 
 @dataclass
@@ -95,10 +94,17 @@ class _Marks:
     parsing (an unknown tool name is only known once the whole file is read)."""
 
     def __init__(self, text: str) -> None:
-        try:
-            self.root = yaml.compose(text, Loader=yaml.SafeLoader)  # after a bounded parse
-        except yaml.YAMLError:
-            self.root = None
+        self.text = text
+        self._root: Any = False  # composed on the first problem: a good suite never pays
+
+    @property
+    def root(self) -> Any:
+        if self._root is False:
+            try:
+                self._root = yaml.compose(self.text, Loader=yaml.SafeLoader)  # bounded already
+            except yaml.YAMLError:
+                self._root = None
+        return self._root
 
     def at(self, *path: Any, key: bool = False) -> tuple[int | None, int | None]:
         """Where the value at `path` starts (with `key`, where its key starts)."""
@@ -222,7 +228,7 @@ def _case(raw: Any, i: int, tools: dict[str, ToolSpec], marks: _Marks,
     expect = _expectation(raw.get("expect"), tools, marks, problems, (*at, "expect"))
     if messages is None or expect is None:
         return None
-    return Case(name=name, messages=messages, expect=expect, line=marks.at(*at)[0])
+    return Case(name=name, messages=messages, expect=expect)
 
 
 def _messages(raw: Any, marks: _Marks, problems: list[Problem],
@@ -404,7 +410,28 @@ class SuiteFile:
         return self.suite.name if self.suite else self.path.stem
 
 
+# Parsed files by path, valid while the file (mtime, size) and the library's specs are the
+# same: the Evals page lists every suite on each rerun.
+_parsed: dict[Path, tuple[tuple[Any, ...], SuiteFile]] = {}
+
+
 def read_suite(path: Path, library: dict[str, ToolSpec]) -> SuiteFile:
+    try:
+        stat = path.stat()
+        stamp: tuple[Any, ...] = (stat.st_mtime_ns, stat.st_size,
+                                  tuple((n, id(s)) for n, s in library.items()))
+    except OSError:
+        stamp = ()
+    cached = _parsed.get(path)
+    if stamp and cached is not None and cached[0] == stamp:
+        return cached[1]
+    found = _read_suite(path, library)
+    if stamp:
+        _parsed[path] = (stamp, found)
+    return found
+
+
+def _read_suite(path: Path, library: dict[str, ToolSpec]) -> SuiteFile:
     try:
         if path.stat().st_size > MAX_SUITE_BYTES:
             return SuiteFile(path, "", None, [Problem(

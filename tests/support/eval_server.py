@@ -9,7 +9,9 @@ Models named `fault-500` always answer 500. `hold` makes every request wait unti
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,7 +36,13 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet."""
 
     def do_GET(self) -> None:
-        self._answer(self.server.owner.handle("GET", self.path, dict(self.headers), b""))
+        owner = self.server.owner
+        if self.path == "/stats":  # for a benchmark driving this server in another process
+            self._answer((200, {"Content-Type": "application/json"}, json.dumps(
+                {"posts": owner.posts, "rejected": owner.rejected, "peak": owner.peak}
+            ).encode()))
+            return
+        self._answer(owner.handle("GET", self.path, dict(self.headers), b""))
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -150,3 +158,25 @@ class EvalServer:
         kept = {k: v for k, v in response.headers.items()
                 if k.lower() in ("content-type", "x-request-id")}
         return response.status_code, kept, content
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Standalone (benchmarks run it in its own process, so its work does not share the
+    measured process's interpreter): prints its base URL, serves until killed."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--max-concurrent", type=int, default=None)
+    parser.add_argument("--retry-after", default="0.1")
+    args = parser.parse_args(argv)
+    server = EvalServer(delay=args.delay, max_concurrent=args.max_concurrent,
+                        retry_after=args.retry_after).start()
+    print(server.base_url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
