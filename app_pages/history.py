@@ -5,6 +5,7 @@ import time
 import streamlit as st
 
 from components import history_actions, state
+from components.evals import save_case
 from components.shell import guarded
 from components.storage import store
 from core.session_io import MAX_IMPORT_BYTES
@@ -82,6 +83,7 @@ def _manage(db: Store, info: SessionInfo) -> None:
             st.button("Fork", key=f"history.fork.{info.id}", on_click=history_actions.fork,
                       args=(info.id, chosen),
                       help="A new session with the messages up to and including this one.")
+            save_case.history_picker(conversation)
         if history_actions.delete_pending(info.id):
             st.error("Delete this session and its usage records? This cannot be undone.")
             yes, no = st.columns(2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import inspector, state, tool_call_card
+from components.evals import save_case
 from core.types import Exchange, Message, Usage
 from core.wire import wire_format
 
@@ -70,6 +71,8 @@ def render_message(message: Message, exchange: Exchange | None) -> None:
                 inspect_button(button, exchange.id)
         else:
             st.markdown(message.content)
+            if message.role == "user":
+                save_case.chat_button(message)
 
 
 def inspect_button(where: st.delta_generator.DeltaGenerator, exchange_id: str) -> None:

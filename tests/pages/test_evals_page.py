@@ -105,7 +105,7 @@ def test_a_run_in_the_background_fills_the_grid_and_a_cell_opens(make_app: MakeA
     run(at)
     text = rendered_text(at)
     assert "24/24 answered · 24 pass · 0 fail · 0 error" in text
-    assert "✅ 2/2 pass" in text
+    assert "🟩 2/2 pass" in text
     [stored] = EvalRecords(Store.open(default_url())).runs()
     assert stored.status == "done" and stored.answered == 24
     options = at.selectbox(key="evals.cell_pick").options
@@ -169,8 +169,8 @@ def test_progress_while_running_then_cancel_and_resume(make_app: MakeApp,
         assert "running" in text and "0/6 answered" in text
         cancel = next(b for b in at.button if b.key.startswith("evals.cancel."))
         cancel.click()
+        run(at)  # the callback cancels; only then may the held requests finish
         server.release()
-        run(at)
         finish_runs()
         run(at)
         [stored] = EvalRecords(Store.open(default_url())).runs()
@@ -184,3 +184,37 @@ def test_progress_while_running_then_cancel_and_resume(make_app: MakeApp,
         run(at)
         assert "6/6 answered · 6 pass" in rendered_text(at)
         assert server.posts == 6
+
+
+def test_save_a_chat_turn_as_a_test_case(make_app: MakeApp, evals_dir: Path) -> None:
+    from tests.support.apptest import ask
+
+    at = ask(make_app(), "What's the weather like in Boston today?")
+    save = next(b for b in at.button if b.key.startswith("chat.save_case."))
+    save.click()
+    run(at)  # the callback keeps the case, the page switches in the same run
+    assert [t.value for t in at.title] == ["Evals"]
+    assert "A case saved from a conversation is waiting" in rendered_text(at)
+    at.button(key="evals.pending_add").click()
+    run(at)
+    text = editor(at).value
+    assert "name: What's the weather like in Boston today?" in text
+    assert "tool: get_current_weather" in text and "location: Boston, MA" in text
+    assert any("Valid: 7 case(s)" in s.value for s in at.success)
+    at.button(key="evals.save").click()
+    run(at)
+    assert "location: Boston, MA" in (evals_dir / "library_tools.yaml").read_text()
+
+
+def test_save_a_case_from_the_history_page(make_app: MakeApp, evals_dir: Path) -> None:
+    from tests.support.apptest import ask
+
+    at = ask(make_app(), "What time is it on the server?")
+    at.switch_page("app_pages/history.py")
+    run(at)
+    next(b for b in at.button if b.key.startswith("history.manage.")).click()
+    run(at)
+    next(b for b in at.button if b.key.startswith("history.save_case.")).click()
+    run(at)  # the callback keeps the case, the page switches in the same run
+    assert [t.value for t in at.title] == ["Evals"]
+    assert "tool: get_server_time" in rendered_text(at)
