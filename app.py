@@ -8,7 +8,7 @@ import logging
 
 import streamlit as st
 
-from components import sidebar, state
+from components import sidebar, state, storage
 from components.shell import guarded
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -30,4 +30,5 @@ def _sidebar() -> None:
 
 
 guarded(_sidebar)
+guarded(storage.banner)  # a database that cannot be used says so on every page, every run
 navigation.run()

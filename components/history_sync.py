@@ -8,7 +8,7 @@ from dataclasses import asdict
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from components import state
+from components import state, storage
 from components.storage import store
 from core.conversation import fresh_copy
 from core.store import SessionConflict, title_for
@@ -22,6 +22,10 @@ def restore_from_url() -> None:
     if not wanted:
         return
     db = store()
+    kept = storage.stashed(wanted)  # saved in memory while the database could not take it
+    if kept is not None:
+        state.open_session(kept)
+        return
     if db is None:
         return
     try:
@@ -64,9 +68,13 @@ def _store_draft(call_id: str, text: str, is_error: bool) -> None:
 
 def save(settings: ChatSettings, tools: list[ToolSpec]) -> None:
     """Write what is new in the open conversation; a failure is shown, never raised."""
-    db = store()
+    db = storage.writable_store()
     chat = state.chat()
-    if db is None or not chat.conversation.messages:
+    if not chat.conversation.messages:
+        return
+    if db is None:  # broken or read-only (the banner says so): keep it in memory instead
+        storage.stash(chat.conversation)
+        state.mark_session_in_url()
         return
     endpoint = state.endpoint()
     safe_settings = asdict(settings)  # ChatSettings holds no secrets
@@ -90,9 +98,9 @@ def save(settings: ChatSettings, tools: list[ToolSpec]) -> None:
                                                                                     False))
     except SQLAlchemyError as exc:
         log.error("saving the session failed: %s", exc.__class__.__name__)
+        storage.stash(chat.conversation)
         st.warning(f"This chat could not be saved to history ({exc.__class__.__name__}); it "
-                   "stays open here.", icon="💾")
-        return
+                   "stays open here, and a reload keeps it while the server runs.", icon="💾")
     state.mark_session_in_url()
 
 

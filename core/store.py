@@ -227,12 +227,42 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', '')}")
 
 
-def make_engine(url: str) -> Engine:
+def _sqlite_connect_read_only(dbapi_connection: Any, _record: Any) -> None:
+    # No journal_mode or synchronous pragmas: those would write to a file that must not change.
+    dbapi_connection.isolation_level = None
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
     engine = sa.create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_connect)
+        sa.event.listen(engine, "connect",
+                        _sqlite_connect_read_only if read_only else _sqlite_connect)
         sa.event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and for :memory:)."""
+    parsed = sa.engine.make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def writable(path: Path) -> bool:
+    """Whether SQLite could write this file and create its WAL companions next to it. Tried,
+    not read from mode bits: those do not stop root, and an immutable file or a read-only
+    mount stops everyone."""
+    try:
+        with path.open("r+b"):
+            pass
+        probe = path.with_name(f".{path.name}.probe-{os.getpid()}")
+        probe.touch()
+        probe.unlink()
+    except OSError:
+        return False
+    return True
 
 
 def applied_versions(conn: Connection) -> set[int]:
@@ -395,11 +425,18 @@ def title_for(conversation: Conversation) -> str:
 class Store:
     """Reads and writes sessions. Every write is its own short transaction."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
+        self.read_only = read_only  # every write would fail: callers skip them
 
     @classmethod
     def open(cls, url: str) -> Store:
+        """Open (and migrate) the database. A SQLite file that cannot be written is opened
+        read-only and left exactly as it is: not migrated, not switched to WAL."""
+        path = sqlite_file(url)
+        if path is not None and path.exists() and not writable(path):
+            return cls(make_engine(f"sqlite:///file:{path}?mode=ro&immutable=1&uri=true",
+                                   read_only=True), read_only=True)
         engine = make_engine(url)
         migrate(engine)
         return cls(engine)
