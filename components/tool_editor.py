@@ -7,13 +7,11 @@ import difflib
 from functools import partial
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
-from components import state, tool_state
+from components import state, tool_form, tool_state
 from components.code_editor import code_editor
 from core.tools import locate
-from core.tools.form import FORM_TYPES, beyond_form, rows_from_parameters
 from core.tools.library import LibraryEntry
 from core.tools.roundtrip import strict_rewrite
 from core.tools.schemas import (
@@ -96,7 +94,7 @@ def render(entries: list[LibraryEntry]) -> None:
             no.button("Cancel", key="tools.delete_no", on_click=tool_state.cancel_delete)
     if show_strict and strictable:
         _strict_preview(editor_id, draft.text, draft.fmt, data)
-    _form(editor_id, draft, None if parse_errors else data)
+    tool_form.render(editor_id, draft, None if parse_errors else data)
 
 
 def _checks(spec: object, problems: list[Problem]) -> None:
@@ -136,32 +134,3 @@ def _strict_preview(editor_id: str, text: str, fmt: str, data: dict[str, Any]) -
             st.warning(str(problem))
         st.button("Apply", key="tools.strict_apply", on_click=tool_state.apply_strict,
                   args=(editor_id,))
-
-
-def _form(editor_id: str, draft: tool_state.ToolDraft, data: Any) -> None:
-    """`data`: the parsed text (None when it does not parse)."""
-    st.subheader("Parameters", divider="gray")
-    params = data.get("parameters") if isinstance(data, dict) else None
-    if not isinstance(params, dict):
-        st.info("The form shows the parameters once the text parses.")
-        return
-    reasons = beyond_form(params)
-    if reasons:
-        st.info("This schema uses more than the form can show (" + "; ".join(reasons[:5])
-                + "). Edit it as text above; nothing is dropped.", icon="ℹ️")
-        return
-    key = f"tools.form.{editor_id}.{draft.form_version}"
-    st.data_editor(
-        pd.DataFrame(rows_from_parameters(params),
-                     columns=["name", "type", "description", "required", "enum"]),
-        key=key, num_rows="dynamic", hide_index=True, width="stretch",
-        on_change=tool_state.apply_form_edit, args=(editor_id, key),
-        column_config={
-            "name": st.column_config.TextColumn("name", required=True),
-            "type": st.column_config.SelectboxColumn("type", options=list(FORM_TYPES),
-                                                     required=True, default="string"),
-            "description": st.column_config.TextColumn("description"),
-            "required": st.column_config.CheckboxColumn("required", default=False),
-            "enum": st.column_config.TextColumn("enum", help="Allowed values, comma-separated"),
-        },
-    )

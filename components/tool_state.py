@@ -7,8 +7,10 @@ Tools page are named here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -16,13 +18,16 @@ from components.state import flash, library, restore, tools_dir
 from core.tools.form import (
     apply_editor_delta,
     duplicate_names,
-    parameters_from_rows,
-    rows_from_parameters,
+    object_at,
+    object_from_rows,
+    rows_from_object,
+    with_object_at,
 )
 from core.tools.formats import keep_canned_results
 from core.tools.library import LibraryEntry, delete_tool, free_name, save_tool
 from core.tools.roundtrip import rewrite, strict_rewrite
 from core.tools.schemas import (
+    EMPTY_PARAMETERS,
     Format,
     ToolFileError,
     dump_text,
@@ -250,20 +255,53 @@ def delete_tool_file(editor_id: str) -> None:
     flash("success", f"Deleted `{draft.origin.name}`.")
 
 
-def apply_form_edit(editor_id: str, form_key: str) -> None:
-    """Callback of the parameter table: rebuild the schema from the edited rows."""
+def form_key(editor_id: str, version: int, part: str) -> str:
+    """Key of a form widget: fresh after every applied edit (`version`), so it shows the text."""
+    return f"tools.form.{editor_id}.{version}.{part}"
+
+
+def _edit_document(editor_id: str, change: Callable[[dict[str, Any]], str | None]) -> None:
+    """Apply `change` to the parsed draft and write it back into the text in place; `change`
+    returns an error to show instead, or None."""
     draft = tool_drafts()[editor_id]
     data, problems = parse_text(draft.text, draft.fmt)
     if problems or not isinstance(data, dict):
+        flash("error", "Not applied: the text does not parse. Fix it first.")
         return
-    params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
-    rows = apply_editor_delta(rows_from_parameters(params), st.session_state.get(form_key) or {})
-    twice = duplicate_names(rows)
-    if twice:
-        flash("error", "Two rows are named " + ", ".join(f"`{n}`" for n in twice) + ": only "
-              "the first of each is kept. Rename the other to keep it.")
-    data["parameters"] = parameters_from_rows(rows, params)
+    error = change(data)
+    if error:
+        flash("error", error)
+        return
     set_draft_text(editor_id, rewrite(draft.text, draft.fmt, data))
+
+
+def apply_meta_edit(editor_id: str, field: str, key: str) -> None:
+    """Callback of the form's name and description boxes."""
+    value = st.session_state.get(key)
+
+    def change(data: dict[str, Any]) -> None:
+        data[field] = value
+
+    _edit_document(editor_id, change)
+
+
+def apply_form_edit(editor_id: str, key: str, path: tuple[str, ...]) -> None:
+    """Callback of a table of the form: rebuild that object of the schema from its rows."""
+
+    def change(data: dict[str, Any]) -> str | None:
+        params = data.get("parameters", dict(EMPTY_PARAMETERS))
+        schema = object_at(params, path) if isinstance(params, dict) else None
+        if not isinstance(schema, dict):
+            return "Not applied: that part of the schema is no longer in the text."
+        rows = apply_editor_delta(rows_from_object(schema), st.session_state.get(key) or {})
+        twice = duplicate_names(rows)
+        if twice:
+            flash("error", "Two rows are named " + ", ".join(f"`{n}`" for n in twice) + ": "
+                  "only the first of each is kept. Rename the other to keep it.")
+        data["parameters"] = with_object_at(params, path, object_from_rows(rows, schema))
+        return None
+
+    _edit_document(editor_id, change)
 
 
 def apply_strict(editor_id: str) -> None:

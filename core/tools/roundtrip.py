@@ -11,6 +11,7 @@ Only text that already passed the bounded parse (core.bounded) is handed to ruam
 
 from __future__ import annotations
 
+import difflib
 import io
 import itertools
 import json
@@ -22,9 +23,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import ScalarString
 
-from core.tools.schemas import Format, dump_text, strict_document
+from core.tools.schemas import Format, dump_text, parse_text, strict_document
 
-_WIDTH = 4096  # never re-wrap a long line the user wrote on one line
+_LIBRARY_WIDTH = 100  # where Toolsmith's own dump (and PyYAML's) folds long plain text
+_NO_FOLD = 1_000_000
 
 
 def _same_scalar(old: Any, new: Any) -> bool:
@@ -113,18 +115,49 @@ def _indents(text: str) -> tuple[int, int]:
     return mapping or 2, offset or 0
 
 
+def _changed_lines(before: str, after: str) -> int:
+    matcher = difflib.SequenceMatcher(None, before.splitlines(), after.splitlines(),
+                                      autojunk=False)
+    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+               if tag != "equal")
+
+
+def _keep_original_lines(before: str, after: str, document: dict[str, Any]) -> str:
+    """Give back the author's lines wherever the new text differs from them only in spacing and
+    line breaks (ruamel folds plain and quoted text at its own width, and may leave a trailing
+    space at a fold), as long as the text still says exactly `document`."""
+    old, new = before.splitlines(), after.splitlines()
+    ending = "\n" if after.endswith("\n") else ""
+    hunks = [op for op in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+             if op[0] != "equal"]
+    for _, i1, i2, j1, j2 in reversed(hunks):  # from the end, so earlier indexes hold
+        if " ".join(old[i1:i2]).split() != " ".join(new[j1:j2]).split():
+            continue
+        candidate = new[:j1] + old[i1:i2] + new[j2:]
+        parsed, problems = parse_text("\n".join(candidate) + ending, "yaml")
+        if not problems and parsed == document:
+            new = candidate
+    return "\n".join(new) + ending
+
+
 def _yaml_rewrite(text: str, document: dict[str, Any]) -> str:
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = _WIDTH
-    tree = yaml.load(text)
-    if not isinstance(tree, CommentedMap):
-        return dump_text(document, "yaml")
-    mapping, offset = _indents(text)
-    yaml.indent(mapping=mapping, sequence=mapping + offset, offset=offset)
-    out = io.StringIO()
-    yaml.dump(_merge(tree, document), out)
-    return out.getvalue()
+    outputs = []
+    # ruamel re-emits plain text on lines of its own: where the text was folded (files Toolsmith
+    # or PyYAML wrote fold near 100 columns) or not at all (authors who write long lines). Both
+    # are tried; the one that changes fewer lines wins.
+    for width in (_LIBRARY_WIDTH, _NO_FOLD):
+        yaml = YAML(typ="rt")
+        yaml.preserve_quotes = True
+        yaml.width = width
+        tree = yaml.load(text)
+        if not isinstance(tree, CommentedMap):
+            return dump_text(document, "yaml")
+        mapping, offset = _indents(text)
+        yaml.indent(mapping=mapping, sequence=mapping + offset, offset=offset)
+        out = io.StringIO()
+        yaml.dump(_merge(tree, document), out)
+        outputs.append(_keep_original_lines(text, out.getvalue(), document))
+    return min(outputs, key=lambda candidate: _changed_lines(text, candidate))
 
 
 def _json_indent(text: str) -> int:

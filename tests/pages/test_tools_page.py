@@ -168,14 +168,22 @@ def file_names(tools_dir: Path) -> list[str]:
     return sorted(p.name for p in tools_dir.iterdir() if not p.name.startswith("."))
 
 
-def edit_form(at: AppTest, delta: dict[str, Any]) -> AppTest:
-    """Send a parameter-table edit as the browser does: the data editor's widget state.
+def form_table(at: AppTest, path: str = "parameters") -> Any:
+    """The form's table of one object (`parameters` is the top; else its path, e.g.
+    `properties/location`)."""
+    found = [t for t in at.data_editor if (t.key or "").endswith(f".{path}")]
+    assert len(found) == 1, [t.key for t in at.data_editor]
+    return found[0]
+
+
+def edit_form(at: AppTest, delta: dict[str, Any], path: str = "parameters") -> AppTest:
+    """Send a table edit as the browser does: the data editor's widget state.
 
     AppTest cannot edit st.data_editor cells, and seeding its session state does not run the
     widget's on_change callback (which is how the page applies an edit). So the edit goes in
     the widget-state message a browser would send, through AppTest's run with widget states.
     """
-    [table] = at.data_editor
+    table = form_table(at, path)
     states = at._tree.get_widget_states()
     state = states.widgets.add()
     state.id = table.proto.id
@@ -835,7 +843,7 @@ def test_a_json_detour_keeps_the_yaml_comments_in_the_editor_and_the_file(
 
 def test_the_form_edits_the_schema(open_app: Callable[..., AppTest], tools_dir: Path) -> None:
     at = open_in_editor(open_app(), "get_current_weather")
-    [table] = at.data_editor
+    table = form_table(at)
     assert list(table.value["name"]) == ["location", "unit"]
     assert list(table.value["enum"]) == ["", "celsius, fahrenheit"]
 
@@ -854,8 +862,7 @@ def test_the_form_edits_the_schema(open_app: Callable[..., AppTest], tools_dir: 
     assert data["parameters"]["required"] == ["location", "days"]
     assert data["results"]  # the rest of the document is kept
     assert unsaved_warning(at)
-    [table] = at.data_editor
-    assert list(table.value["name"]) == ["location", "unit", "days"]
+    assert list(form_table(at).value["name"]) == ["location", "unit", "days"]
 
     edit_form(at, {"edited_rows": {}, "added_rows": [], "deleted_rows": [0]})
     data, _ = parse_text(editor_text(at, "get_current_weather"), "yaml")
@@ -878,12 +885,80 @@ def test_the_form_follows_the_text_and_the_format(open_app: Callable[..., AppTes
     assert data["parameters"]["required"] == ["amount", "from_unit", "to_unit"]
 
 
-def test_the_form_says_when_a_schema_is_beyond_it(open_app: Callable[..., AppTest]) -> None:
+def test_the_form_shows_nested_objects_and_names_what_it_leaves(
+    open_app: Callable[..., AppTest],
+) -> None:
     at = open_in_editor(open_app(), "create_calendar_event")
-    assert not at.data_editor
-    [note] = [i.value for i in at.info if "more than the form can show" in i.value]
-    assert "'start' uses format" in note
-    assert "Edit it as text above; nothing is dropped." in note
+    assert list(form_table(at).value["name"]) == [
+        "title", "start", "duration_minutes", "attendees", "location", "reminder"]
+    attendees = form_table(at, "properties/attendees/items")
+    assert list(attendees.value["name"]) == ["email", "optional"]
+    assert list(form_table(at, "properties/location").value["name"]) == ["kind", "value"]
+    row = form_table(at).value.set_index("name").loc["duration_minutes"]
+    assert (row["minimum"], row["maximum"]) == (5, 1440)
+    row = form_table(at).value.set_index("name").loc["start"]
+    assert (row["type"], row["format"]) == ("string", "date-time")
+
+    at = open_in_editor(open_app(), "web_search")
+    [note] = [i.value for i in at.info if i.value.startswith("Not in the form")]
+    assert "`/properties/domains/maxItems`" in note
+
+
+def test_form_to_text_to_form_on_a_nested_schema(open_app: Callable[..., AppTest],
+                                                 tools_dir: Path) -> None:
+    at = open_in_editor(open_app(), "create_calendar_event")
+    before = editor_text(at, "create_calendar_event")
+    edit_form(at, {"edited_rows": {"1": {"nullable": True, "default": "null"}},
+                   "added_rows": [{"name": "role", "type": "string", "enum": "chair, guest",
+                                   "maxLength": 10, "required": True}],
+                   "deleted_rows": []}, "properties/attendees/items")
+    text = editor_text(at, "create_calendar_event")
+    data, problems = parse_text(text, "yaml")
+    assert problems == []
+    items = data["parameters"]["properties"]["attendees"]["items"]
+    assert items["properties"]["optional"]["type"] == ["boolean", "null"]
+    assert items["properties"]["optional"]["default"] is None
+    assert items["properties"]["role"] == {"type": "string", "enum": ["chair", "guest"],
+                                           "maxLength": 10}
+    assert "role" in items["required"]
+    changed = [line for line in difflib.unified_diff(before.splitlines(), text.splitlines(),
+                                                     lineterm="", n=0)
+               if line[:1] in "+-" and not line.startswith(("---", "+++"))]
+    assert changed == [  # only the lines of what the form changed
+        "-            type: boolean",
+        "-        required: [email]",
+        "+            type: [boolean, 'null']",
+        "+            default:",
+        "+          role:",
+        "+            type: string",
+        "+            enum: [chair, guest]",
+        "+            maxLength: 10",
+        "+        required: [email, role]",
+    ]
+    # ...and back: the form shows what the text now says.
+    row = form_table(at, "properties/attendees/items").value.set_index("name")
+    assert bool(row.loc["optional", "nullable"]) and row.loc["optional", "default"] == "null"
+    assert row.loc["role", "enum"] == "chair, guest" and row.loc["role", "maxLength"] == 10
+
+    edit_form(at, {"edited_rows": {"1": {"maxLength": 200, "pattern": "^\\S"}},
+                   "added_rows": [], "deleted_rows": []}, "properties/location")
+    location = parse_text(editor_text(at, "create_calendar_event"), "yaml")[0]["parameters"][
+        "properties"]["location"]
+    assert location["properties"]["value"] == {"type": "string", "maxLength": 200,
+                                               "pattern": "^\\S"}
+    assert location["required"] == ["kind", "value"]  # the rest of the object as it was
+
+
+def test_the_form_edits_the_tool_name_and_description(open_app: Callable[..., AppTest]) -> None:
+    at = open_in_editor(open_app(), "get_current_weather")
+    [name] = [t for t in at.text_input if (t.key or "").startswith("tools.form.")]
+    name.input("get_weather")
+    run(at)
+    [description] = [t for t in at.text_area if (t.key or "").startswith("tools.form.")]
+    description.input("Current weather for a place.")
+    run(at)
+    text = editor_text(at, "get_current_weather")
+    assert text.startswith("name: get_weather\ndescription: Current weather for a place.\n")
 
 
 # --- import and export ------------------------------------------------------------------------
