@@ -69,6 +69,10 @@ class DemoTransport(httpx.BaseTransport):
         if request.method == "GET" and path.endswith("/models"):
             return httpx.Response(200, headers=headers, json={"object": "list", "data": [
                 {"id": DEMO_MODEL, "object": "model", "owned_by": "toolsmith"}]})
+        counting = next((f for f in formats() if f.count_tokens_path
+                         and path.endswith(f.count_tokens_path)), None)
+        if request.method == "POST" and counting is not None:
+            return self._count(request, counting, headers)
         fmt = _format_for(path) if request.method == "POST" else None
         if fmt is None:
             return _error(None, 404, "not_found",
@@ -89,6 +93,21 @@ class DemoTransport(httpx.BaseTransport):
             return httpx.Response(200, headers=headers, json=fmt.demo_body(reply))
         headers["content-type"] = "text/event-stream"
         return httpx.Response(200, headers=headers, content=self._paced(fmt.demo_events(reply)))
+
+    @staticmethod
+    def _count(request: httpx.Request, fmt: WireFormat,
+               headers: dict[str, str]) -> httpx.Response:
+        """A counting endpoint: the bundled tokenizer over the request's compact JSON."""
+        from core.tools.token_count import text_tokens
+
+        try:
+            body = json.loads(request.content)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _error(fmt, 400, "invalid_request_error", "The request body is not JSON.",
+                          headers)
+        sent = {k: v for k, v in body.items() if k != "model"} if isinstance(body, dict) else {}
+        return httpx.Response(200, headers=headers, json={"input_tokens": text_tokens(
+            json.dumps(sent, separators=(",", ":"), ensure_ascii=False))})
 
     def _paced(self, events: Iterator[Any]) -> Iterator[bytes]:
         for event in events:

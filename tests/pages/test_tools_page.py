@@ -13,6 +13,7 @@ import copy
 import difflib
 import hashlib
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +25,8 @@ from streamlit.testing.v1 import AppTest
 
 from core.tools.formats import export
 from core.tools.library import load_library
-from core.tools.schemas import estimate_tokens, parse_text, strict_document, strict_problems
+from core.tools.schemas import parse_text, strict_document, strict_problems
+from core.tools.token_count import offline_tokens
 from core.types import Exchange, Message, ToolSpec
 from tests.support.code_editor import editor_data, press_in_editor, type_into_editor
 from tests.support.wire_server import REFERENCE_RESPONSE, Reply, WireServer, json_reply
@@ -223,11 +225,11 @@ def test_library_lists_every_tool_with_parameters_and_token_estimates(
     for spec in specs.values():
         assert f"**`{spec.name}`** — {spec.description}" in heads
         n = len(spec.parameters.get("properties") or {})
-        tokens = estimate_tokens(spec)
+        tokens = offline_tokens(spec).tokens  # the demo model speaks Chat Completions
         total += tokens
         [caption] = [c for c in captions(at) if c.endswith(f"`{spec.name}.yaml`")]
         assert caption.startswith(f"{n} parameter{'s' if n != 1 else ''}")
-        assert f"≈ {tokens} tokens" in caption
+        assert f"≈ {tokens} tokens (o200k_base)" in caption
         for param in spec.parameters.get("properties") or {}:
             assert f"`{param}`" in caption
         assert ("strict" in caption) is bool(spec.strict)
@@ -235,7 +237,7 @@ def test_library_lists_every_tool_with_parameters_and_token_estimates(
     [summary] = [c for c in captions(at) if "tool files in" in c]
     assert summary.startswith(f"{len(specs)} tool files in `{tools_dir}`")
     assert f"{len(specs)} sent with each Chat request, adding ≈ {total} tokens" in summary
-    assert "estimate: characters of the compact JSON definition ÷ 4" in summary
+    assert "o200k_base tokenizer, offline" in summary
 
 
 def test_switching_a_tool_off_updates_the_estimate(open_app: Callable[..., AppTest],
@@ -244,9 +246,32 @@ def test_switching_a_tool_off_updates_the_estimate(open_app: Callable[..., AppTe
     specs = library(tools_dir)
     at.toggle(key="tools.enable.create_calendar_event").set_value(False)
     run(at)
-    expected = sum(estimate_tokens(s) for n, s in specs.items() if n != "create_calendar_event")
+    expected = sum(offline_tokens(s).tokens for n, s in specs.items()
+                   if n != "create_calendar_event")
     assert any(f"{len(specs) - 1} sent with each Chat request, adding ≈ {expected} tokens" in c
                for c in captions(at))
+
+
+def test_count_exactly_asks_the_counting_endpoint_and_names_its_source(
+        open_app: Callable[..., AppTest], tools_dir: Path) -> None:
+    """With the demo model in the Responses format, Count exactly asks POST
+    …/responses/input_tokens (the demo answers with the bundled tokenizer); in Chat Completions
+    the button says why it cannot count."""
+    at = open_app()
+    assert at.button(key="tools.count_exactly").disabled  # Chat Completions: no endpoint
+    at.segmented_control(key="sidebar.wire").set_value("responses")
+    run(at)
+    at.button(key="tools.count_exactly").click()
+    run(at)
+    [done] = [s.value for s in at.success if s.value.startswith("Exactly")]
+    assert "counted by demo (POST …/responses/input_tokens)" in done
+    specs = library(tools_dir)
+    for spec in specs.values():
+        [caption] = [c for c in captions(at) if c.endswith(f"`{spec.name}.yaml`")]
+        assert re.search(r"exactly \d+ \(server\)", caption), caption
+    run(at)  # cached: still shown on the next rerun, without asking again
+    assert any(s.value.startswith("Exactly") for s in at.success)
+    assert at.button(key="tools.count_exactly").disabled
 
 
 ODD_STRICT_YAML = """name: zz_bad
