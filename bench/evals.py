@@ -103,14 +103,17 @@ def _install_promptfoo() -> Path | None:
     if shutil.which("npm") is None:
         print("  promptfoo: npm is not installed here")
         return None
-    folder = Path(tempfile.mkdtemp(prefix="toolsmith-promptfoo-"))
+    folder = Path(tempfile.gettempdir()) / "toolsmith-bench-promptfoo"  # reused across runs
+    binary = folder / "node_modules" / ".bin" / "promptfoo"
+    if binary.exists():
+        return binary
+    folder.mkdir(parents=True, exist_ok=True)
     try:
         done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", PROMPTFOO],
                               cwd=folder, capture_output=True, text=True, timeout=900)
     except subprocess.TimeoutExpired:
         print("  promptfoo: npm install took longer than 15 minutes")
         return None
-    binary = folder / "node_modules" / ".bin" / "promptfoo"
     if done.returncode != 0 or not binary.exists():
         print(f"  promptfoo: npm install failed: {done.stderr.strip()[-300:]}")
         return None
@@ -118,7 +121,7 @@ def _install_promptfoo() -> Path | None:
 
 
 def _promptfoo(binary: Path, server: Server) -> float:
-    folder = binary.parent.parent.parent
+    folder = Path(tempfile.mkdtemp(prefix="toolsmith-promptfoo-run-"))
     tool = {"type": "function", "function": {k: WEATHER[k] for k in ("name", "description",
                                                                      "parameters")}}
     providers = [{"id": f"openai:chat:{m}",
