@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from core.config import DEMO_MODEL
+from core.demo.images import images_response
 from core.demo.planner import Plan, plan_reply
 from core.types import ToolCall
 from core.wire import WireFormat, formats
@@ -73,6 +74,13 @@ class DemoTransport(httpx.BaseTransport):
                          and path.endswith(f.count_tokens_path)), None)
         if request.method == "POST" and counting is not None:
             return self._count(request, counting, headers)
+        if request.method == "POST" and path.endswith("/images/generations"):
+            try:
+                return httpx.Response(200, headers=headers,
+                                      json=images_response(json.loads(request.content)))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                return _error(None, 400, "invalid_request_error",
+                              "The request body is not JSON.", headers)
         fmt = _format_for(path) if request.method == "POST" else None
         if fmt is None:
             return _error(None, 404, "not_found",
