@@ -23,7 +23,7 @@ def _clock(at: float | None, start: float) -> str:
 
 
 def render(exchange: Exchange) -> None:
-    if exchange.wire == "mcp":  # a tool call on an MCP server, not a model request
+    if exchange.wire in ("mcp", "http-tool"):  # a tool run, not a model request
         mcp_inspector.render(exchange)
         return
     with st.container(border=True):

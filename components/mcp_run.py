@@ -12,13 +12,15 @@ import time
 
 import streamlit as st
 
-from components import history_sync, inspector, mcp_state, messages, state
+from components import history_sync, http_run, inspector, mcp_state, messages, state
 from core.conversation import Conversation
+from core.tools import http_tool
 from core.tools.mcp_client import McpTool, ToolRun, manager
 from core.tools.mcp_results import render_result
 from core.types import ChatSettings, Exchange, Message, ToolCall, ToolSpec
 
 MCP_WIRE = "mcp"
+RUN_WIRES = (MCP_WIRE, http_tool.WIRE)  # exchanges that are tool runs, not model requests
 
 
 def connected_tools() -> dict[str, McpTool]:
@@ -41,7 +43,7 @@ def exchange_of(run: ToolRun, call: ToolCall) -> Exchange:
 
 
 def last_run(conversation: Conversation, call_id: str) -> Exchange | None:
-    found = [e for e in conversation.exchanges.values() if e.wire == MCP_WIRE
+    found = [e for e in conversation.exchanges.values() if e.wire in RUN_WIRES
              and e.request_body.get("tool_call_id") == call_id]
     return max(found, key=lambda e: e.started_at) if found else None
 
@@ -65,6 +67,12 @@ def handle(conversation: Conversation, pending: list[ToolCall], settings: ChatSe
     served = connected_tools()
     requested = mcp_state.take_run_request()
     if requested:
+        by_http = http_run.http_tools()
+        for call in pending:
+            if call.id in requested and call.name in by_http and call.name not in served:
+                exchange = http_run.run(call, by_http[call.name])
+                if exchange is not None:
+                    conversation.exchanges[exchange.id] = exchange
         _run([c for c in pending if c.id in requested and c.name in served], served,
              conversation, settings, tools)
         return False
@@ -115,7 +123,7 @@ def _run(calls: list[ToolCall], served: dict[str, McpTool], conversation: Conver
 
 def run_all_button(calls: list[ToolCall]) -> None:
     served = connected_tools()
-    runnable = [c.id for c in calls if c.name in served]
+    runnable = [c.id for c in calls if c.name in served or c.name in http_run.http_tools()]
     if len(runnable) > 1:
         st.button(f"Run all ({len(runnable)} server calls)", key="chat.mcp.run_all", icon="▶️",
                   on_click=mcp_state.request_run, args=(runnable,),
@@ -128,6 +136,11 @@ def controls(call: ToolCall) -> None:
     conversation = state.chat().conversation
     run = last_run(conversation, call.id)
     if tool is None:
+        if call.name in http_run.http_tools():
+            row = st.container(horizontal=True, vertical_alignment="center")
+            row.caption("🌐 an HTTP tool (its `run` block in the library)")
+            row.button("Run again" if run else "Run", key=f"chat.mcp.run.{call.id}",
+                       icon="▶️", on_click=mcp_state.request_run, args=([call.id],))
         if run is not None:
             _outcome(run, None)
         return
@@ -152,11 +165,16 @@ def _outcome(run: Exchange, tool: McpTool | None) -> None:
     line, button = st.columns([12, 1], vertical_alignment="center")
     took = f"{(run.ended_at or run.started_at) - run.started_at:.2f} s"
     when = time.strftime("%H:%M:%S", time.localtime(run.started_at))
-    line.caption(f"Ran on `{run.request_body.get('server')}` at {when} in {took}"
-                 f"{' — failed' if run.error else ''}")
+    where = (f"{run.request_body.get('method')} {run.url} · HTTP {run.status or '—'}"
+             if run.wire == http_tool.WIRE else f"on `{run.request_body.get('server')}`")
+    line.caption(f"Ran {where} at {when} in {took}{' — failed' if run.error else ''}")
     messages.inspect_button(button, run.id)
     if state.inspected() == run.id:
         inspector.render(run)
+    if run.wire == http_tool.WIRE:
+        for mime, data in http_tool.images_of(run.response_body):
+            st.image(data, caption=f"{mime}, {len(data):,} bytes", width=320)
+        return
     if run.error or not isinstance(run.response_body, dict):
         return
     rendered = render_result(run.response_body, tool.output_schema if tool else None)

@@ -648,11 +648,11 @@ class Store:
                 "session_id", "provider", "model", "started_at", "first_token_at", "ended_at",
                 *USAGE_COLUMNS, "usage_estimated", "eval_run_id", "purpose",
                 *(("id", "copied_from") if copies else ())))
-            # MCP tool calls are kept as exchanges too (wire "mcp"), but they are no model
-            # requests: they use no tokens and cost nothing.
+            # Tool runs are kept as exchanges too (wire "mcp" or "http-tool"), but they are no
+            # model requests: they use no tokens and cost nothing.
             # (A literal, not a bound parameter: the statement runs on the raw cursor.)
             query = sa.select(*(exchanges.c[n] for n in names)).where(
-                sa.text("(wire IS NULL OR wire <> 'mcp')"))
+                sa.text("(wire IS NULL OR wire NOT IN ('mcp', 'http-tool'))"))
             compiled = query.compile(conn)
             cursor = conn.connection.dbapi_connection.cursor()
             try:

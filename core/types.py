@@ -28,6 +28,9 @@ class ToolSpec:
     parameters: dict[str, Any]
     strict: bool | None = None
     results: dict[str, str] = field(default_factory=dict)  # canned results, by name
+    # How to run it for real ({"http": {method, url, headers, body}}: core/tools/http_tool.py);
+    # never sent to a model.
+    run: dict[str, Any] | None = None
 
 
 @dataclass

@@ -130,6 +130,10 @@ def _structure_problems(data: Any) -> list[Problem]:
     ):
         problems.append(Problem("results must map names to result text (e.g. ok: '{...}')",
                                 "/results"))
+    if "run" in data:
+        from core.tools.http_tool import run_problems
+
+        problems.extend(Problem(message, where) for message, where in run_problems(data["run"]))
     if strict is True and isinstance(params, dict):
         problems.extend(strict_problems(params))
     return problems
@@ -319,6 +323,7 @@ def spec_from_document(data: dict[str, Any]) -> ToolSpec:
         parameters=data.get("parameters") or dict(EMPTY_PARAMETERS),
         strict=data.get("strict"),
         results=dict(data.get("results") or {}),
+        run=data["run"] if isinstance(data.get("run"), dict) else None,
     )
 
 
@@ -330,6 +335,8 @@ def document_from_spec(spec: ToolSpec) -> dict[str, Any]:
     document["parameters"] = spec.parameters
     if spec.results:
         document["results"] = spec.results
+    if spec.run:
+        document["run"] = spec.run
     return document
 
 

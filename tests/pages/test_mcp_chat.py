@@ -204,3 +204,23 @@ def test_simulate_fills_the_box_from_a_separate_marked_request(chat):
     from core.usage import exchanges_frame
     frame = exchanges_frame(Store.open(default_url()))
     assert sorted(frame["traffic"]) == ["chat", "chat", "simulated"]
+
+
+def test_generate_image_http_tool_runs_against_the_demo_model_and_shows_the_image(chat):
+    at = ask(chat(), "Generate an image of a red fox in the snow")
+    (call,) = messages(at)[-1].tool_calls
+    assert call.name == "generate_image"
+    assert "an HTTP tool" in rendered_text(at)
+    at.button(key=f"chat.mcp.run.{call.id}").click()
+    run(at)
+    text, is_error = result_box(at)
+    assert not is_error and "[image 1:" in text and "revised_prompt" in text
+    assert len(at.get("image")) == 1  # shown inline under the box
+    conversation = at.session_state["chat.state"].conversation
+    (exchange,) = [e for e in conversation.exchanges.values() if e.wire == "http-tool"]
+    assert exchange.url == "http://toolsmith-demo.invalid/v1/images/generations"
+    assert exchange.request_headers == {"Authorization": "Bearer $OPENAI_API_KEY"}
+    assert exchange.status == 200
+    at.button(key=f"chat.inspect.{exchange.id}").click()
+    run(at)
+    assert "**HTTP tool**" in rendered_text(at)
