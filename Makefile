@@ -42,10 +42,12 @@ run: setup
 
 test: dev-setup browser mcp-servers
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 lint: dev-setup
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
 
 # The example schema test suite against the offline demo model (see README, "Schema test suites").
 eval: setup

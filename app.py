@@ -1,7 +1,8 @@
 """Toolsmith entry point: page config, the shared sidebar, and navigation.
 
 The page files live in app_pages/, not pages/: with a pages/ folder, Streamlit runs a deep-linked
-page alone (legacy multipage mode) on a fresh server, without this file (design.md §4).
+page alone (legacy multipage mode) on a fresh server, without this file
+(docs/architecture.md, "Streamlit traps").
 """
 
 import logging

@@ -131,7 +131,7 @@ class BoundedYamlLoader(yaml.SafeLoader):
     than the plain JSON types are refused (`!!binary`, `!!set`, `!!python/…`, local tags).
     """
 
-    yaml_implicit_resolvers: ClassVar[dict[Any, list[Any]]] = {
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[Any]]] = {  # type: ignore[misc]
         first: [(tag, regexp) for tag, regexp in resolvers
                 if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()

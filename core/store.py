@@ -247,7 +247,7 @@ def sqlite_file(url: str) -> Path | None:
     parsed = sa.engine.make_url(url)
     if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
         return None
-    return Path(parsed.database)
+    return Path(str(parsed.database))
 
 
 def writable(path: Path) -> bool:
@@ -627,9 +627,11 @@ class Store:
         """(count, latest start) of the exchanges: changes whenever the Usage data does, and
         costs one indexed aggregate, so the page can skip rebuilding its frame on reruns."""
         with self.engine.connect() as conn:
-            count, latest = conn.execute(sa.select(
+            row = conn.execute(sa.select(
                 sa.func.count(), sa.func.coalesce(sa.func.max(exchanges.c.started_at), 0.0)
             ).select_from(exchanges)).one()
+            count: Any = row[0]
+            latest: Any = row[1]
         return int(count), float(latest)
 
     def usage_rows(self, columns: Iterable[str] | None = None) -> tuple[list[str], list[Any]]:
@@ -654,10 +656,12 @@ class Store:
             query = sa.select(*(exchanges.c[n] for n in names)).where(
                 sa.text("(wire IS NULL OR wire NOT IN ('mcp', 'http-tool'))"))
             compiled = query.compile(conn)
-            cursor = conn.connection.dbapi_connection.cursor()
+            raw = conn.connection.dbapi_connection
+            assert raw is not None  # an open connection has its DB-API connection
+            cursor = raw.cursor()
             try:
                 cursor.execute(str(compiled))
-                return names, cursor.fetchall()
+                return names, list(cursor.fetchall())
             finally:
                 cursor.close()
 
@@ -665,4 +669,4 @@ class Store:
         """Every row of every table (the secrets audit searches them all)."""
         with self.engine.connect() as conn:
             for table in metadata.sorted_tables:
-                visit(table.name, conn.execute(sa.select(table)).all())
+                visit(table.name, list(conn.execute(sa.select(table)).all()))

@@ -64,7 +64,7 @@ def run_turn(
     client: httpx.Client | None = None,
     on_progress: ProgressFn | None = None,
     on_retry: RetryFn | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = time.sleep,
 ) -> TurnResult:
     wire = endpoint.format
     body = wire.build_request(messages, tools, settings)
@@ -111,7 +111,7 @@ class ChunkNotJson(errors.MalformedResponse):
 def _send_and_read(client: httpx.Client, request: httpx.Request, endpoint: Endpoint,
                    settings: ChatSettings, exchange: Exchange, wire: WireFormat,
                    on_progress: ProgressFn | None, on_retry: RetryFn | None,
-                   sleep: Callable[[float], None]) -> Message:
+                   sleep: Callable[[float], object]) -> Message:
     """Send (open_response retries 429/5xx) and read the answer; a stream that breaks is
     retried under the same policy and budget, its partial answer discarded."""
     policy = endpoint.retry

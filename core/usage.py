@@ -57,8 +57,8 @@ def price_from_entry(model: Any, entry: Any) -> Price:
     if not isinstance(entry, dict):
         raise ValueError(f"{model}: expected input, cached_input and output")
     try:
-        values = [float(entry.get(f, entry.get("input", 0)) if f == "cached_input"
-                        else entry[f]) for f in PRICE_FIELDS[:3]]
+        values = [float(entry.get(f, entry.get("input", 0)) if f == "cached_input"  # type: ignore[arg-type]
+                        else entry[f]) for f in PRICE_FIELDS[:3]]  # None: TypeError, caught
     except (KeyError, TypeError, ValueError):
         raise ValueError(f"{model}: input and output must be numbers") from None
     try:
@@ -70,7 +70,7 @@ def price_from_entry(model: Any, entry: Any) -> Price:
         raise ValueError(f"{model}: prices cannot be negative")
     if not all(v <= MAX_PRICE for v in values) or (write is not None and write > MAX_PRICE):
         raise ValueError(f"{model}: prices must be at most {MAX_PRICE:,.0f} USD per 1M tokens")
-    return Price(*values, cache_write=write)
+    return Price(values[0], values[1], values[2], cache_write=write)
 
 
 def load_prices(*paths: Path) -> dict[str, Price]:

@@ -218,7 +218,8 @@ def _example(schema: Any, arguments: dict[str, Any], key: str = "") -> Any:
     kind = schema.get("type")
     kind = next((k for k in kind if k != "null"), "null") if isinstance(kind, list) else kind
     if kind == "object" or "properties" in schema:
-        props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        found = schema.get("properties")
+        props = found if isinstance(found, dict) else {}
         return {name: _example(sub, arguments, name) for name, sub in props.items()}
     if kind == "array":
         return [_example(schema.get("items"), arguments)]
@@ -257,7 +258,7 @@ def plan_reply(request: SentRequest) -> Plan:
         candidates = [t for t in tools if t.name == wanted]
     else:
         words = _words(question)
-        place = (places_in(question) or [None])[0]
+        place = next(iter(places_in(question)), None)
         scored = sorted(((_tool_score(t, words) + (place is not None and _takes_place(t)), i, t)
                          for i, t in enumerate(tools)), key=lambda item: (-item[0], item[1]))
         # Of the tools that fit, one whose arguments the question fills beats one it cannot.

@@ -95,7 +95,8 @@ def schema_failures(calls: list[ToolCall], tools: list[ToolSpec]) -> list[str]:
 
 
 def _names(calls: list[Any]) -> str:
-    return ", ".join(getattr(c, "name", None) or getattr(c, "tool", "?") for c in calls) or "none"
+    return ", ".join(str(getattr(c, "name", None) or getattr(c, "tool", "?"))
+                     for c in calls) or "none"
 
 
 def evaluate(expect: Expectation, message: Message, tools: list[ToolSpec]) -> Verdict:

@@ -264,8 +264,9 @@ class EvalRecords:
     def progress(self, run_id: str) -> dict[str, int]:
         """Counts by status: one indexed aggregate, cheap enough for every rerun of a page."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(eval_results.c.status, sa.func.count()).where(
-                eval_results.c.run_id == run_id).group_by(eval_results.c.status)).all()
+            rows: list[Any] = list(conn.execute(sa.select(
+                eval_results.c.status, sa.func.count()).where(
+                eval_results.c.run_id == run_id).group_by(eval_results.c.status)).all())
         return {status: n for status, n in rows}
 
     def results(self, run_id: str) -> list[CellResult]:

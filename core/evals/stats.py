@@ -19,12 +19,12 @@ def request_frame(records: EvalRecords, run: RunInfo,
     """One row per answered cell: its target, status, latency, tokens and cost."""
     names, rows = records.usage_rows(run.id)
     usage = pd.DataFrame.from_records(rows, columns=names)
-    results = pd.DataFrame([{"exchange_id": r.exchange_id, "case": r.case, "target": r.target,
+    cells = pd.DataFrame([{"exchange_id": r.exchange_id, "case": r.case, "target": r.target,
                              "repeat": r.repeat, "status": r.status}
                             for r in (records.results(run.id) if results is None
                                       else results)],
                            columns=["exchange_id", "case", "target", "repeat", "status"])
-    frame = results.merge(usage, left_on="exchange_id", right_on="id", how="left")
+    frame = cells.merge(usage, left_on="exchange_id", right_on="id", how="left")
     for column in USAGE_COLUMNS:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0).astype("int64")
     frame["uncached_prompt"] = (frame["prompt_tokens"] - frame["cached_tokens"]).clip(lower=0)

@@ -267,14 +267,14 @@ def _messages(raw: Any, marks: _Marks, problems: list[Problem],
                 message.tool_calls.append(ToolCall(call_id, call["name"], text))
                 calls_open.add(call_id)
         if role == "tool":
-            call_id = item.get("tool_call_id")
-            if call_id not in calls_open:
+            answered = item.get("tool_call_id")
+            if answered not in calls_open:
                 problems.append(marks.problem(
-                    f"tool_call_id {call_id!r} answers no earlier assistant tool call",
+                    f"tool_call_id {answered!r} answers no earlier assistant tool call",
                     *where))
                 continue
-            calls_open.discard(call_id)
-            message.tool_call_id = call_id
+            calls_open.discard(answered)
+            message.tool_call_id = answered
             message.name = item.get("name")
             message.is_error = bool(item.get("is_error"))
         out.append(message)

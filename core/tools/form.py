@@ -249,7 +249,8 @@ def property_from_row(row: dict[str, Any], original: Any) -> dict[str, Any]:
     if kind == "array" and changed("items"):
         item = str(row.get("items") or "")
         if item:
-            items = out.get("items") if isinstance(out.get("items"), dict) else {}
+            current = out.get("items")
+            items = current if isinstance(current, dict) else {}
             out["items"] = {**items, "type": item}
         else:
             out.pop("items", None)

@@ -83,7 +83,7 @@ def _json_span(text: str, i: int) -> tuple[Span, int]:
         while j < len(text) and text[j] != closing:
             if closing == "}":
                 key_start = j
-                key, j = json.decoder.scanstring(text, j + 1)
+                key, j = json.decoder.scanstring(text, j + 1)  # type: ignore[attr-defined]
                 key_end = j
                 j = _skip(text, j) + 1  # the ':'
                 child, j = _json_span(text, j)

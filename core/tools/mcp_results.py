@@ -67,18 +67,20 @@ def render_result(result: dict[str, Any], output_schema: dict[str, Any] | None =
                 out.images.append(ResultImage(mime, data))
             parts.append(f"[{kind}: {mime}, {len(data):,} bytes]")
         elif kind == "resource":
-            resource = block.get("resource") if isinstance(block.get("resource"), dict) else {}
+            found = block.get("resource")
+            resource: dict[str, Any] = found if isinstance(found, dict) else {}
             uri = str(resource.get("uri", "?"))
-            mime = resource.get("mimeType")
+            resource_mime = resource.get("mimeType")
             if isinstance(resource.get("text"), str):
-                out.resources.append({"uri": uri, "mimeType": mime, "text": resource["text"]})
+                out.resources.append({"uri": uri, "mimeType": resource_mime,
+                                      "text": resource["text"]})
                 parts.append(f"[resource {uri}]\n{resource['text']}")
             else:
                 data = _decoded(resource.get("blob"))
                 size = len(data) if data is not None else 0
-                out.resources.append({"uri": uri, "mimeType": mime, "bytes": size})
-                if data is not None and str(mime or "").startswith("image/"):
-                    out.images.append(ResultImage(str(mime), data))
+                out.resources.append({"uri": uri, "mimeType": resource_mime, "bytes": size})
+                if data is not None and str(resource_mime or "").startswith("image/"):
+                    out.images.append(ResultImage(str(resource_mime), data))
                 parts.append(f"[resource {uri}: {mime or 'binary'}, {size:,} bytes]")
         elif kind == "resource_link":
             uri = str(block.get("uri", "?"))

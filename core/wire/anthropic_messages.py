@@ -3,7 +3,7 @@
 Same interface as core.wire.openai_chat (see core/wire/__init__.py), so a
 provider-neutral conversation can be sent in either format and switch between them.
 
-Translation of the neutral history (design.md §3, Anthropic paragraph):
+Translation of the neutral history (docs/architecture.md, "Wire details"):
 
 - the system prompt goes in the top-level `system` field; `system` messages of the history are
   dropped, as openai_compat drops them (the settings' prompt is the one source);
@@ -197,9 +197,10 @@ def messages_to_wire(messages: list[Message]) -> list[dict[str, Any]]:
             turns.append((role, results, rest))
     wire = []
     for role, results, rest in turns:
-        content: str | list[dict[str, Any]] = results + rest  # tool_result blocks must come first
-        if len(content) == 1 and content[0]["type"] == "text":
-            content = content[0]["text"]  # the plain form, as in Anthropic's own examples
+        blocks = results + rest  # tool_result blocks must come first
+        content: str | list[dict[str, Any]] = blocks
+        if len(blocks) == 1 and blocks[0]["type"] == "text":
+            content = blocks[0]["text"]  # the plain form, as in Anthropic's own examples
         wire.append({"role": role, "content": content})
     return wire
 
@@ -494,7 +495,7 @@ class StreamAccumulator(AccumulatedMessage):
 
     def _delta(self, chunk: dict[str, Any]) -> bool:
         delta = _obj(chunk.get("delta"), "content_block_delta.delta")
-        kind = _DELTA_KIND.get(delta.get("type"))
+        kind = _DELTA_KIND.get(str(delta.get("type")))
         if kind is None:
             return False  # signature_delta, citations_delta, …
         index = _index(chunk, self._last)

@@ -16,7 +16,8 @@ import httpx
 from core.types import Attempt
 from core.wire import errors
 
-# design.md §3: 408, 409, 429 and the 5xx family (incl. Cloudflare's 520-524 and Anthropic's 529).
+# docs/architecture.md ("Wire details"): 408, 409, 429 and the 5xx family (incl. Cloudflare's
+# 520-524 and Anthropic's 529).
 # 501 and 505 say the server cannot do this request at all, so a retry cannot help.
 RETRY_STATUSES = frozenset({408, 409, 429, *(s for s in range(500, 600) if s not in (501, 505))})
 
@@ -190,7 +191,7 @@ def open_response(
     attempts: list[Attempt],
     key_env: str,
     on_retry: Callable[[RetryNotice], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = time.sleep,
     secret: str = "",
     retries_spent: int = 0,
 ) -> httpx.Response:

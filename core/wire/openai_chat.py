@@ -1,8 +1,9 @@
 """The OpenAI chat-completions wire format: request bodies out, messages in.
 
-Parsing is forgiving in the ways real servers differ (design.md §3): missing tool-call
-`index`, ids repeated or empty after the first delta, a whole call in one delta, arguments sent
-as an object, usage on any chunk or under a vendor key, reasoning under two names.
+Parsing is forgiving in the ways real servers differ (docs/architecture.md, "Wire details"):
+missing tool-call `index`, ids repeated or empty after the first delta, a whole call in one
+delta, arguments sent as an object, usage on any chunk or under a vendor key, reasoning under two
+names.
 """
 
 from __future__ import annotations

@@ -246,7 +246,8 @@ def finish_reason_of(response: dict[str, Any]) -> str | None:
 def _raise_error(event: dict[str, Any], what: str = "") -> None:
     """An `error` event (details at the top level, or nested under `error`) or a failed
     response's `error` object."""
-    nested = event.get("error") if isinstance(event.get("error"), dict) else event
+    inner = event.get("error")
+    nested: dict[str, Any] = inner if isinstance(inner, dict) else event
     message = nested.get("message") or (error_from_object(event) or None)
     said = message if isinstance(message, str) else json.dumps(event)[:300]
     code = nested.get("code") or nested.get("type")
@@ -508,8 +509,9 @@ class StreamAccumulator:
             "response.completed": "completed", "response.failed": "failed",
             "response.incomplete": "incomplete"}.get(kind)
         if self.finish_reason == "failed":
-            _raise_error(response.get("error") if isinstance(response.get("error"), dict)
-                         else response, "The server says the response failed.")
+            error = response.get("error")
+            _raise_error(error if isinstance(error, dict) else response,
+                         "The server says the response failed.")
         if not self._out.items:  # a server that sent only the final response
             for index, item in enumerate(response.get("output") or []):
                 if isinstance(item, dict):

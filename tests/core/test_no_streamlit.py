@@ -1,4 +1,5 @@
-"""core/ never imports Streamlit (design.md §1), so it runs in tests, benchmarks and scripts.
+"""core/ never imports Streamlit (docs/architecture.md, "Layers"), so it runs in tests,
+benchmarks and scripts.
 
 The check reads the source with ast rather than importing it: every `import` and
 `from … import` counts, including ones inside functions, and so do `importlib.import_module`

@@ -97,7 +97,8 @@ def test_deep_link_to_tools_on_a_fresh_server(start_server: StartServer, page: P
 def test_other_deep_links_on_a_fresh_server(
     start_server: StartServer, page: Page, path: str, title: str,
 ) -> None:
-    """design.md §4 (a): every page, as the first request of a fresh server, runs in app.py."""
+    """docs/architecture.md, Streamlit traps: every page, as the first request of a fresh
+    server, runs in app.py."""
     server = start_server()
     page.goto(server.url + path)
     main = page.get_by_test_id("stMainBlockContainer")

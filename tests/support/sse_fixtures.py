@@ -1,8 +1,9 @@
 """The index of SSE transcripts in tests/fixtures/sse: what each must accumulate to.
 
 The table is written by hand, apart from the transcripts, so a decoder or accumulator bug
-cannot make a fixture agree with itself. Each entry names the variation of design.md §3 it
-shows; tests/fixtures/sse/README.md is the prose version for people.
+cannot make a fixture agree with itself. Each entry names the variation of
+docs/architecture.md ("Wire details") it shows; tests/fixtures/sse/README.md is the prose
+version for people.
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ would against a provider. What a POST to /v1/chat/completions gets is chosen per
      then normal answers for that model), or from REQUEST_FAULTS, which see the request
      (e.g. "fault-401-echo-key": a gateway that quotes the caller's key in its error);
    - `fixture-<name>` streams tests/fixtures/sse/<name>.sse in awkward write sizes;
-3. else a tiny weather model: the reference tool call (design.md §3) for a question, and a text
-   answer quoting the tool results once the last message is a tool result.
+3. else a tiny weather model: the reference tool call (docs/architecture.md, "Wire details")
+   for a question, and a text answer quoting the tool results once the last message is a tool
+   result.
 
 GET /v1/models lists a few models. Every request is recorded (method, path, headers, body) in
 `server.requests`. Replies that block (stalls) wait on `server.stopping`, which stop() sets, so

@@ -62,7 +62,8 @@ def test_retry_after_zero_retries_at_once() -> None:
 
 
 def test_retry_statuses_are_the_documented_ones() -> None:
-    """design.md §3: retry 408/409/429/5xx (and Anthropic's 529); never 400/401/403/404/422."""
+    """docs/architecture.md, "Wire details": retry 408/409/429/5xx (and Anthropic's 529);
+    never 400/401/403/404/422."""
     assert {408, 409, 429, 500, 502, 503, 504, 520, 522, 524, 529} <= RETRY_STATUSES
     assert not {400, 401, 403, 404, 413, 422, 501, 505} & RETRY_STATUSES
 
