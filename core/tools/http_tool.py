@@ -180,7 +180,8 @@ def send(call: HttpCall, client: httpx.Client) -> HttpAnswer:
     if content is not None:
         headers.setdefault("Content-Type", "application/json")
     try:
-        response = client.request(call.method, call.url, content=content, headers=headers,
+        response = client.request(call.method, call.url, content=content,
+                                  headers=headers,  # type: ignore[arg-type]  # str or bytes
                                   timeout=TIMEOUT_S)
         raw = response.content[:MAX_ANSWER_BYTES]
     except (httpx.HTTPError, ValueError, TypeError) as exc:
