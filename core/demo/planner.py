@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.tools.draft import is_draft_request, offline_draft, parse_draft_request
 from core.tools.simulate import is_simulation, parse_simulation
 from core.types import Message, ToolSpec
 from core.wire.base import SentRequest
@@ -242,6 +243,8 @@ def plan_reply(request: SentRequest) -> Plan:
     """The reply to the last message of a neutral conversation."""
     if is_simulation(request.settings) and request.messages:
         return Plan(text=_simulated_result(request.messages[-1].content))
+    if is_draft_request(request.settings) and request.messages:  # Generate on the Tools page
+        return Plan(text=offline_draft(*parse_draft_request(request.messages[-1].content)))
     messages = [m for m in request.messages if m.role != "system"]
     tools = request.tools
     if not messages:
