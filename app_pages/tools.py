@@ -6,6 +6,7 @@ from components import (
     mcp_servers,
     state,
     tool_editor,
+    tool_generate,
     tool_import_export,
     tool_library,
     tool_state,
@@ -19,6 +20,7 @@ def page() -> None:
     if flash:
         kind, text = flash
         (st.success if kind == "success" else st.error)(text)
+    tool_generate.handle()  # before the tabs: a drafted tool opens in the Editor tab
     entries = state.library()
     enabled = state.enabled_tool_names(entries)
     state.restore("tools.tab", tool_state.TOOLS_TABS[0])

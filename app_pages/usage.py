@@ -78,14 +78,17 @@ def _filters(frame: pd.DataFrame) -> usage.Filters:
         providers = cols[2].multiselect("Provider", sorted(frame["provider"].unique()),
                                         key="usage.providers")
         traffic = cols[3].selectbox("Traffic", ["chat and eval runs", "chat only",
-                                                "eval runs only", "simulated results only"],
+                                                "eval runs only", "simulated results only",
+                                                "tool drafts only"],
                                     key="usage.traffic",
-                                    help="Requests sent by eval runs (Evals page, CLI), or "
-                                         "to simulate a tool result (Simulate in the Chat)")
+                                    help="Requests sent by eval runs (Evals page, CLI), to "
+                                         "simulate a tool result (Simulate in the Chat), or to "
+                                         "draft a tool (Generate on the Tools page)")
     return usage.Filters(start=start, end=end, sessions=sessions, models=models,
                          providers=providers,
                          traffic={"chat only": "chat", "eval runs only": "eval",
-                                  "simulated results only": "simulated"}.get(traffic))
+                                  "simulated results only": "simulated",
+                                  "tool drafts only": "drafted"}.get(traffic))
 
 
 guarded(page)

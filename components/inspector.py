@@ -31,6 +31,9 @@ def render(exchange: Exchange) -> None:
         st.markdown(f"**Exchange** `{exchange.id}` · POST `{exchange.url or exchange.base_url}`"
                     f" · status **{status}**"
                     + (f" · request id `{exchange.request_id}`" if exchange.request_id else ""))
+        if exchange.purpose == "draft-tool":
+            st.caption("✨ A tool draft: a separate request asking the model to write a tool "
+                       "definition from a description (Generate on the Tools page).")
         if exchange.purpose == "simulate":
             st.caption("🎲 A simulated tool result: a separate request asking the model for a "
                        "plausible result of one call (not a turn of the conversation).")

@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from components import state, tool_form, tool_state
+from components import state, tool_form, tool_generate, tool_state
 from components.code_editor import code_editor
 from core.tools import locate
 from core.tools.library import LibraryEntry
@@ -25,6 +25,7 @@ from core.tools.schemas import (
 
 
 def render(entries: list[LibraryEntry]) -> None:
+    tool_generate.form()
     by_id = {e.path.stem: e for e in entries}
     drafts = tool_state.tool_drafts()
     options = [*by_id, *(d for d in drafts if d not in by_id and drafts[d].origin is None)]
@@ -68,6 +69,7 @@ def render(entries: list[LibraryEntry]) -> None:
         on_text=partial(tool_state.on_editor_text, editor_id),
         on_action=partial(tool_state.on_editor_action, editor_id, taken),
     )
+    tool_generate.outcome(editor_id)
 
     cols = st.columns(5)
     cols[0].button("Save", key="tools.save", type="primary",

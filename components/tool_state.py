@@ -34,7 +34,7 @@ from core.tools.schemas import (
     parse_text,
     parse_tool,
 )
-from core.types import ToolSpec
+from core.types import Exchange, ToolSpec
 
 
 @dataclass
@@ -361,3 +361,38 @@ def import_tools(specs: list[ToolSpec]) -> None:
     st.session_state["tools.import_text"] = ""
     st.session_state["kept.tools.import_text"] = ""
     flash("success", f"Imported {len(specs)} tool(s): " + ", ".join(s.name for s in specs))
+
+
+# --- Generate: a tool drafted by the model from a description -----------------------------------
+
+GENERATE_DESCRIPTION = "tools.generate.description"
+GENERATE_EXAMPLE = "tools.generate.example"
+
+
+def request_draft() -> None:
+    """Callback of Generate: the request itself runs in the page (it shows a spinner)."""
+    description = str(st.session_state.get(GENERATE_DESCRIPTION) or "").strip()
+    if not description:
+        flash("error", "Describe the tool first: what it does, and what it needs to know.")
+        return
+    st.session_state["tools.generate.pending"] = (
+        description, str(st.session_state.get(GENERATE_EXAMPLE) or ""))
+
+
+def take_draft_request() -> tuple[str, str] | None:
+    return st.session_state.pop("tools.generate.pending", None)
+
+
+def open_generated(text: str, exchange: Exchange) -> str:
+    """Open a drafted definition as a new, unsaved tool in the editor; returns its editor id.
+    The request's exchange is kept for its 🔍 (and is in the database for the Usage page)."""
+    new_tool()
+    editor_id = st.session_state["tools.editor.selected"]
+    tool_drafts()[editor_id] = ToolDraft(text, "yaml", None, "", revision=_next_revision())
+    st.session_state.setdefault("tools.generate.exchanges", {})[editor_id] = exchange
+    return editor_id
+
+
+def generated_by(editor_id: str) -> Exchange | None:
+    """The Generate request that drafted this tool, if one did."""
+    return st.session_state.get("tools.generate.exchanges", {}).get(editor_id)

@@ -128,7 +128,7 @@ sessions = sa.Table(
     sa.Column("created_at", sa.Float), sa.Column("updated_at", sa.Float),
     sa.Column("provider", sa.Text), sa.Column("model", sa.Text),
     sa.Column("settings_json", sa.Text), sa.Column("tools_json", sa.Text),
-    sa.Column("kind", sa.Text),  # "eval" for an eval run's requests; NULL for a chat
+    sa.Column("kind", sa.Text),  # "eval" (an eval run's requests), "tools" (Generate); NULL: a chat
 )
 messages = sa.Table(
     "messages", metadata,
@@ -483,6 +483,21 @@ class Store:
                     (result_drafts.c.session_id == conversation.id)
                     & result_drafts.c.call_id.in_(answered)))
 
+    def record_exchange(self, session_id: str, title: str, exchange: Exchange) -> None:
+        """Keep one request made outside a conversation (Generate on the Tools page), so the
+        Usage page counts it. It belongs to a session row of kind "tools", which History does
+        not list (like an eval run's)."""
+        now = time.time()
+        with writing(self.engine) as conn, conn.begin():
+            if conn.execute(sa.select(sessions.c.id).where(
+                    sessions.c.id == session_id)).first() is None:
+                conn.execute(sessions.insert().values(
+                    id=session_id, title=title, created_at=now, updated_at=now, kind="tools"))
+            else:
+                conn.execute(sessions.update().where(sessions.c.id == session_id)
+                             .values(updated_at=now))
+            conn.execute(exchanges.insert().values(**_exchange_row(session_id, exchange)))
+
     def save_result_draft(self, session_id: str, call_id: str, content: str,
                           is_error: bool = False) -> bool:
         """Keep a tool result the user is typing, so a refresh or a restart does not lose it.
@@ -566,7 +581,7 @@ class Store:
                            exchange_stats.c.tokens)
                  .outerjoin(message_count, message_count.c.session_id == sessions.c.id)
                  .outerjoin(exchange_stats, exchange_stats.c.session_id == sessions.c.id)
-                 .where(sa.or_(sessions.c.kind.is_(None), sessions.c.kind != "eval"))
+                 .where(sessions.c.kind.is_(None))  # chats only: not eval runs, not tools
                  .order_by(sessions.c.updated_at.desc()).limit(limit))
         if ids is not None:
             query = query.where(sessions.c.id.in_(list(ids)))

@@ -134,9 +134,11 @@ def exchanges_frame(store: Store) -> pd.DataFrame:
     frame["ttft_s"] = frame["first_token_at"] - frame["started_at"]
     # Requests an eval run sent are ordinary exchanges, told apart so they can be filtered.
     # Simulated tool results are requests too, marked apart (they are not the chat's turns).
-    simulated = frame["purpose"].eq("simulate") if "purpose" in frame else False
-    frame["traffic"] = np.where(frame["eval_run_id"].notna(), "eval",
-                                np.where(simulated, "simulated", "chat"))
+    # So are the drafts of Generate on the Tools page.
+    purpose = frame["purpose"] if "purpose" in frame else pd.Series(None, index=frame.index)
+    frame["traffic"] = np.select(
+        [frame["eval_run_id"].notna(), purpose.eq("simulate"), purpose.eq("draft-tool")],
+        ["eval", "simulated", "drafted"], "chat")
     return frame.sort_values("started_at", kind="stable").reset_index(drop=True)
 
 
@@ -147,7 +149,7 @@ class Filters:
     sessions: list[str] | None = None
     models: list[str] | None = None
     providers: list[str] | None = None
-    traffic: str | None = None  # "chat", "eval" or "simulated"; None keeps all
+    traffic: str | None = None  # "chat", "eval", "simulated" or "drafted"; None keeps all
 
 
 def apply_filters(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:

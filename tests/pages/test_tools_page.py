@@ -986,6 +986,43 @@ def test_the_form_edits_the_tool_name_and_description(open_app: Callable[..., Ap
     assert text.startswith("name: get_weather\ndescription: Current weather for a place.\n")
 
 
+def test_generate_with_the_demo_model_opens_a_checked_draft(
+    open_app: Callable[..., AppTest], tools_dir: Path,
+) -> None:
+    at = open_app()
+    at.button(key="tools.generate.go").click()
+    run(at)
+    assert "Describe the tool first: what it does, and what it needs to know." in errors(at)
+
+    at.text_area(key="tools.generate.description").input(
+        "Look up the shipping status of an order by its order number.")
+    at.text_area(key="tools.generate.example").input('track_order(order_number="A-1001")')
+    at.button(key="tools.generate.go").click()
+    run(at)
+    assert at.session_state["tools.tab"] == "Editor"
+    editor_id = at.selectbox(key="tools.editor.selected").value
+    assert editor_id.startswith("new-")
+    data, problems = parse_text(editor_text(at, editor_id), "yaml")
+    assert problems == [] and data["name"] == "track_order"
+    assert data["parameters"]["required"] == ["order_number"]
+    assert problem_lines(at) == []  # checked like any edit: valid, Save is on
+    assert any(s.startswith("Valid:") for s in successes(at))
+    assert any("Drafted by `toolsmith-demo`" in c for c in captions(at))
+    assert unsaved_warning(at)
+
+    from core.store import Store, default_url
+    from core.usage import exchanges_frame
+    frame = exchanges_frame(Store.open(default_url()))
+    assert list(frame["traffic"]) == ["drafted"]  # on the Usage page, marked as a tool draft
+    [exchange_id] = [k for k in at.session_state["tools.generate.exchanges"].values()]
+    at.button(key=f"chat.inspect.{exchange_id.id}").click()
+    run(at)
+    assert any("A tool draft" in c for c in captions(at))
+
+    click(at, "tools.save")
+    assert library(tools_dir)["track_order"].parameters["properties"]["order_number"]
+
+
 # --- import and export ------------------------------------------------------------------------
 
 def test_import_previews_then_writes(open_app: Callable[..., AppTest], tools_dir: Path) -> None:
