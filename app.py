@@ -9,13 +9,14 @@ import logging
 
 import streamlit as st
 
-from components import sidebar, state, storage
+from components import sidebar, state, storage, team
 from components.shell import guarded
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 st.set_page_config(page_title="Toolsmith", page_icon="🛠️", layout="wide")
+team.apply()  # where requests may go: nothing restricted in local mode
 navigation = st.navigation([
     st.Page("app_pages/chat.py", title="Chat", icon="💬", default=True),
     st.Page("app_pages/tools.py", title="Tools", icon="🧰"),

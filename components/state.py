@@ -174,6 +174,11 @@ def _secrets() -> dict[str, Any]:
         return {}
 
 
+def secrets() -> dict[str, Any]:
+    """The secrets file as a dict ({} when there is none or it does not parse)."""
+    return _secrets()
+
+
 def startup_endpoint() -> Endpoint:
     """The endpoint configured by secrets or environment, resolved once per browser session."""
     if "conn.initial" not in st.session_state:

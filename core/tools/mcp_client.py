@@ -35,6 +35,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import McpError
 from pydantic import ValidationError
 
+from core import egress
 from core.tools.mcp_config import (
     McpServerConfig,
     MissingVariable,
@@ -151,6 +152,8 @@ def _root_cause(exc: BaseException) -> BaseException:
 def describe_failure(exc: BaseException, config: McpServerConfig) -> str:
     """A connection failure in words that say what to check."""
     exc = _root_cause(exc)
+    if isinstance(exc, egress.EgressRefused):
+        return exc.message
     if isinstance(exc, FileNotFoundError) or (isinstance(exc, OSError) and exc.errno == 2):
         return (f"The command `{config.command}` was not found. Install it, or give its full "
                 "path in `command`, then Reconnect.")
@@ -412,8 +415,10 @@ class McpManager:
 
     async def _open_http(self, stack: contextlib.AsyncExitStack,
                          real: McpServerConfig) -> tuple[Any, Any]:
+        egress.current().check_url(real.url)  # a team server refuses internal addresses
         client = httpx.AsyncClient(headers=dict(real.headers),
-                                   timeout=httpx.Timeout(30.0, read=300.0))
+                                   timeout=httpx.Timeout(30.0, read=300.0),
+                                   transport=egress.async_guarded_transport())
         await stack.enter_async_context(client)
         read, write, _ = await stack.enter_async_context(
             streamable_http_client(real.url, http_client=client))

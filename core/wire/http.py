@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from core import egress
 from core.types import Attempt
 from core.wire import errors
 
@@ -80,8 +81,13 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
     return max(0.0, parsed.timestamp() - time.time())
 
 
-def make_client(timeouts: Timeouts, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    # Redirects are followed by open_response, which keeps credentials to their origin.
+def make_client(timeouts: Timeouts, transport: httpx.BaseTransport | None = None,
+                policy: egress.EgressPolicy | None = None) -> httpx.Client:
+    """A client for model servers. Redirects are followed by open_response, which keeps
+    credentials to their origin; connections obey the egress policy (the process's unless
+    given), so a team server refuses internal addresses after DNS resolution."""
+    if transport is None:
+        transport = egress.guarded_transport(policy)
     return httpx.Client(timeout=timeouts.to_httpx(), transport=transport, follow_redirects=False)
 
 
@@ -138,12 +144,16 @@ class _Sent:
 def _send(client: httpx.Client, request: httpx.Request, secret: str) -> _Sent:
     """client.send, following up to MAX_REDIRECTS redirects without leaking credentials."""
     left_at = ""
+    policy = egress.policy_of(client)
+    policy.check_url(request.url)
     for _ in range(MAX_REDIRECTS + 1):
         response = client.send(request, stream=True, follow_redirects=False)
         if not (response.is_redirect and response.headers.get("location")):
             return _Sent(response, left_at)
         response.close()
+        origin = request.url
         request, dropped = redirected(request, response, secret)
+        policy.check_redirect(origin, request.url)
         if dropped:
             left_at = f"{request.url.scheme}://{request.url.netloc.decode()}"
     raise errors.ConnectError(
@@ -208,6 +218,9 @@ def open_response(
         try:
             sent = _send(client, request, secret)
             response = sent.response
+        except egress.EgressRefused:
+            attempt.error = "refused by the egress policy"
+            raise
         except httpx.ConnectError as exc:
             attempt.error = "connection failed"
             failure: errors.ToolsmithError = errors.ConnectError(
