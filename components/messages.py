@@ -7,7 +7,7 @@ import streamlit as st
 from components import inspector, state, tool_call_card
 from components.evals import save_case
 from core.types import Exchange, Message, Usage
-from core.wire import wire_format
+from core.wire import find as find_format
 
 AVATARS = {"user": "🧑‍💻", "assistant": "🤖", "tool": "🛠️"}
 
@@ -56,10 +56,16 @@ def render_message(message: Message, exchange: Exchange | None) -> None:
             if message.reasoning:
                 with st.expander("Reasoning", icon="💭"):
                     st.markdown(message.reasoning)
+            if message.server_activity:
+                with st.expander(f"Tools the server ran itself ({len(message.server_activity)})",
+                                 icon="🛰️"):
+                    st.caption("Run by the server (hosted tools): nothing for you to answer.")
+                    for line in message.server_activity:
+                        st.code(line, language=None, wrap_lines=True)
             if message.content:
                 st.markdown(message.content)
-            sent = (wire_format(exchange.wire).sent_tool_schemas(exchange.request_body)
-                    if exchange else None)
+            fmt = find_format(exchange.wire) if exchange else None
+            sent = fmt.sent_tool_schemas(exchange.request_body) if fmt and exchange else None
             for call in message.tool_calls:
                 tool_call_card.render(call, sent=sent)
             if exchange is not None and exchange.error_kind == "trailer_lost" and exchange.error:

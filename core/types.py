@@ -112,6 +112,9 @@ class Message:
     # Opaque reasoning a format needs back in the next request (OpenAI Responses' reasoning
     # items with encrypted_content); other formats ignore it.
     reasoning_items: list[dict[str, Any]] = field(default_factory=list)
+    # Tools the server ran itself (Anthropic server_tool_use / mcp_tool_use, Responses hosted
+    # tools), one line each: shown with the answer, never a call for the user to answer.
+    server_activity: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -28,6 +28,13 @@ def wire_format(name: str) -> WireFormat:
     return _REGISTRY.get(name)
 
 
+def find(name: str | None) -> WireFormat | None:
+    """The format of that name, or None (a recorded exchange of a tool run, not a model)."""
+    if not _REGISTRY.formats:
+        _register()
+    return _REGISTRY.formats.get(name or "")
+
+
 def formats() -> list[WireFormat]:
     """Every registered format, in the order the app offers them."""
     if not _REGISTRY.formats:

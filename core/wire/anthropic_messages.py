@@ -36,7 +36,15 @@ from typing import Any, ClassVar
 
 from core.types import ChatSettings, Message, ToolCall, ToolSpec, Usage, new_id
 from core.wire.accumulator import AccumulatedMessage
-from core.wire.base import DemoEvent, DemoReply, SdkCall, SentRequest, WireFormat, pieces
+from core.wire.base import (
+    DemoEvent,
+    DemoReply,
+    SdkCall,
+    SentRequest,
+    WireFormat,
+    activity_line,
+    pieces,
+)
 from core.wire.errors import MalformedResponse, StreamErrorEvent, error_from_object
 from core.wire.openai_chat import arguments_text, model_ids
 from core.wire.openai_chat import parse_usage as _openai_usage
@@ -61,6 +69,9 @@ __all__ = [
 # Anthropic requires max_tokens on every request; this is what we send when the user set none.
 DEFAULT_MAX_TOKENS = 4096
 ANTHROPIC_VERSION = "2023-06-01"
+# Tools the server runs itself (code execution, web search, remote MCP): their blocks are shown
+# as server activity and are never a call for the user to answer.
+SERVER_USES = ("server_tool_use", "mcp_tool_use")
 _ID_OK = re.compile(r"^[a-zA-Z0-9_-]+$")
 _ID_BAD_CHARS = re.compile(r"[^a-zA-Z0-9_-]+")
 _EMPTY_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
@@ -368,11 +379,17 @@ def parse_response(body: Any) -> Message:
     text: list[str] = []
     reasoning: list[str] = []
     calls: list[ToolCall] = []
+    activity: list[str] = []
     for block in blocks:
         if not isinstance(block, dict):
             continue
         kind = block.get("type")
-        if kind == "text":
+        if kind in SERVER_USES:
+            activity.append(activity_line(f"server ran {_str(block.get('name')) or '?'}",
+                                          block.get("input")))
+        elif isinstance(kind, str) and kind.endswith("_tool_result"):
+            activity.append(activity_line(kind, block.get("content")))
+        elif kind == "text":
             text.append(str(block.get("text") or ""))
         elif kind == "thinking":
             reasoning.append(str(block.get("thinking") or ""))
@@ -390,6 +407,7 @@ def parse_response(body: Any) -> Message:
         reasoning="".join(reasoning),
         usage=parse_usage(body.get("usage")),
         finish_reason=body.get("stop_reason"),
+        server_activity=activity,
     )
 
 
@@ -435,6 +453,7 @@ class StreamAccumulator(AccumulatedMessage):
         super().__init__()
         self._blocks: dict[int, _Block] = {}
         self._calls: list[_Block] = []
+        self._activity: list[_Block | dict[str, Any]] = []  # server tool uses and results
         self._last = -1  # index of the block started last (for events that omit theirs)
         self.model: str | None = None
         self.message_id: str | None = None
@@ -487,6 +506,9 @@ class StreamAccumulator(AccumulatedMessage):
         if kind == "tool_use":
             self._calls.append(built)
             return True  # a new tool-call card, named
+        if kind in SERVER_USES or kind.endswith("_tool_result"):
+            self._activity.append(built if kind in SERVER_USES else block)
+            return True
         text = block.get("text") if kind == "text" else block.get("thinking")
         if isinstance(text, str) and text:  # a gateway that starts a block with its text
             (self._text if kind == "text" else self._reasoning).append(text)
@@ -500,6 +522,11 @@ class StreamAccumulator(AccumulatedMessage):
             return False  # signature_delta, citations_delta, …
         index = _index(chunk, self._last)
         block = self._blocks.get(index)
+        if kind == "tool_use" and block is not None and block.kind in SERVER_USES:
+            piece = delta.get("partial_json")
+            if isinstance(piece, str):
+                block.parts.append(piece)  # the server's own tool input: no client call
+            return False
         if block is None or block.kind != kind:  # a delta without its start: be forgiving
             block = _Block(kind)
             self._blocks[index] = block
@@ -523,6 +550,15 @@ class StreamAccumulator(AccumulatedMessage):
     # Read side (text, reasoning, message) comes from AccumulatedMessage.
     def tool_calls(self) -> list[ToolCall]:
         return [block.call() for block in self._calls]
+
+    def message(self) -> Message:
+        message = super().message()
+        message.server_activity = [
+            activity_line(f"server ran {item.name or '?'}", item.call().arguments)
+            if isinstance(item, _Block) else
+            activity_line(str(item.get("type")), item.get("content"))
+            for item in self._activity]
+        return message
 
     def usage(self) -> Usage | None:
         return parse_usage(self.usage_raw)

@@ -265,6 +265,13 @@ class WireFormat(ABC):
         """The demo model's reply as this format's event stream."""
 
 
+def activity_line(what: str, detail: Any, limit: int = 300) -> str:
+    """One line of server-side tool activity: what ran, and a compact, cut-short detail."""
+    text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False,
+                                                              separators=(",", ":"))
+    return f"{what}: {text[:limit]}{'…' if len(text) > limit else ''}" if text else what
+
+
 def pieces(text: str, size: int) -> list[str]:
     """`text` cut into pieces of `size` characters (one empty piece for empty text)."""
     return [text[i:i + size] for i in range(0, len(text), size)] or [""]

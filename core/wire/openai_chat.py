@@ -132,6 +132,31 @@ def _content_text(value: Any) -> str:
     return str(value)
 
 
+def split_parts(parts: list[Any]) -> tuple[str, str]:
+    """(text, reasoning) of typed content parts; Mistral sends its thinking as
+    `{type: "thinking", thinking: [{type: "text", text}]}` parts beside the answer's."""
+    text: list[str] = []
+    thought: list[str] = []
+    for part in parts:
+        if not isinstance(part, dict):
+            continue
+        if part.get("type") == "thinking":
+            inner = part.get("thinking")
+            thought.append(inner if isinstance(inner, str) else _content_text(inner))
+        else:
+            text.append(str(part.get("text") or ""))
+    return "".join(text), "".join(thought)
+
+
+def reasoning_details_text(details: Any) -> str:
+    """OpenRouter-style `reasoning_details[]` (`reasoning.text` items' text, summaries' summary);
+    read only where no `reasoning` / `reasoning_content` came, since OpenRouter sends both."""
+    if not isinstance(details, list):
+        return ""
+    return "".join(str(d.get("text") or d.get("summary") or "") for d in details
+                   if isinstance(d, dict))
+
+
 def raise_if_error(chunk: dict[str, Any]) -> None:
     """An error object inside a 200 response, in any of the wrappers servers use."""
     if chunk.get("error") is not None or chunk.get("object") == "error" \
@@ -181,11 +206,16 @@ def parse_response(body: Any) -> Message:
             name=function.get("name") or "",
             arguments=arguments_text(function.get("arguments")),
         ))
+    content = raw.get("content")
+    text, thought = split_parts(content) if isinstance(content, list) else (
+        _content_text(content), "")
+    reasoning = _content_text(raw.get("reasoning_content") or raw.get("reasoning")) \
+        or reasoning_details_text(raw.get("reasoning_details"))
     return Message(
         role="assistant",
-        content=_content_text(raw.get("content")) or _content_text(raw.get("refusal")),
+        content=text or _content_text(raw.get("refusal")),
         tool_calls=unique_ids(calls),
-        reasoning=_content_text(raw.get("reasoning_content") or raw.get("reasoning")),
+        reasoning=(reasoning + thought) if reasoning or thought else "",
         usage=parse_usage(body.get("usage") or choice.get("usage")),
         finish_reason=choice.get("finish_reason"),
     )
@@ -237,7 +267,14 @@ class StreamAccumulator(AccumulatedMessage):
             delta = choice.get("delta") or choice.get("message") or {}
             content = delta.get("content")
             if content:
-                self._text.append(_content_text(content))
+                if isinstance(content, list):
+                    text, thought = split_parts(content)
+                    if thought:
+                        self._reasoning.append(thought)
+                    if text:
+                        self._text.append(text)
+                else:
+                    self._text.append(_content_text(content))
                 visible = True
             refusal = delta.get("refusal")  # instead of content: the answer the person sees
             if refusal:
@@ -247,6 +284,11 @@ class StreamAccumulator(AccumulatedMessage):
             if isinstance(reasoning, str) and reasoning:
                 self._reasoning.append(reasoning)
                 visible = True
+            elif delta.get("reasoning_details"):
+                details = reasoning_details_text(delta["reasoning_details"])
+                if details:
+                    self._reasoning.append(details)
+                    visible = True
             tool_calls = delta.get("tool_calls")
             if tool_calls:
                 for item in tool_calls:

@@ -41,6 +41,7 @@ from core.wire.base import (
     SdkCall,
     SentRequest,
     WireFormat,
+    activity_line,
     pieces,
 )
 from core.wire.errors import MalformedResponse, StreamErrorEvent, error_from_object
@@ -395,13 +396,21 @@ class _Output:
         carried = (_carried(i.item) for i in self.ordered() if i.kind == "reasoning")
         return [c for c in carried if c is not None]
 
+    def activity(self) -> list[str]:
+        """Hosted tools the server ran (web_search_call, code_interpreter_call, mcp_call, …)."""
+        return [activity_line(i.kind, {k: v for k, v in i.item.items()
+                                       if k not in ("id", "type", "status")})
+                for i in self.ordered()
+                if i.kind not in ("", "message", "function_call", "reasoning")]
+
     def message(self) -> Message:
         calls = self.calls()
         for call in calls:
             if not call.id:
                 call.id = new_id("call_local_")
         return Message(role="assistant", content=self.text(), tool_calls=calls,
-                       reasoning=self.reasoning(), reasoning_items=self.reasoning_items())
+                       reasoning=self.reasoning(), reasoning_items=self.reasoning_items(),
+                       server_activity=self.activity())
 
 
 _TERMINAL = {"response.completed", "response.incomplete", "response.failed", "response.done"}

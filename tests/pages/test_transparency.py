@@ -297,6 +297,20 @@ def test_each_answer_shows_its_usage_with_cache_figures_and_timings(
 
 
 
+def test_tools_the_server_ran_are_shown_and_never_wait_for_a_result(
+    anthropic_app: MakeApp, clean_env: pytest.MonkeyPatch,
+) -> None:
+    clean_env.setenv("ANTHROPIC_MODEL", "fixture-server_tool_use")
+    at = ask(anthropic_app(), SEED)
+    [expander] = [e for e in at.expander if e.label.startswith("Tools the server ran itself")]
+    shown = [c.value for c in expander.code]
+    assert shown[0] == 'server ran web_search: {"query": "Boston weather today"}'
+    assert shown[1].startswith("web_search_tool_result: ")
+    assert any(m.value == "Boston is sunny today, around 22 °C." for m in at.markdown)
+    assert not at.chat_input(key="chat.input").disabled  # nothing pending
+    assert messages(at)[-1].tool_calls == []
+
+
 def test_reasoning_is_shown_apart_from_the_answer(
     openai_app: MakeApp, clean_env: pytest.MonkeyPatch,
 ) -> None:
