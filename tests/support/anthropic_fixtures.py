@@ -48,6 +48,11 @@ ANTHROPIC_FIXTURES: dict[str, Expected] = {
         "stop_reason null keeps the first's; no newline after the last event",
         calls=(("toolu_01ServerTimeNoInput0000", "get_server_time", ""),),
         finish_reason="tool_use", usage=(12 + 2048 + 1536, 11, 12 + 2048 + 1536 + 11, 2048, None)),
+    "server_tool_use": Expected(
+        "a server_tool_use (web_search) with input_json_deltas and its web_search_tool_result: "
+        "run by the server, so no call; then text",
+        content="Boston is sunny today, around 22 °C.", finish_reason="end_turn",
+        usage=(512, 40, 552, None, None)),
 }
 
 
