@@ -8,6 +8,7 @@ and duration are saved, inspected and exported like model requests.
 
 from __future__ import annotations
 
+import base64
 import time
 
 import streamlit as st
@@ -17,7 +18,7 @@ from core.conversation import Conversation
 from core.tools import http_tool
 from core.tools.mcp_client import McpTool, ToolRun, manager
 from core.tools.mcp_results import render_result
-from core.types import ChatSettings, Exchange, Message, ToolCall, ToolSpec
+from core.types import ChatSettings, Exchange, Message, ToolCall, ToolImage, ToolSpec
 
 MCP_WIRE = "mcp"
 RUN_WIRES = (MCP_WIRE, http_tool.WIRE)  # exchanges that are tool runs, not model requests
@@ -48,12 +49,28 @@ def last_run(conversation: Conversation, call_id: str) -> Exchange | None:
     return max(found, key=lambda e: e.started_at) if found else None
 
 
+def run_images(run: Exchange) -> list[ToolImage]:
+    """The images a run returned (MCP image content, or an HTTP tool's image answer)."""
+    if run.error:
+        return []
+    if run.wire == http_tool.WIRE:
+        found = http_tool.images_of(run.response_body)
+    elif isinstance(run.response_body, dict):
+        found = [(i.mime_type, i.data) for i in render_result(run.response_body).images]
+    else:
+        found = []
+    return [ToolImage(mime, base64.b64encode(data).decode()) for mime, data in found]
+
+
 def link_results(conversation: Conversation, sent: list[Message]) -> None:
-    """Tool-result messages point at the run that produced them (its 🔍 opens it)."""
+    """Tool-result messages point at the run that produced them (its 🔍 opens it), and carry
+    its images while the text still names them (delete the "[image…" line to send none)."""
     for message in sent:
         run = last_run(conversation, message.tool_call_id or "")
         if run is not None and message.exchange_id is None:
             message.exchange_id = run.id
+            if "[image" in message.content:
+                message.images = run_images(run)
 
 
 def _last_user_turn(conversation: Conversation) -> str | None:
@@ -119,6 +136,17 @@ def _run(calls: list[ToolCall], served: dict[str, McpTool], conversation: Conver
     history_sync.save(settings, tools)
 
 
+def _image_note() -> None:
+    """What happens to a result's images in the current wire format."""
+    if state.endpoint().wire == "openai":
+        st.caption("🖼️ Chat Completions tool messages carry text only: the image goes as its "
+                   "`[image…]` line in the text. The Anthropic and Responses formats send the "
+                   "image itself (delete that line to send none).")
+    else:
+        st.caption("🖼️ The image is sent with the result (as an image block / input_image); "
+                   "delete its `[image…]` line in the box to send none.")
+
+
 # --- Drawn beside each result box ---------------------------------------------------------------
 
 def run_all_button(calls: list[ToolCall]) -> None:
@@ -171,6 +199,8 @@ def _outcome(run: Exchange, tool: McpTool | None) -> None:
     messages.inspect_button(button, run.id)
     if state.inspected() == run.id:
         inspector.render(run)
+    if run_images(run):
+        _image_note()
     if run.wire == http_tool.WIRE:
         for mime, data in http_tool.images_of(run.response_body):
             st.image(data, caption=f"{mime}, {len(data):,} bytes", width=320)

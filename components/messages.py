@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import streamlit as st
 
 from components import inspector, state, tool_call_card
@@ -48,6 +50,8 @@ def render_message(message: Message, exchange: Exchange | None) -> None:
             st.caption(f"Result of `{message.name or '?'}` for call `{message.tool_call_id}`"
                        f"{' (error)' if message.is_error else ''}")
             st.code(message.content or " ", language=None)
+            for image in message.images:  # sent with the result (formats that take images)
+                st.image(base64.b64decode(image.data), caption=image.mime_type, width=240)
             if exchange is not None:  # the MCP run that produced this result
                 inspect_button(st.container(horizontal_alignment="right"), exchange.id)
         return

@@ -15,7 +15,7 @@ from typing import Any
 from core.bounded import Limits, ParseError, parse_json
 from core.conversation import Conversation
 from core.store import Store
-from core.types import Attempt, Exchange, Message, ToolCall, Usage, new_id
+from core.types import Attempt, Exchange, Message, ToolCall, ToolImage, Usage, new_id
 
 FORMAT = "toolsmith.session"
 VERSION = 1
@@ -136,6 +136,13 @@ def _message(raw: Any, where: str) -> Message:
         _need(len(call["id"]) <= MAX_ID, at, f"the id is longer than {MAX_ID} characters")
         _need(len(call["name"]) <= MAX_ID, at, f"the name is longer than {MAX_ID} characters")
         tool_calls.append(ToolCall(call["id"], call["name"], call.get("arguments", "")))
+    images = raw.get("images") or []
+    _need(isinstance(images, list) and all(
+        isinstance(i, dict) and isinstance(i.get("mime_type"), str)
+        and str(i["mime_type"]).startswith("image/") and len(i["mime_type"]) <= MAX_SHORT
+        and isinstance(i.get("data"), str) for i in images), f"{where}/images",
+        "images must be a list of {mime_type: image/…, data: base64 text}")
+    _need(role == "tool" or not images, f"{where}/images", "only a tool result carries images")
     tool_call_id = _text(raw, where, "tool_call_id", MAX_ID)
     _need(tool_call_id is None or role == "tool", where,
           "only a tool result answers a call (tool_call_id on a message of role "
@@ -147,6 +154,7 @@ def _message(raw: Any, where: str) -> Message:
         usage=_usage(raw.get("usage"), f"{where}/usage"),
         finish_reason=_text(raw, where, "finish_reason", MAX_SHORT),
         exchange_id=_text(raw, where, "exchange_id", MAX_ID),
+        images=[ToolImage(i["mime_type"], i["data"]) for i in images],
         id=new_id("msg_"),
     )
 

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from core.conversation import Conversation
-from core.types import Attempt, Exchange, Message, ToolCall, Usage, new_id
+from core.types import Attempt, Exchange, Message, ToolCall, ToolImage, Usage, new_id
 
 # --- Schema ------------------------------------------------------------------------------------
 # DDL is written once per migration in SQL both SQLite and PostgreSQL accept; the Table objects
@@ -113,6 +113,9 @@ _MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (9, "purpose of an exchange (simulated tool results)", [
         "ALTER TABLE exchanges ADD COLUMN purpose TEXT",
     ]),
+    (10, "images a tool returned, sent with its result", [
+        "ALTER TABLE messages ADD COLUMN images_json TEXT",
+    ]),
 ]
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 
@@ -138,7 +141,7 @@ messages = sa.Table(
     sa.Column("name", sa.Text), sa.Column("is_error", sa.Integer),
     sa.Column("reasoning", sa.Text), sa.Column("usage_json", sa.Text),
     sa.Column("finish_reason", sa.Text), sa.Column("exchange_id", sa.Text),
-    sa.Column("created_at", sa.Float),
+    sa.Column("created_at", sa.Float), sa.Column("images_json", sa.Text),
 )
 USAGE_COLUMNS = ("prompt_tokens", "cached_tokens", "completion_tokens", "reasoning_tokens",
                  "total_tokens", "cache_write_tokens")
@@ -320,6 +323,7 @@ def _message_row(session_id: str, position: int, message: Message) -> dict[str, 
         "usage_json": _dumps(_usage_dict(message.usage)),
         "finish_reason": message.finish_reason, "exchange_id": message.exchange_id,
         "created_at": time.time(),
+        "images_json": _dumps([asdict(i) for i in message.images]) if message.images else None,
     }
 
 
@@ -331,6 +335,7 @@ def _message_from_row(row: Any) -> Message:
         tool_call_id=row.tool_call_id, name=row.name, is_error=bool(row.is_error),
         reasoning=row.reasoning or "", usage=Usage(**usage) if usage else None,
         finish_reason=row.finish_reason, exchange_id=row.exchange_id, id=row.id,
+        images=[ToolImage(**i) for i in _loads(row.images_json) or []],
     )
 
 

@@ -91,6 +91,14 @@ class Usage:
 
 
 @dataclass
+class ToolImage:
+    """An image a tool returned, sent with its result where the format allows it."""
+
+    mime_type: str
+    data: str  # base64
+
+
+@dataclass
 class Message:
     """One message of the conversation.
 
@@ -105,6 +113,7 @@ class Message:
     name: str | None = None
     is_error: bool = False
     reasoning: str = ""
+    images: list[ToolImage] = field(default_factory=list)  # on tool results only
     usage: Usage | None = None
     finish_reason: str | None = None
     exchange_id: str | None = None

@@ -168,9 +168,14 @@ def message_to_blocks(message: Message) -> tuple[str, list[dict[str, Any]]]:
     Blocks may be empty (an empty assistant answer): such messages are left out of the request.
     """
     if message.role == "tool":
+        content: str | list[dict[str, Any]] = message.content
+        if message.images:  # a tool_result's content may hold image blocks
+            content = [_text_block(message.content), *(
+                {"type": "image", "source": {"type": "base64", "media_type": i.mime_type,
+                                             "data": i.data}} for i in message.images)]
         result: dict[str, Any] = {"type": "tool_result",
                                   "tool_use_id": wire_tool_id(message.tool_call_id),
-                                  "content": message.content}
+                                  "content": content}
         if message.is_error:
             result["is_error"] = True
         return "user", [result]

@@ -94,8 +94,13 @@ def neutral_tool_choice(choice: Any) -> str | dict[str, Any] | None:
 def message_items(message: Message) -> list[dict[str, Any]]:
     """One neutral message as Responses input items."""
     if message.role == "tool":
+        output: str | list[dict[str, Any]] = message.content
+        if message.images:  # function_call_output may be a list of text and images
+            output = [{"type": "input_text", "text": message.content}, *(
+                {"type": "input_image", "image_url": f"data:{i.mime_type};base64,{i.data}"}
+                for i in message.images)]
         return [{"type": "function_call_output", "call_id": message.tool_call_id or "",
-                 "output": message.content}]
+                 "output": output}]
     if message.role == "system":
         return []
     if message.role == "user":

@@ -224,3 +224,21 @@ def test_generate_image_http_tool_runs_against_the_demo_model_and_shows_the_imag
     at.button(key=f"chat.inspect.{exchange.id}").click()
     run(at)
     assert "**HTTP tool**" in rendered_text(at)
+
+
+def test_images_go_with_the_sent_result_and_chat_completions_says_what_is_sent(chat):
+    at = ask(chat(), "Generate an image of a red fox in the snow")
+    (call,) = messages(at)[-1].tool_calls
+    at.button(key=f"chat.mcp.run.{call.id}").click()
+    run(at)
+    assert "Chat Completions tool messages carry text only" in rendered_text(at)
+    at.button(key="chat.send_results").click()
+    run(at)
+    tool_message = messages(at)[-2]
+    (image,) = tool_message.images
+    assert image.mime_type == "image/png" and image.data
+    conversation = at.session_state["chat.state"].conversation
+    last = conversation.exchanges[messages(at)[-1].exchange_id]
+    sent = last.request_body["messages"][-1]
+    assert sent["role"] == "tool" and isinstance(sent["content"], str)  # text only here
+    assert len(at.get("image")) == 1  # shown in the history with the result
