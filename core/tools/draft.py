@@ -281,13 +281,14 @@ def _from_example(example: str) -> tuple[str, dict[str, Any], list[str], str] | 
             return name, properties, list(properties), ""
     data, problems = parse_text(text, "json")
     if not problems and isinstance(data, dict):
-        call = data.get("function", data) if isinstance(data.get("function"), dict) else data
-        arguments = call.get("arguments", call.get("input", {}))
+        found: dict[str, Any] = data["function"] if isinstance(data.get("function"), dict) \
+            else data
+        arguments = found.get("arguments", found.get("input", {}))
         if isinstance(arguments, str):
             arguments, _ = parse_text(arguments, "json")
         if isinstance(arguments, dict):
             properties = {k: _value_schema(v) for k, v in arguments.items()}
-            return str(call.get("name") or "new_tool"), properties, list(properties), ""
+            return str(found.get("name") or "new_tool"), properties, list(properties), ""
     return None
 
 
