@@ -191,3 +191,57 @@ def test_keywords_and_type_values_are_completed(
     page.keyboard.press("Enter")
     expect(box).to_contain_text("type: integer")
     expect(main.get_by_text("Valid:", exact=False)).to_be_visible()  # checked as typed
+
+
+def test_search_fold_and_undo_work_as_in_other_editors(
+    start_server: StartServer, page: Page, tmp_path: Path,
+) -> None:
+    open_tools_page(start_server, page, tmp_path)
+    page.get_by_role("tab", name="Editor").click()
+    box = editor(page)
+    expect(box).to_contain_text("name: get_current_weather")
+    box.click()
+
+    page.keyboard.press("Control+f")  # the search panel, inside the editor
+    search = page.locator(".cm-search input[name=search]")
+    expect(search).to_be_focused()
+    page.keyboard.type("fahrenheit")
+    page.keyboard.press("Enter")
+    expect(page.locator(".cm-searchMatch-selected")).to_have_text("fahrenheit")
+    page.keyboard.press("Escape")
+
+    # Fold `parameters:` from its gutter marker, then open it again from the placeholder.
+    page.locator(".cm-foldGutter [title='Fold line']").first.click()
+    placeholder = page.locator(".cm-foldPlaceholder")
+    expect(placeholder).to_have_count(1)
+    expect(box).not_to_contain_text("fahrenheit")
+    placeholder.click()
+    expect(box).to_contain_text("fahrenheit")
+
+    page.keyboard.press("Control+End")
+    page.keyboard.type("# a note")
+    expect(box).to_contain_text("# a note")
+    page.keyboard.press("Control+z")
+    expect(box).not_to_contain_text("# a note")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_generate_with_the_demo_model_opens_the_draft_in_the_editor(
+    start_server: StartServer, page: Page, tmp_path: Path,
+) -> None:
+    library, main = open_tools_page(start_server, page, tmp_path)
+    page.get_by_role("tab", name="Editor").click()
+    main.get_by_text("Generate a tool from a description").click()
+    main.get_by_label("What should the tool do?").fill(
+        "Send an email to a recipient with a subject and a body")
+    main.get_by_role("button", name="Generate with").click()
+    # The draft opens as a new tool: its own editor (the previous one leaves with the rerun).
+    box = editor(page).filter(has_text="name: send_email_recipient")
+    expect(box).to_contain_text("subject:")
+    expect(main.get_by_text("Drafted by toolsmith-demo", exact=False)).to_be_visible()
+    expect(main.get_by_text("Valid:", exact=False)).to_be_visible()
+    box.click()
+    page.keyboard.press("Control+s")
+    expect(main.get_by_text("Saved send_email_recipient.yaml", exact=False)).to_be_visible()
+    assert (library / "send_email_recipient.yaml").exists()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
