@@ -16,7 +16,13 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 st.set_page_config(page_title="Toolsmith", page_icon="🛠️", layout="wide")
-team.apply()  # where requests may go: nothing restricted in local mode
+team_config = team.apply()  # where requests may go: nothing restricted in local mode
+viewer = team.viewer(team_config)
+if viewer is None:  # team mode, not signed in (or not allowed): the sign-in page only
+    st.navigation([st.Page(team.sign_in_page, title="Sign in", icon="🔑")],
+                  position="hidden").run()
+    st.stop()
+assert viewer is not None
 navigation = st.navigation([
     st.Page("app_pages/chat.py", title="Chat", icon="💬", default=True),
     st.Page("app_pages/tools.py", title="Tools", icon="🧰"),
@@ -31,6 +37,7 @@ def _sidebar() -> None:
     state.set_settings(settings)
 
 
+team.account(viewer)
 guarded(_sidebar)
 guarded(storage.banner)  # a database that cannot be used says so on every page, every run
 navigation.run()

@@ -1,9 +1,15 @@
-"""Team mode on the page: the process's egress policy from the configuration."""
+"""Team mode on the page: the egress policy, the sign-in gate and the signed-in account.
+
+Local mode draws nothing here and lets everything through. In team mode a visitor who is not
+signed in gets only the sign-in page (no sidebar, no pages, no hint of configured keys); a
+signed-in account outside allowed_domains/allowed_emails gets a refusal and Sign out.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -12,6 +18,16 @@ from core import egress
 from core.team import TeamSettings, team_settings
 
 log = logging.getLogger("toolsmith")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking: `user` is the signed-in email in team mode, "" in local mode."""
+
+    team: bool
+    user: str = ""
+    name: str = ""
+    admin: bool = True
 
 
 def settings() -> TeamSettings:
@@ -32,3 +48,39 @@ def apply() -> TeamSettings:
     if found.egress != egress.current():
         egress.set_policy(found.egress)
     return found
+
+
+def viewer(found: TeamSettings) -> Viewer | None:
+    """The viewer, or None when the visitor may not see the app (not signed in, not allowed)."""
+    if not found.enabled:
+        return Viewer(team=False)
+    if not st.user.is_logged_in:
+        return None
+    email = str(st.user.get("email") or "").strip().lower()
+    if not found.may_enter(email):
+        return None
+    return Viewer(True, email, str(st.user.get("name") or email), found.is_admin(email))
+
+
+def sign_in_page() -> None:
+    """The only page a visitor who is not signed in (or not allowed) sees."""
+    st.title("🛠️ Toolsmith")
+    if st.user.is_logged_in:
+        email = str(st.user.get("email") or "") or "without an email address"
+        st.error(f"The account {email} may not use this Toolsmith server. Sign out and sign "
+                 "in with your team account, or ask an admin to allow it.", icon="🚫")
+        st.button("Sign out", key="team.sign_out_refused", on_click=st.logout)
+        return
+    st.markdown("This Toolsmith server is shared by a team. Sign in with your organisation's "
+                "account to see your own chats, tools and eval runs.")
+    st.button("Sign in", key="team.sign_in", type="primary", icon="🔑", on_click=st.login)
+
+
+def account(who: Viewer) -> None:
+    """Who is signed in, and Sign out, at the top of the sidebar (team mode only)."""
+    if not who.team:
+        return
+    box = st.sidebar.container(border=True)
+    role = " · admin" if who.admin else ""
+    box.markdown(f"Signed in as **{who.name}**  \n`{who.user}`{role}")
+    box.button("Sign out", key="team.sign_out", icon="🚪", on_click=st.logout)

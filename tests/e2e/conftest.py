@@ -106,14 +106,17 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 StartServer = Callable[..., StreamlitServer]
 
 
-def launch(tmp: Path, env: Mapping[str, str] | None = None) -> StreamlitServer:
+def launch(tmp: Path, env: Mapping[str, str] | None = None,
+           secrets_for: Callable[[int], str] | None = None,
+           port: int | None = None) -> StreamlitServer:
     """Start `streamlit run app.py` on a free port with its HOME, data dir and log in `tmp`
-    (which must exist and be empty); healthy on return. The caller stops it with stop()."""
+    (which must exist and be empty); healthy on return. The caller stops it with stop().
+    `secrets_for(port)`: the secrets file's text (team mode needs the app's own address)."""
+    port = port or free_port()
     # An empty secrets file instead of .streamlit/secrets.toml, so a developer's real key
     # cannot reach these tests.
     secrets = tmp / "secrets.toml"
-    secrets.write_text("")
-    port = free_port()
+    secrets.write_text(secrets_for(port) if secrets_for else "")
     log_path = tmp / "streamlit.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -140,10 +143,11 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
     """Start `streamlit run app.py` on a free port; `start_server(env={...})` adds variables."""
     started: list[StreamlitServer] = []
 
-    def start(env: Mapping[str, str] | None = None) -> StreamlitServer:
+    def start(env: Mapping[str, str] | None = None,
+              secrets_for: Callable[[int], str] | None = None) -> StreamlitServer:
         tmp = tmp_path / f"server{len(started)}"
         tmp.mkdir()
-        server = launch(tmp, env)
+        server = launch(tmp, env, secrets_for)
         started.append(server)
         return server
 

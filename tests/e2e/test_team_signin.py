@@ -1,0 +1,98 @@
+"""Team mode in a real browser: Streamlit's own OpenID Connect sign-in against a real provider
+(oidc-provider-mock on 127.0.0.1), each person in their own browser context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.e2e.conftest import StartServer, StreamlitServer, free_port
+from tests.support.oidc import Person, Provider, auth_secrets, oidc_provider
+
+ALICE = Person("alice", "alice@example.com", "Alice Admin")
+BOB = Person("bob", "bob@example.com", "Bob Builder")
+EVE = Person("eve", "eve@elsewhere.org", "Eve Outsider")
+
+
+@pytest.fixture
+def provider(tmp_path: Path) -> Iterator[Provider]:
+    with oidc_provider(free_port(), [ALICE, BOB, EVE], tmp_path / "oidc.log") as running:
+        yield running
+
+
+@pytest.fixture
+def team_server(start_server: StartServer, provider: Provider) -> StreamlitServer:
+    return start_server(secrets_for=lambda port: auth_secrets(
+        provider, port, admins=[ALICE.email], allowed_domains=["example.com"]))
+
+
+def context(browser: Browser) -> BrowserContext:
+    made = browser.new_context(viewport={"width": 1400, "height": 1000})
+    made.set_default_timeout(20_000)
+    return made
+
+
+def sign_in(page: Page, server: StreamlitServer, person: Person) -> None:
+    page.goto(server.url)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name=person.sub, exact=True).click()  # the provider's form
+    page.wait_for_url(f"{server.url}/**")
+
+
+def sign_out(page: Page, server: StreamlitServer) -> None:
+    """Sign out, through the provider's end-session page (Streamlit sends the browser there)."""
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="End session").click()
+    page.wait_for_url(f"{server.url}/**")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+def test_a_visitor_who_is_not_signed_in_sees_only_the_sign_in_page(
+        browser: Browser, team_server: StreamlitServer) -> None:
+    visitor = context(browser)
+    page = visitor.new_page()
+    for path in ("", "/history", "/usage?x=1"):
+        page.goto(team_server.url + path)
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+        expect(page.get_by_text("shared by a team")).to_be_visible()
+        expect(page.get_by_text("Model server")).to_have_count(0)
+        expect(page.get_by_text("Signed in as")).to_have_count(0)
+        expect(page.get_by_role("link", name="History")).to_have_count(0)
+    visitor.close()
+
+
+def test_sign_in_shows_who_and_sign_out_ends_it(
+        browser: Browser, team_server: StreamlitServer) -> None:
+    alice, bob = context(browser), context(browser)
+    a, b = alice.new_page(), bob.new_page()
+    sign_in(a, team_server, ALICE)
+    sign_in(b, team_server, BOB)
+    sidebar_a = a.locator("[data-testid=stSidebar]")
+    sidebar_b = b.locator("[data-testid=stSidebar]")
+    expect(sidebar_a.get_by_text("Signed in as Alice Admin")).to_be_visible()
+    expect(sidebar_a.get_by_text("admin", exact=False).last).to_be_visible()
+    expect(sidebar_b.get_by_text("Signed in as Bob Builder")).to_be_visible()
+    expect(sidebar_b.get_by_text("· admin")).to_have_count(0)
+    expect(sidebar_b.get_by_text("Model server")).to_be_visible()
+    sign_out(b, team_server)
+    b.goto(team_server.url)
+    expect(b.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(b.get_by_text("Signed in as")).to_have_count(0)
+    a.reload()  # the other person is still signed in
+    expect(sidebar_a.get_by_text("Signed in as Alice Admin")).to_be_visible()
+    alice.close()
+    bob.close()
+
+
+def test_an_account_outside_the_allowed_domains_is_turned_away(
+        browser: Browser, team_server: StreamlitServer) -> None:
+    eve = context(browser)
+    page = eve.new_page()
+    sign_in(page, team_server, EVE)
+    expect(page.get_by_text("eve@elsewhere.org may not use this Toolsmith server")).to_be_visible()
+    expect(page.get_by_text("Model server")).to_have_count(0)
+    sign_out(page, team_server)
+    eve.close()
