@@ -16,6 +16,7 @@ pytestmark = pytest.mark.e2e
 
 SEED = "What's the weather like in Boston today?"
 WEATHER = ROOT / "tools" / "get_current_weather.yaml"
+EDITOR_SHOT = ROOT / "docs" / "editor.png"
 
 # The seed tool with a pattern the demo model's "Boston, MA" does not match, so the card on the
 # Chat page must show a violation at /location.
@@ -144,6 +145,7 @@ def test_type_see_the_mark_jump_fix_and_save_with_the_keyboard(
     mark.hover()
     expect(page.locator(".cm-tooltip-lint")).to_contain_text("not valid JSON Schema")
     expect(main.get_by_role("button", name="Save")).to_be_disabled()
+    page.screenshot(path=str(EDITOR_SHOT))  # the README's picture of the editor
 
     page.locator(".cm-content").press("Control+Home")  # elsewhere, then back by the list
     problem.click()
