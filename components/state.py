@@ -425,3 +425,12 @@ def use_canned_result(call_id: str, text: str) -> tuple[str, bool]:
     return save_result_draft(call_id)
 
 
+# --- Remote images in the model's answers (components.untrusted) --------------------------------
+
+def images_allowed(message_key: str) -> bool:
+    return bool(st.session_state.get(f"untrusted.images_allowed.{message_key}"))
+
+
+def allow_images(message_key: str) -> None:
+    """Widget callback: the user asked to load this answer's images."""
+    st.session_state[f"untrusted.images_allowed.{message_key}"] = True
