@@ -16,6 +16,7 @@ from components import (
     tool_results,
 )
 from components.shell import guarded
+from components.untrusted import code, text
 from core.codegen import RequestSpec
 from core.config import Endpoint
 from core.conversation import (
@@ -47,12 +48,13 @@ def page() -> None:
                 "Toolsmith (no API key, no network). It calls tools and uses your results, but "
                 "knows nothing else. Set OPENAI_API_KEY or pick a server in the sidebar for a real "
                 "model.", icon="🧪")
-    names = ", ".join(f"`{t.name}`" for t in tools) or "none"
-    st.caption(f"Model `{settings.model or '?'}` · tools sent: {names}")
+    names = ", ".join(code(t.name) for t in tools) or "none"
+    st.caption(f"Model {code(settings.model or '?')} · tools sent: {names}")
     recorded = chat.recorded_with
     if recorded and recorded[1] and (recorded[1], recorded[0]) != (settings.model,
                                                                    endpoint.provider):
-        st.caption(f"This session was recorded with `{recorded[1]}` ({recorded[0]}); it "
+        st.caption(f"This session was recorded with {code(recorded[1])} "
+                   f"({text(recorded[0])}); it "
                    "continues with the model chosen in the sidebar.")
     problem = endpoint.problem() or next(
         (f"Not sent: {p.message}. Switch some off on the Tools page." for p in set_problems(tools)),
@@ -109,7 +111,7 @@ def page() -> None:
         st.rerun()
 
     if problem:
-        st.warning(problem, icon="⚙️")
+        st.warning(text(problem), icon="⚙️")
     if chat.error:
         _error_box(chat.error, conversation.exchanges.get(chat.error.exchange_id))
     elif awaits_model(conversation.messages):
@@ -126,9 +128,9 @@ def page() -> None:
 
 def _error_box(error: state.TurnError, exchange: Exchange | None) -> None:
     with st.chat_message("assistant", avatar="⚠️"):
-        st.error(error.message, icon="🚫")
+        st.error(text(error.message), icon="🚫")  # the server's words are only words
         if error.detail:
-            st.caption(error.detail)
+            st.caption(text(error.detail))
         st.caption("Your message, the conversation and any typed results are kept.")
         buttons = st.container(horizontal=True)
         buttons.button("Retry", key="chat.retry", type="primary", icon="🔁",

@@ -8,6 +8,7 @@ from components import history_actions, state
 from components.evals import save_case
 from components.shell import guarded
 from components.storage import store
+from components.untrusted import code, text
 from core.session_io import MAX_IMPORT_BYTES
 from core.store import SessionInfo, Store
 from core.types import Message
@@ -51,10 +52,10 @@ def _row(info: SessionInfo) -> None:
     with st.container(border=True):
         left, right = st.columns([4, 2], vertical_alignment="center")
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.updated_at))
-        left.markdown(f"**{info.title}**")
-        left.caption(f"{when} · {info.model or '?'} ({info.provider or '?'}) · "
+        left.markdown(f"**{text(info.title, 200)}**")
+        left.caption(f"{when} · {text(info.model or '?')} ({text(info.provider or '?')}) · "
                      f"{_count(info.messages, 'message')} · {_count(info.requests, 'request')} · "
-                     f"{info.tokens:,} tokens · `{info.id}`")
+                     f"{info.tokens:,} tokens · {code(info.id)}")
         buttons = right.container(horizontal=True)
         buttons.button("Open", key=f"history.open.{info.id}", type="primary",
                        on_click=history_actions.open_in_chat, args=(info.id,))
@@ -69,7 +70,7 @@ def _row(info: SessionInfo) -> None:
 def _manage(db: Store, info: SessionInfo) -> None:
     """Rename, fork and delete for the one session picked with Manage."""
     with st.container(border=True):
-        st.markdown(f"**Manage** · {info.title}")
+        st.markdown(f"**Manage** · {text(info.title, 200)}")
         title_key = f"history.title.{info.id}"
         st.text_input("Title", value=info.title, key=title_key)
         st.button("Rename", key=f"history.rename.{info.id}",

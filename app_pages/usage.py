@@ -6,6 +6,7 @@ import streamlit as st
 from components import usage_charts, usage_prices
 from components.shell import guarded
 from components.storage import database_url, store, store_for
+from components.untrusted import code
 from core import usage
 
 
@@ -37,7 +38,7 @@ def page() -> None:
     cols[4].metric("Estimated cost", "no price" if cost != cost else f"${cost:,.4f}",
                    help="From the price table below; unpriced models are left out.")
     if len(unpriced):
-        st.caption("No price for: " + ", ".join(f"`{m}`" for m in unpriced)
+        st.caption("No price for: " + ", ".join(code(m) for m in unpriced)
                    + " — add them to the price table to include them.")
     if shown["usage_estimated"].any():
         st.caption("Requests to the offline demo model carry estimated token counts.")

@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from components import state
 from components.storage import store
+from components.untrusted import text
 from core.session_io import SessionFileError, dumps, export_session, import_session
 
 PAGE_SIZE = 50
@@ -64,7 +65,7 @@ def rename(session_id: str, title_key: str) -> None:
     """Callback: the title is read from its widget now, not bound when the button was drawn."""
     title = str(st.session_state.get(title_key, ""))
     if _guard("Rename", lambda db: db.rename(session_id, title)):
-        state.flash("success", f"Renamed to “{title.strip() or 'Untitled session'}”.")
+        state.flash("success", f"Renamed to “{text(title.strip() or 'Untitled session')}”.")
 
 
 def fork(session_id: str, message_id: str) -> None:
@@ -99,7 +100,7 @@ def import_file(data: bytes) -> None:
     try:
         ok = _guard("Import", lambda db: created.append(import_session(db, data)))
     except SessionFileError as exc:
-        state.flash("error", f"Not imported: {exc}. Nothing was changed.")
+        state.flash("error", f"Not imported: {text(exc)}. Nothing was changed.")
         return
     if ok:
         state.flash("success", f"Imported as session `{created[0]}`.")

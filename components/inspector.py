@@ -8,7 +8,7 @@ import time
 
 import streamlit as st
 
-from components import mcp_inspector
+from components import mcp_inspector, untrusted
 from core.codegen import LABELS, LANGUAGES, RequestSpec, generate
 from core.types import Exchange
 
@@ -28,9 +28,11 @@ def render(exchange: Exchange) -> None:
         return
     with st.container(border=True):
         status = exchange.status if exchange.status is not None else "no answer"
-        st.markdown(f"**Exchange** `{exchange.id}` · POST `{exchange.url or exchange.base_url}`"
-                    f" · status **{status}**"
-                    + (f" · request id `{exchange.request_id}`" if exchange.request_id else ""))
+        st.markdown(f"**Exchange** {untrusted.code(exchange.id)} · POST "
+                    f"{untrusted.code(exchange.url or exchange.base_url, 500)} · status "
+                    f"**{status}**"
+                    + (f" · request id {untrusted.code(exchange.request_id)}"
+                       if exchange.request_id else ""))
         if exchange.purpose == "draft-tool":
             st.caption("✨ A tool draft: a separate request asking the model to write a tool "
                        "definition from a description (Generate on the Tools page).")
@@ -68,7 +70,7 @@ def render(exchange: Exchange) -> None:
 
 def _response(exchange: Exchange) -> None:
     if exchange.error:
-        st.error(exchange.error)
+        st.error(untrusted.text(exchange.error))
     if exchange.response_headers:
         st.caption("Response headers (ids, rate limits, retry hints)")
         st.code(json.dumps(exchange.response_headers, indent=2), language="json")

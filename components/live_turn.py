@@ -9,6 +9,7 @@ import streamlit as st
 from components import tool_call_card
 from components.clients import client_for
 from components.messages import AVATARS
+from components.untrusted import assistant_markdown, code, text
 from core.config import Endpoint
 from core.live import size_note, snapshot
 from core.turn import TurnResult, run_turn
@@ -27,7 +28,7 @@ def run(endpoint: Endpoint, messages: list[Message], tools: list[ToolSpec],
         reasoning_box = st.empty()
         text_box = st.empty()
         calls_box = st.empty()
-        status.caption(f"Waiting for `{settings.model}`…")
+        status.caption(f"Waiting for {code(settings.model)}…")
         last_draw = 0.0
 
         def draw(acc: Accumulator) -> None:
@@ -41,13 +42,13 @@ def run(endpoint: Endpoint, messages: list[Message], tools: list[ToolSpec],
             view = snapshot(acc, endpoint.api_key)
             if view.reasoning:
                 note = size_note(view.reasoning_chars)
-                reasoning_box.caption(f"💭 {'… ' if note else ''}{view.reasoning}")
+                reasoning_box.caption(f"💭 {'… ' if note else ''}{text(view.reasoning)}")
             if view.text:
                 note = size_note(view.text_chars)
                 with text_box.container():
                     if note:
                         st.caption(f"… {note}")
-                    st.markdown(view.text + " ▌")
+                    st.markdown(assistant_markdown(view.text) + " ▌")
             if view.calls:
                 with calls_box.container():
                     for call in view.calls:
@@ -58,7 +59,7 @@ def run(endpoint: Endpoint, messages: list[Message], tools: list[ToolSpec],
             if notice.reason.startswith("The stream was cut"):
                 for box in (reasoning_box, text_box, calls_box):  # the partial answer is gone
                     box.empty()
-            status.warning(f"{notice.reason} Retrying in {notice.delay_s:.1f} s "
+            status.warning(f"{text(notice.reason)} Retrying in {notice.delay_s:.1f} s "
                            f"(retry {notice.retry_number} of {notice.max_retries})…", icon="🔁")
 
         return run_turn(endpoint, messages, tools, settings, client=client_for(endpoint),

@@ -8,6 +8,7 @@ import streamlit as st
 
 from components import inspector, state, tool_call_card
 from components.evals import save_case
+from components.untrusted import assistant_markdown, code, render_assistant, text
 from core.types import Exchange, Message, Usage
 from core.wire import find as find_format
 
@@ -47,7 +48,8 @@ def _n(value: int | None) -> str:
 def render_message(message: Message, exchange: Exchange | None) -> None:
     if message.role == "tool":
         with st.chat_message("tool", avatar=AVATARS["tool"]):
-            st.caption(f"Result of `{message.name or '?'}` for call `{message.tool_call_id}`"
+            st.caption(f"Result of {code(message.name or '?')} for call "
+                       f"{code(message.tool_call_id)}"
                        f"{' (error)' if message.is_error else ''}")
             st.code(message.content or " ", language=None)
             for image in message.images:  # sent with the result (formats that take images)
@@ -59,7 +61,7 @@ def render_message(message: Message, exchange: Exchange | None) -> None:
         if message.role == "assistant":
             if message.reasoning:
                 with st.expander("Reasoning", icon="💭"):
-                    st.markdown(message.reasoning)
+                    st.markdown(assistant_markdown(message.reasoning))
             if message.server_activity:
                 with st.expander(f"Tools the server ran itself ({len(message.server_activity)})",
                                  icon="🛰️"):
@@ -67,20 +69,21 @@ def render_message(message: Message, exchange: Exchange | None) -> None:
                     for line in message.server_activity:
                         st.code(line, language=None, wrap_lines=True)
             if message.content:
-                st.markdown(message.content)
+                render_assistant(st.container(), message.content, message.id)
             fmt = find_format(exchange.wire) if exchange else None
             sent = fmt.sent_tool_schemas(exchange.request_body) if fmt and exchange else None
             for call in message.tool_calls:
                 tool_call_card.render(call, sent=sent)
             if exchange is not None and exchange.error_kind == "trailer_lost" and exchange.error:
-                st.caption(f"⚠️ {exchange.error}")  # the answer is whole; say what was lost
-            finish = f" · finish: {message.finish_reason}" if message.finish_reason else ""
+                st.caption(f"⚠️ {text(exchange.error)}")  # the answer is whole; what was lost
+            finish = f" · finish: {text(message.finish_reason)}" if message.finish_reason else ""
             line, button = st.columns([12, 1], vertical_alignment="center")
             line.caption(usage_line(message.usage, exchange) + finish)
             if exchange is not None:
                 inspect_button(button, exchange.id)
         else:
-            st.markdown(message.content)
+            # The user's Markdown; imported sessions are someone else's: no remote images.
+            render_assistant(st.container(), message.content, message.id)
             if message.role == "user":
                 save_case.chat_button(message)
 

@@ -12,6 +12,7 @@ import streamlit as st
 
 from components import state
 from components.clients import client_for
+from components.untrusted import code, text
 from core.config import PRESETS, Endpoint, redact
 from core.models import fetch_models
 from core.types import ChatSettings
@@ -89,7 +90,7 @@ def render() -> tuple[Endpoint, ChatSettings]:
         sb.button("Load model list", key="sidebar.load_models", on_click=_load_models,
                   args=(base_url,), help=f"GET {base_url.rstrip('/')}/models")
         if st.session_state.get("conn.models_error"):
-            sb.error(st.session_state["conn.models_error"])
+            sb.error(text(st.session_state["conn.models_error"]))  # the server's words
     timeouts = Timeouts(idle=float(st.session_state.get("sidebar.idle_timeout", 60)),
                         deadline=float(st.session_state.get("sidebar.stream_deadline", 900)))
     endpoint = Endpoint(
@@ -139,7 +140,7 @@ def _key_widgets(sb: st.delta_generator.DeltaGenerator, fmt: WireFormat,
                  base_url: str) -> None:
     home = state.key_withheld(fmt.key_env, base_url)
     if home:
-        sb.warning(f"The key in {fmt.key_env} belongs to {home}, so it is not sent to this "
+        sb.warning(f"The key in {fmt.key_env} belongs to {code(home)}, so it is not sent to this "
                    "address. Type a key for this server, or send that key here too.", icon="🔑")
         sb.button(f"Send {fmt.key_env} to this server too", key="sidebar.reuse_key",
                   on_click=state.reuse_key, args=(fmt.key_env, base_url))

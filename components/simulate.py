@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import inspector, mcp_run, mcp_state, messages, state
 from components.clients import client_for
+from components.untrusted import code, text
 from core.config import Endpoint
 from core.conversation import Conversation
 from core.tools.mcp_tools import spec_of
@@ -38,7 +39,7 @@ def handle(conversation: Conversation, pending: list[ToolCall], endpoint: Endpoi
     mcp_state.remember_simulation(call.id, result.exchange.id)
     if result.message is None:
         error = result.error
-        st.error(f"Simulate failed: {error.message if error else 'no answer'} The box is "
+        st.error(f"Simulate failed: {text(error.message) if error else 'no answer'} The box is "
                  "unchanged.", icon="🚫")
         return
     mcp_state.fill_result(call.id, result_text(result.message.content), False)
@@ -59,7 +60,7 @@ def outcome(call: ToolCall) -> None:
         return
     line, button_at = st.columns([12, 1], vertical_alignment="center")
     took = f"{exchange.latency_s:.2f} s" if exchange.latency_s is not None else "?"
-    line.caption(f"🎲 Simulated by `{exchange.model}` in {took}"
+    line.caption(f"🎲 Simulated by {code(exchange.model)} in {took}"
                  f"{' — failed' if exchange.error else ''} (a separate request)")
     messages.inspect_button(button_at, exchange.id)
     if state.inspected() == exchange.id:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from components.untrusted import code, text
 from core.conversation import Conversation
 from core.store import Store, default_url, sqlite_file
 
@@ -96,12 +97,13 @@ def banner() -> None:
     kept = ("New chats are not saved; the open conversation is kept in this server's memory, "
             "so reloading this page keeps it while the server runs.")
     if found.store is not None:
-        st.warning(f"Session history is read-only: `{found.where}` — {found.problem}. Saved "
+        st.warning(f"Session history is read-only: {code(found.where, 500)} — "
+                   f"{text(found.problem)}. Saved "
                    f"sessions can be read. {kept} Make the file writable, or point "
                    "TOOLSMITH_DATA_DIR elsewhere, to save again.", icon="💾")
     else:
-        st.error(f"Session history is off: the database at `{found.where}` could not be "
-                 f"opened — {found.problem}. {kept} Repair or move the file, or set "
+        st.error(f"Session history is off: the database at {code(found.where, 500)} could "
+                 f"not be opened — {text(found.problem)}. {kept} Repair or move the file, or set "
                  "TOOLSMITH_DATA_DIR / TOOLSMITH_DATABASE_URL.", icon="💾")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from components.untrusted import code, text
 from core.tools.schemas import argument_violations
 from core.types import ToolCall
 
@@ -19,15 +20,16 @@ def render(call: ToolCall, *, sent: dict[str, dict[str, Any]] | None = None,
     with st.container(border=True):
         name = call.name or "(no name sent)"
         call_id = call.id or "(id not yet sent)"
-        st.markdown(f"🔧 **`{name}`** &nbsp;·&nbsp; call id `{call_id}`")
+        st.markdown(f"🔧 **{code(name)}** &nbsp;·&nbsp; call id {code(call_id)}")
         if live:
             st.caption(f"Arguments arriving… {live_note}".strip())
             st.code(call.arguments or " ", language="json")
             return
         value, problem = call.parsed_arguments()
         if problem:
-            st.warning(f"The arguments are {problem}. They are shown raw below; you can still "
-                       "answer the call, or use Retry this turn for a fresh attempt.", icon="⚠️")
+            st.warning(f"The arguments are {text(problem)}. They are shown raw below; you can "
+                       "still answer the call, or use Retry this turn for a fresh attempt.",
+                       icon="⚠️")
             st.code(call.arguments, language=None)
         else:
             st.code(json.dumps(value, indent=2, ensure_ascii=False), language="json")
@@ -40,8 +42,8 @@ def render(call: ToolCall, *, sent: dict[str, dict[str, Any]] | None = None,
 def _schema_check(call: ToolCall, value: Any, problem: str | None,
                   sent: dict[str, dict[str, Any]]) -> None:
     if call.name not in sent:
-        st.error(f"Unknown tool: the request offered no tool named `{call.name}` "
-                 f"(it offered {', '.join(f'`{n}`' for n in sent) or 'none'}).", icon="❓")
+        st.error(f"Unknown tool: the request offered no tool named {code(call.name)} "
+                 f"(it offered {', '.join(code(n) for n in sent) or 'none'}).", icon="❓")
         return
     if problem:
         return

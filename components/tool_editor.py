@@ -11,6 +11,7 @@ import streamlit as st
 
 from components import state, tool_form, tool_generate, tool_state
 from components.code_editor import code_editor
+from components.untrusted import code, text
 from core.tools import locate
 from core.tools.library import LibraryEntry
 from core.tools.roundtrip import strict_rewrite
@@ -39,8 +40,8 @@ def render(entries: list[LibraryEntry]) -> None:
                   format_func=lambda i: f"{i} (new, unsaved)" if i not in by_id else i)
     entry = by_id.get(editor_id)
     if entry is not None and not entry.source and entry.problems:
-        st.error(f"`{entry.path.name}` cannot be opened: "
-                 + "; ".join(str(p) for p in entry.problems)
+        st.error(f"{code(entry.path.name)} cannot be opened: "
+                 + "; ".join(text(p) for p in entry.problems)
                  + ". Fix or remove the file outside Toolsmith; it is left untouched here.",
                  icon="📄")
         return

@@ -6,6 +6,7 @@ import streamlit as st
 
 from components import state, tool_state
 from components.clients import client_for
+from components.untrusted import code, text
 from core.tools import token_count
 from core.tools.library import LibraryEntry
 from core.tools.schemas import set_problems
@@ -83,21 +84,21 @@ def _row(entry: LibraryEntry, enabled: set[str],
     with st.container(border=True):
         left, right = st.columns([5, 1], vertical_alignment="center")
         if entry.spec is None:
-            left.markdown(f"**`{entry.path.name}`** — cannot be used")
+            left.markdown(f"**{code(entry.path.name)}** — cannot be used")
             for problem in entry.problems:
-                left.error(str(problem), icon="📄")
+                left.error(text(problem), icon="📄")
             right.button("Edit", key=f"tools.edit.{entry.path.stem}",
                          on_click=tool_state.select_tool, args=(entry.path.stem,))
             return
         spec = entry.spec
         params = spec.parameters.get("properties") or {}
         badges = " · strict" if spec.strict else ""
-        left.markdown(f"**`{spec.name}`** — {spec.description}")
+        left.markdown(f"**{code(spec.name)}** — {spec.description}")
         left.caption(f"{len(params)} parameter{'s' if len(params) != 1 else ''}"
                      f"{': ' if params else ''}{', '.join(f'`{p}`' for p in params)}"
                      f" · {_tokens(spec, exact)}{badges} · `{entry.path.name}`")
         for problem in entry.problems:
-            left.warning(str(problem))
+            left.warning(text(problem))
         key = f"tools.enable.{spec.name}"
         if key not in st.session_state:
             st.session_state[key] = spec.name in enabled

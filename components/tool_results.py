@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import history_sync, mcp_run, simulate, state
+from components import history_sync, mcp_run, simulate, state, untrusted
 from core.types import ToolCall
 
 
@@ -19,7 +19,7 @@ def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
         for call in calls:
             state.restore_result_widget(call.id)
             st.text_area(
-                f"Result of {call.name or '?'} ({call.id})",
+                f"Result of {untrusted.text(call.name or '?')} ({untrusted.text(call.id)})",
                 key=state.result_key(call.id),
                 on_change=history_sync.keep_result_draft, args=(call.id,),
                 placeholder='e.g. {"temperature": 22, "unit": "celsius"}',

@@ -26,7 +26,6 @@ from components import state
 # C0/C1 controls (but newline and tab) and bidirectional overrides/isolates: they hide or
 # reorder what is shown ("invoice\u202egnp.exe").
 _HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&\"'@])")
 MAX_IDENT = 200
 
 
@@ -38,9 +37,32 @@ def visible(value: object, limit: int | None = None) -> str:
     return out
 
 
+# What makes Markdown do something, as Streamlit renders it (CommonMark + GFM + its own
+# `:colour[…]` directives, emoji codes and `$math$`). Escaped wherever it appears, so plain prose
+# ("The server answered 401: check OPENAI_API_KEY (after 3 attempts).") stays as it reads:
+_ALWAYS = r"[\\`*~\[\]<>$|@]"  # code, emphasis, strike, links/images, autolinks/HTML, math,
+#                                   tables, e-mail autolinks
+_UNDERSCORE = r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])"  # inside a word it emphasises nothing
+_COLON = r":(?=[A-Za-z0-9/])"  # `:red[`, `:smile:`, `https://`
+_ENTITY = r"&(?=[#A-Za-z])"
+_WWW = r"(?<=[Ww]{3})\."  # www.example.org autolinks
+_ESCAPE = re.compile("|".join((_ALWAYS, _UNDERSCORE, _COLON, _ENTITY, _WWW)))
+# At the start of a line: headings, quotes, lists, thematic breaks and setext underlines.
+_LINE_START = re.compile(r"(?m)^([ \t]*)([#>+=-]|\d+)([.)]?)")
+
+
 def text(value: object, limit: int | None = None) -> str:
-    """Prose for a Markdown sink: every Markdown character escaped, hidden characters shown."""
-    return _MARKDOWN.sub(r"\\\1", visible(value, limit))
+    """Prose for a Markdown sink: every character that would make Markdown do something is
+    escaped (the page shows the same text), hidden characters are shown as �."""
+    escaped = _ESCAPE.sub(lambda m: "\\" + m[0], visible(value, limit))
+    return _LINE_START.sub(_line_start, escaped)
+
+
+def _line_start(match: re.Match[str]) -> str:
+    indent, mark, after = match[1], match[2], match[3]
+    if mark.isdigit():  # `10.` starts a list, `10\.` does not (digits cannot be escaped)
+        return indent + mark + ("\\" + after if after else "")
+    return indent + "\\" + mark + after
 
 
 def code(value: object, limit: int = MAX_IDENT) -> str:

@@ -28,9 +28,23 @@ def unescaped(markdown: str, char: str) -> bool:
 @pytest.mark.parametrize("value", HOSTILE)
 def test_text_escapes_every_markdown_character(value: str) -> None:
     out = text(value)
-    for char in "[]()!`*:$<>#&":
+    for char in "[]`*$<>~|@":
         assert not unescaped(out, char), (char, out)
+    assert not re.search(r"(?<!\\):[A-Za-z/]", out), out  # no :red[, :smile:, https://
+    assert not re.search(r"(?<!\\)&[A-Za-z#]", out), out
+    assert not re.search(r"(?m)^\s*[#>+-]", out), out
     assert re.sub(r"\\(.)", r"\1", out) == value  # unescaped, it reads the same
+
+
+@pytest.mark.parametrize("value", [
+    "The server answered 401: the API key was rejected. Check OPENAI_API_KEY (after 3 "
+    "attempts).", "get_current_weather", "call_4yKljCtGceYj1heJY8G9h3te", "What's up?"])
+def test_plain_prose_and_identifiers_are_left_as_they_are(value: str) -> None:
+    assert text(value) == value
+
+
+def test_list_markers_at_the_start_of_a_line() -> None:
+    assert text("10. x\n- y\n# z") == "10\\. x\n\\- y\n\\# z"
 
 
 @pytest.mark.parametrize("value", HOSTILE)
