@@ -10,6 +10,7 @@
 import { basicSetup } from "codemirror";
 import { Compartment, EditorState, Prec, Annotation } from "@codemirror/state";
 import { EditorView, keymap } from "@codemirror/view";
+import { indentWithTab } from "@codemirror/commands";
 import { setDiagnostics, lintGutter } from "@codemirror/lint";
 import { json } from "@codemirror/lang-json";
 import { yaml } from "@codemirror/lang-yaml";
@@ -112,6 +113,7 @@ function create(component) {
           { key: "Mod-Enter", run: act("check"), preventDefault: true },
         ])),
         basicSetup,
+        keymap.of([indentWithTab]), // Tab indents, as in other code editors (Esc, Tab leaves)
         lintGutter(),
         lang.of(yaml()),
         size.of([]),

@@ -225,6 +225,9 @@ def test_search_fold_and_undo_work_as_in_other_editors(
     expect(box).to_contain_text("# a note")
     page.keyboard.press("Control+z")
     expect(box).not_to_contain_text("# a note")
+    page.keyboard.press("Tab")  # indents, as in other code editors (focus stays)
+    page.keyboard.type("x")
+    expect(page.locator(".cm-activeLine")).to_have_text("  x")
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
