@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 
-import httpx
 import streamlit as st
 
 from components import mcp_state, state
@@ -16,6 +15,7 @@ from core.config import DEMO_BASE_URL, Endpoint, provider_of
 from core.tools.http_tool import WIRE, prepare, send
 from core.tools.mcp_config import redact_secrets
 from core.types import Exchange, ToolCall, ToolSpec
+from core.wire.http import make_client
 
 
 def http_tools() -> dict[str, ToolSpec]:
@@ -56,8 +56,8 @@ def run(call: ToolCall, spec: ToolSpec) -> Exchange | None:
     with st.spinner(f"Running `{call.name}`: {request.method} {request.url}…"):
         if demo:
             answer = send(request, client_for(endpoint))
-        else:
-            with httpx.Client(follow_redirects=False) as client:
+        else:  # make_client: the egress policy of a team server applies here too
+            with make_client(endpoint.timeouts) as client:
                 answer = send(request, client)
     mcp_state.fill_result(call.id, answer.text, answer.is_error)
     return Exchange(

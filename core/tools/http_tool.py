@@ -28,6 +28,7 @@ from urllib.parse import quote
 import httpx
 
 from core.tools.mcp_config import ENV_REF, MissingVariable, redact_secrets
+from core.wire.errors import ToolsmithError
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ARG_REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -184,6 +185,11 @@ def send(call: HttpCall, client: httpx.Client) -> HttpAnswer:
                                   headers=headers,  # type: ignore[arg-type]  # str or bytes
                                   timeout=TIMEOUT_S)
         raw = response.content[:MAX_ANSWER_BYTES]
+    except ToolsmithError as exc:  # e.g. a team server's egress policy refused the address
+        answer.error = redact_secrets(f"The request to {call.url} was not sent: {exc}",
+                                      call.secrets)
+        answer.text, answer.ended_at = answer.error, time.time()
+        return answer
     except (httpx.HTTPError, ValueError, TypeError) as exc:
         answer.error = redact_secrets(
             f"The request to {call.url} failed: {exc.__class__.__name__} "

@@ -242,3 +242,24 @@ def test_images_go_with_the_sent_result_and_chat_completions_says_what_is_sent(c
     sent = last.request_body["messages"][-1]
     assert sent["role"] == "tool" and isinstance(sent["content"], str)  # text only here
     assert len(at.get("image")) == 1  # shown in the history with the result
+
+
+@pytest.mark.parametrize(("wire", "prefix"), [
+    ("openai", "OPENAI"), ("anthropic", "ANTHROPIC"), ("responses", "OPENAI")])
+def test_mcp_tools_are_sent_next_to_library_tools_in_every_wire_format(
+        chat, clean_env, wire, prefix):
+    from tests.support.responses_server import ResponsesWireServer
+
+    with ResponsesWireServer() as server:
+        base = server.base_url if wire != "anthropic" else server.base_url.removesuffix("/v1")
+        clean_env.setenv("TOOLSMITH_WIRE_FORMAT", wire)
+        clean_env.setenv(f"{prefix}_BASE_URL", base)
+        clean_env.setenv(f"{prefix}_API_KEY", "sk-test-mcp")
+        clean_env.setenv(f"{prefix}_MODEL", "gpt-4o-2024-08-06")
+        at = ask(chat(), "What's the weather like in Boston today?")
+        conversation = at.session_state["chat.state"].conversation
+        (exchange,) = [e for e in conversation.exchanges.values() if e.wire == wire]
+    from core.wire import wire_format
+
+    sent = wire_format(wire).sent_tool_schemas(exchange.request_body)
+    assert {"get_current_time", "convert_time", "get_current_weather"} <= set(sent)
