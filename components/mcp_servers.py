@@ -73,8 +73,10 @@ def _server(server: McpServerConfig, status: ServerStatus) -> None:
                  help="Ask: each call waits for Approve / Deny in the chat. Automatically: "
                       "calls run and the chat continues by itself, up to the step limit.")
         if status.state == "connected":
-            said = f" · instructions: {status.instructions[:200]}" if status.instructions else ""
-            st.caption(f"{len(status.tools)} tool{'s' if len(status.tools) != 1 else ''}{said}")
+            st.caption(f"{len(status.tools)} tool{'s' if len(status.tools) != 1 else ''}")
+            if status.instructions:
+                with st.expander("The server's instructions"):
+                    st.text(status.instructions[:20_000])
             for tool in status.tools:
                 _tool(tool)
         with st.expander("Edit this server"):
