@@ -1430,3 +1430,39 @@ def test_a_schema_with_a_bad_pattern_does_not_break_the_chat_page(
     at.run()
     assert not [e for e in errors(at) if "Something went wrong" in e]
     assert at.text_area(key="chat.result.call_0Abc")
+
+
+def test_generate_asks_the_sidebar_model_and_opens_its_answer(
+    open_app: Callable[..., AppTest], clean_env: pytest.MonkeyPatch, wire_server: WireServer,
+) -> None:
+    """A real model's answer, over the wire: YAML in a code fence, opened checked; a bad draft
+    opens too, its problems marked, nothing saved."""
+    use_wire_server(clean_env, wire_server)
+    answer = copy.deepcopy(REFERENCE_RESPONSE)
+    answer["choices"][0]["message"].update({"tool_calls": None, "content": (
+        "Here is the tool:\n```yaml\nname: track_parcel\ndescription: Where a parcel is now.\n"
+        "parameters:\n  type: object\n  properties:\n    code: {type: string}\n"
+        "  required: [code]\n```")})
+    broken = copy.deepcopy(answer)
+    broken["choices"][0]["message"]["content"] = "name: bad name\ndescription: x\n"
+    wire_server.script(json_reply(answer), json_reply(broken))
+    at = open_app()
+    at.text_area(key="tools.generate.description").input("Track a parcel by its code")
+    at.button(key="tools.generate.go").click()
+    run(at)
+    [request] = wire_server.chat_requests
+    body = request.json
+    assert "tools" not in body and not body.get("stream")
+    assert body["messages"][0]["content"].startswith("[toolsmith:draft-tool]")
+    assert "Track a parcel by its code" in body["messages"][-1]["content"]
+    editor_id = at.selectbox(key="tools.editor.selected").value
+    assert parse_text(editor_text(at, editor_id), "yaml")[0]["name"] == "track_parcel"
+    assert problem_lines(at) == []
+    assert any("Drafted by `gpt-4o-2024-08-06`" in c for c in captions(at))
+
+    at.button(key="tools.generate.go").click()
+    run(at)
+    second = at.selectbox(key="tools.editor.selected").value
+    assert second != editor_id  # each draft is a tool of its own
+    assert any(line.startswith("**/name** — name must be") for line in problem_lines(at))
+    assert at.button(key="tools.save").disabled
