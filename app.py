@@ -9,7 +9,7 @@ import logging
 
 import streamlit as st
 
-from components import sidebar, state, storage, team
+from components import history_sync, sidebar, state, storage, team
 from components.shell import guarded
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -33,6 +33,8 @@ navigation = st.navigation([
 
 
 def _sidebar() -> None:
+    # A session named in the URL is opened first, so its settings reach the sidebar's widgets.
+    history_sync.restore_from_url()
     _, settings = sidebar.render()
     state.set_settings(settings)
 

@@ -13,6 +13,7 @@ from components import (
     messages,
     simulate,
     state,
+    tool_library,
     tool_results,
 )
 from components.shell import guarded
@@ -26,6 +27,7 @@ from core.conversation import (
     tool_result_messages,
 )
 from core.tools.schemas import set_problems
+from core.turn import TurnResult
 from core.types import ChatSettings, Exchange, Message, ToolCall, ToolSpec
 from core.wire import formats
 
@@ -38,6 +40,7 @@ def page() -> None:
     endpoint = state.endpoint()
     settings = replace(state.settings(), tool_choice=state.tool_choice(tools),
                        parallel_tool_calls=state.parallel_tool_calls())
+    state.mark_session_in_url()  # the link survives a visit to another page
 
     head, button = st.columns([5, 1], vertical_alignment="bottom")
     head.title("Chat")
@@ -50,12 +53,12 @@ def page() -> None:
                 "model.", icon="🧪")
     names = ", ".join(code(t.name) for t in tools) or "none"
     st.caption(f"Model {code(settings.model or '?')} · tools sent: {names}")
-    recorded = chat.recorded_with
-    if recorded and recorded[1] and (recorded[1], recorded[0]) != (settings.model,
-                                                                   endpoint.provider):
-        st.caption(f"This session was recorded with {code(recorded[1])} "
-                   f"({text(recorded[0])}); it "
-                   "continues with the model chosen in the sidebar.")
+    with st.container(key="chat.tool_choice"):
+        tool_library.render_request_controls([t.name for t in tools])
+    _recorded_note(chat.recorded, endpoint, settings)
+    notice = state.take_notice()
+    if notice:
+        (st.warning if notice[0] == "warning" else st.info)(notice[1])
     problem = endpoint.problem() or next(
         (f"Not sent: {p.message}. Switch some off on the Tools page." for p in set_problems(tools)),
         None)
@@ -67,6 +70,10 @@ def page() -> None:
         state.clear_results(dropped.tool_calls, widgets=True)
         history_sync.truncate(len(conversation.messages))
         action = "run"
+    elif action == "regenerate":  # a second quick click: the first already dropped the answer
+        action = "run"
+    if settings.system_prompt.strip():
+        messages.render_system_prompt(settings.system_prompt)
     hidden = messages.render_history(conversation.messages, conversation.exchanges,
                                       chat.shown_messages)
     if hidden:
@@ -93,11 +100,19 @@ def page() -> None:
             state.clear_results(pending)
             pending = []
             action = "run"
+    if not pending:
+        chat.held_prompt = None
+    elif chat.held_prompt:
+        st.caption(f"Your message “{text(chat.held_prompt[:200])}” was not sent yet: the model is "
+                   "waiting for the tool results above. It is kept in the message box; send "
+                   "it once the results are in.")
     prompt = st.chat_input(
         "Answer the pending tool calls first (or start a New chat)" if pending
         else "Ask something that needs a tool…",
-        key="chat.input", disabled=bool(pending),
+        key="chat.input", disabled=bool(pending), on_submit=state.take_prompt,
     )
+    if prompt is not None and not prompt.strip():
+        prompt = None  # a whitespace-only message is not sent
     if prompt and not pending:
         conversation.messages.append(Message(role="user", content=prompt))
         history_sync.save(settings, tools)
@@ -105,10 +120,13 @@ def page() -> None:
         action = "run"
     if action in ("run", "retry") and awaits_model(conversation.messages) and not problem:
         chat.error = None
-        result = live_turn.run(endpoint, conversation.messages, tools, settings)
-        state.record_turn(result)
-        history_sync.save(settings, tools)
-        st.rerun()
+        writer = history_sync.writer(settings, tools)
+
+        def keep(result: TurnResult) -> None:
+            state.keep_turn(chat, result)
+            writer.write(chat)
+
+        live_turn.run(endpoint, conversation.messages, tools, settings, keep)
 
     if problem:
         st.warning(text(problem), icon="⚙️")
@@ -124,6 +142,21 @@ def page() -> None:
                            settings, after_results=bool(pending))
     st.toggle("Show the code for the next request", key="chat.show_code",
               help="curl, Python and JavaScript for the request as it would be sent now.")
+
+
+def _recorded_note(recorded: state.RecordedServer | None, endpoint: Endpoint,
+                   settings: ChatSettings) -> None:
+    """Say when a reopened session was recorded with another model; one click goes back."""
+    if recorded is None or not recorded.model \
+            or not recorded.differs_from(endpoint, settings.model):
+        return
+    line = st.container(horizontal=True, vertical_alignment="center")
+    line.caption(f"This session was recorded with {code(recorded.model)} "
+                 f"({text(recorded.provider)}); it continues with the model chosen in the "
+                 "sidebar.")
+    if recorded.can_return:
+        line.button(f"Use {recorded.model} again", key="chat.use_recorded",
+                    on_click=state.use_recorded_server, icon=":material/history:")
 
 
 def _error_box(error: state.TurnError, exchange: Exchange | None) -> None:

@@ -41,11 +41,14 @@ def page() -> None:
     st.subheader("Import a session", divider="gray")
     upload = st.file_uploader(
         f"A Toolsmith session export (.json, up to {MAX_IMPORT_BYTES // 1_000_000} MB)",
-        type=["json"], key="history.import_file",
+        type=["json"], key=state.uploader_key("history.import_file"),
         max_upload_size=max(1, MAX_IMPORT_BYTES // 1_000_000))
     if upload is not None:
         st.button(f"Import {upload.name}", key="history.import_go", type="primary",
                   on_click=history_actions.import_file, args=(upload.getvalue(),))
+    imported = state.take_flash("import")
+    if imported:
+        (st.success if imported[0] == "success" else st.error)(imported[1])
 
 
 def _row(info: SessionInfo) -> None:

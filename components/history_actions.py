@@ -96,11 +96,19 @@ def delete(session_id: str) -> None:
 
 
 def import_file(data: bytes) -> None:
+    """Callback of Import: the result is said by the uploader, which is emptied on success."""
     created: list[str] = []
     try:
         ok = _guard("Import", lambda db: created.append(import_session(db, data)))
     except SessionFileError as exc:
-        state.flash("error", f"Not imported: {text(exc)}. Nothing was changed.")
+        state.flash("error", f"Not imported: {text(exc)}. Nothing was changed.",
+                    where="import")
         return
     if ok:
-        state.flash("success", f"Imported as session `{created[0]}`.")
+        state.clear_uploader("history.import_file")
+        state.flash("success", f"Imported as session `{created[0]}`.",
+                    where="import")
+    else:  # _guard left its message for the top of the page: move it here
+        failed = state.take_flash()
+        if failed:
+            state.flash(*failed, where="import")

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from components import state, storage
 from components.storage import store
+from core.config import PRESETS, preset_for_url
 from core.conversation import fresh_copy
-from core.store import SessionConflict, title_for
+from core.store import SessionConflict, Store, title_for
 from core.types import ChatSettings, ToolSpec
 
 log = logging.getLogger("toolsmith")
 
 
 def restore_from_url() -> None:
+    """Open the session named by ?session=, with its own settings. Runs before the sidebar is
+    drawn (app.py), so the settings can go into its widgets."""
     wanted = state.requested_session()
     if not wanted:
         return
@@ -33,14 +38,65 @@ def restore_from_url() -> None:
         drafts = db.result_drafts(wanted) if conversation is not None else {}
         row = db.session_row(wanted) if conversation is not None else None
     except SQLAlchemyError as exc:
-        st.warning(f"Session {wanted} could not be loaded ({exc.__class__.__name__}).")
+        state.chat().notice = ("warning", f"Session {wanted} could not be loaded "
+                                          f"({exc.__class__.__name__}).")
         return
     if conversation is None:
-        st.warning(f"No saved session {wanted!r}: it may have been deleted. This is a new chat.")
+        state.chat().notice = ("warning", f"No saved session {wanted!r}: it may have been "
+                                          "deleted. This is a new chat.")
         st.query_params.pop("session", None)
         return
-    recorded = (row.get("provider") or "", row.get("model") or "") if row else None
+    row = row or {}
+    saved = _json_object(row.get("settings_json"))
+    recorded = recorded_server(row, saved)
+    fresh = state.sidebar_untouched()
     state.open_session(conversation, drafts, recorded)
+    state.restore_settings(saved, _tool_names(row.get("tools_json")),
+                           recorded if fresh and recorded.can_return else None)
+
+
+def recorded_server(row: dict[str, Any], saved: dict[str, Any]) -> state.RecordedServer:
+    """Where a stored session's requests went, from its row and stored settings."""
+    provider = str(row.get("provider") or "")
+    wire = str(saved.get("wire_format") or saved.get("wire") or "openai")
+    base_url = str(saved.get("base_url") or "")
+    preset = str(saved.get("preset") or "")
+    if provider == "demo":
+        preset = "demo"
+    elif not preset and base_url:
+        preset = preset_for_url(base_url, wire)
+    if preset not in PRESETS:
+        preset = ""
+    return state.RecordedServer(provider=provider, model=str(row.get("model") or ""),
+                                preset=preset, base_url=base_url, wire=wire)
+
+
+def _json_object(text: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _tool_names(text: Any) -> list[str] | None:
+    """The names of the tools a session sent (kept in its wire format's shape: `name` at the
+    top, or under `function`), None if unknown."""
+    try:
+        tools = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    if not isinstance(tools, list):
+        return None
+    names = []
+    for tool in tools:
+        if not isinstance(tool, dict):
+            continue
+        function = tool.get("function")
+        name = function.get("name") if isinstance(function, dict) else tool.get("name")
+        if isinstance(name, str):
+            names.append(name)
+    return names
 
 
 def keep_result_draft(call_id: str) -> None:
@@ -49,9 +105,10 @@ def keep_result_draft(call_id: str) -> None:
     _store_draft(call_id, *state.save_result_draft(call_id))
 
 
-def use_canned_result(call_id: str, text: str) -> None:
-    """Widget callback: a canned result put into its box, kept like a typed one."""
-    _store_draft(call_id, *state.use_canned_result(call_id, text))
+def use_canned_result(call_id: str, text: str, label: str | None = None) -> None:
+    """Widget callback: a canned result put into its box, kept like a typed one (one named
+    "error" ticks the error switch)."""
+    _store_draft(call_id, *state.use_canned_result(call_id, text, label))
 
 
 def _store_draft(call_id: str, text: str, is_error: bool) -> None:
@@ -66,41 +123,63 @@ def _store_draft(call_id: str, text: str, is_error: bool) -> None:
                  icon="💾")
 
 
-def save(settings: ChatSettings, tools: list[ToolSpec]) -> None:
-    """Write what is new in the open conversation; a failure is shown, never raised."""
-    db = storage.writable_store()
-    chat = state.chat()
-    if not chat.conversation.messages:
-        return
-    if db is None:  # broken or read-only (the banner says so): keep it in memory instead
-        storage.stash(chat.conversation)
-        state.mark_session_in_url()
-        return
+@dataclass
+class SessionWriter:
+    """Saves the open conversation with the settings of the request being made. Holds what it
+    needs up front and works on the ChatState object itself, so it can still save after
+    Streamlit refuses st.* calls and session state (a tab closed while an answer streamed)."""
+
+    db: Store | None
+    session: dict[str, Any]
+
+    def write(self, chat: state.ChatState) -> None:
+        """Write what is new; a failure becomes the chat's notice, never raised."""
+        if not chat.conversation.messages:
+            return
+        if self.db is None:  # broken or read-only (the banner says so): keep it in memory
+            storage.stash(chat.conversation)
+            return
+        try:
+            try:
+                self.db.record(chat.conversation, **self.session)
+            except SessionConflict:
+                # Another tab continued the stored session: keep this tab's messages as a
+                # fork with fresh ids (the stored ones belong to the other tab's history).
+                fork = fresh_copy(chat.conversation)
+                title = f"{title_for(fork)} (fork: another tab continued the session)"
+                self.db.record(fork, title=title, **self.session)
+                state.take_fork(chat, fork)
+                for call_id, text in chat.result_drafts.items():
+                    self.db.save_result_draft(fork.id, call_id, text,
+                                              chat.result_errors.get(call_id, False))
+        except SQLAlchemyError as exc:
+            log.error("saving the session failed: %s", exc.__class__.__name__)
+            storage.stash(chat.conversation)
+            chat.notice = ("warning", f"This chat could not be saved to history "
+                           f"({exc.__class__.__name__}); it stays open here, and a reload "
+                           "keeps it while the server runs.")
+
+
+def writer(settings: ChatSettings, tools: list[ToolSpec]) -> SessionWriter:
+    """A writer for the open session with these settings (never a key: ChatSettings holds
+    none, and the endpoint adds only where requests go)."""
     endpoint = state.endpoint()
-    safe_settings = asdict(settings)  # ChatSettings holds no secrets
-    safe_settings["base_url"] = endpoint.base_url
-    safe_settings["wire_format"] = endpoint.wire  # the shape the tools below are kept in
+    safe_settings = asdict(settings)
+    safe_settings.update(base_url=endpoint.base_url, preset=endpoint.preset,
+                         wire_format=endpoint.wire,  # the shape the tools below are kept in
+                         max_tokens=settings.max_tokens or None)  # 0: the server's default
     session = {"provider": endpoint.provider, "model": settings.model,
                "settings": safe_settings,
                "tools": [endpoint.format.tool_to_wire(t) for t in tools]}
-    try:
-        try:
-            db.record(chat.conversation, **session)
-        except SessionConflict:
-            # Another tab continued the stored session: keep this tab's messages as a fork
-            # with fresh ids (the stored ones belong to the other tab's history).
-            fork = fresh_copy(chat.conversation)
-            title = f"{title_for(fork)} (fork: another tab continued the session)"
-            db.record(fork, title=title, **session)
-            state.fork_after_conflict(fork)
-            for call_id, text in chat.result_drafts.items():
-                db.save_result_draft(fork.id, call_id, text, chat.result_errors.get(call_id,
-                                                                                    False))
-    except SQLAlchemyError as exc:
-        log.error("saving the session failed: %s", exc.__class__.__name__)
-        storage.stash(chat.conversation)
-        st.warning(f"This chat could not be saved to history ({exc.__class__.__name__}); it "
-                   "stays open here, and a reload keeps it while the server runs.", icon="💾")
+    return SessionWriter(storage.writable_store(), session)
+
+
+def save(settings: ChatSettings, tools: list[ToolSpec]) -> None:
+    """Write what is new in the open conversation; a failure is shown, never raised."""
+    writer(settings, tools).write(state.chat())
+    notice = state.take_notice()  # said now: this run is alive
+    if notice:
+        st.warning(notice[1], icon=":material/save:")
     state.mark_session_in_url()
 
 

@@ -88,6 +88,15 @@ def render_message(message: Message, exchange: Exchange | None) -> None:
                 save_case.chat_button(message)
 
 
+def render_system_prompt(prompt: str) -> None:
+    """The system prompt heads the conversation: it is sent first with every request, so a
+    reader of the chat should see it there, not only in the sidebar."""
+    with st.container(key="chat.system_prompt"), \
+            st.chat_message("system", avatar=":material/settings:"):
+        st.caption("System prompt (sent first with every request; change it in the sidebar)")
+        st.markdown(prompt)
+
+
 def inspect_button(where: st.delta_generator.DeltaGenerator, exchange_id: str) -> None:
     where.button("🔍", key=f"chat.inspect.{exchange_id}", help="Inspect this request",
                  on_click=state.toggle_inspect, args=(exchange_id,))

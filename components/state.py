@@ -15,12 +15,12 @@ from typing import Any
 
 import streamlit as st
 
-from core.config import Endpoint, configured_keys, initial_endpoint
-from core.conversation import Conversation
+from core.config import Endpoint, configured_keys, initial_endpoint, preset_for_url
+from core.conversation import Conversation, pending_tool_calls
 from core.key_scope import belongs, key_homes, origin
 from core.tools.library import LibraryEntry, load_library
 from core.turn import TurnResult
-from core.types import ChatSettings, ToolCall, ToolSpec
+from core.types import ChatSettings, Exchange, ToolCall, ToolSpec
 from core.wire import names as wire_names
 from core.wire import wire_format
 from core.wire.errors import ToolsmithError
@@ -54,6 +54,35 @@ SHOWN_AT_ONCE = 24
 
 
 @dataclass
+class RecordedServer:
+    """Where a reopened session's requests went: offered back with one click."""
+
+    provider: str
+    model: str
+    preset: str = ""
+    base_url: str = ""
+    wire: str = ""
+
+    def differs_from(self, endpoint: Endpoint, model: str) -> bool:
+        if (self.model, self.provider) != (model, endpoint.provider):
+            return True
+        return bool(self.base_url) and not endpoint.is_demo \
+            and self.base_url.rstrip("/") != endpoint.base_url.rstrip("/")
+
+    @classmethod
+    def of(cls, exchange: Exchange) -> RecordedServer:
+        """Where this request went (the session's latest, once it is answered)."""
+        preset = "demo" if exchange.provider == "demo" else preset_for_url(exchange.base_url,
+                                                                          exchange.wire)
+        return cls(provider=exchange.provider, model=exchange.model, preset=preset,
+                   base_url=exchange.base_url, wire=exchange.wire)
+
+    @property
+    def can_return(self) -> bool:
+        return bool(self.model and self.preset and (self.base_url or self.preset == "demo"))
+
+
+@dataclass
 class ChatState:
     conversation: Conversation = field(default_factory=Conversation)
     error: TurnError | None = None
@@ -61,8 +90,20 @@ class ChatState:
     result_errors: dict[str, bool] = field(default_factory=dict)  # "This result is an error"
     shown_messages: int = SHOWN_AT_ONCE
     pending_action: str | None = None  # "send" | "results" | "retry", set by callbacks
-    recorded_with: tuple[str, str] | None = None  # (provider, model) of a reopened session
+    # The server and model of the session's latest answered request (or, reopened, as
+    # stored): the page offers it back when the sidebar points elsewhere.
+    recorded: RecordedServer | None = None
+    # Said once on the next run: something the user must know that happened meanwhile
+    # (a save that failed, a session continued in another tab, a turn stopped early).
     fork_of: str | None = None  # the session another tab continued, so this one was forked
+    notice: tuple[str, str] | None = None  # (kind: "info" | "warning", text)
+    # A message sent while the model waited for tool results: put back into the message box.
+    held_prompt: str | None = None
+    editing: str | None = None  # the id of the message being edited in place
+
+    @property
+    def recorded_with(self) -> tuple[str, str] | None:
+        return (self.recorded.provider, self.recorded.model) if self.recorded else None
 
 
 def chat() -> ChatState:
@@ -82,7 +123,11 @@ def new_chat() -> None:
 def fork_after_conflict(fork: Conversation) -> str:
     """This tab's conversation is now `fork` (fresh ids), because another tab continued the
     stored session; returns the id of the session it was forked from."""
-    current = chat()
+    return take_fork(chat(), fork)
+
+
+def take_fork(current: ChatState, fork: Conversation) -> str:
+    """fork_after_conflict on a given ChatState (usable when session state is not)."""
     old = current.conversation.id
     current.conversation = fork
     current.fork_of = old
@@ -91,7 +136,7 @@ def fork_after_conflict(fork: Conversation) -> str:
 
 def open_session(conversation: Conversation,
                  drafts: dict[str, tuple[str, bool]] | None = None,
-                 recorded_with: tuple[str, str] | None = None) -> None:
+                 recorded: RecordedServer | None = None) -> None:
     """Show a stored conversation, with the tool results that were typed but not sent."""
     drafts = drafts or {}
     _forget_boxes(drafts)  # stale widget values must not hide the stored drafts
@@ -99,7 +144,85 @@ def open_session(conversation: Conversation,
         conversation=conversation,
         result_drafts={c: text for c, (text, _) in drafts.items()},
         result_errors={c: err for c, (_, err) in drafts.items() if err},
-        recorded_with=recorded_with)
+        recorded=recorded)
+
+
+# --- A session's own settings, restored when it is reopened ----------------------------------
+
+def sidebar_untouched() -> bool:
+    """True in a browser session whose sidebar has not been drawn yet (a reload, a new tab):
+    nothing chosen here would be overridden by restoring a session's server and model."""
+    return "sidebar.preset" not in st.session_state
+
+
+def restore_settings(saved: dict[str, Any], tool_names: list[str] | None,
+                     server: RecordedServer | None) -> None:
+    """Put a session's stored settings back into the widgets that choose them (before they are
+    drawn): system prompt, sampling, streaming, the tools sent, tool_choice, the parallel
+    switch and, given `server`, the server, wire format and model. Keys are never stored."""
+    st.session_state["sidebar.system_prompt"] = str(saved.get("system_prompt") or "")
+    temperature = saved.get("temperature")
+    if isinstance(temperature, (int, float)) and 0 <= temperature <= 2:
+        st.session_state["sidebar.temperature"] = float(temperature)
+    max_tokens = saved.get("max_tokens")
+    st.session_state["sidebar.max_tokens"] = max_tokens if isinstance(max_tokens, int) \
+        and 0 <= max_tokens <= 1_000_000 else 0
+    if isinstance(saved.get("stream"), bool):
+        st.session_state["sidebar.stream"] = saved["stream"]
+    if tool_names is not None:
+        known = {s.name for s in library_specs()}
+        sent = {n for n in tool_names if n in known}
+        st.session_state["tools.enabled"] = sent
+        for name in known:
+            st.session_state[f"tools.enable.{name}"] = name in sent
+    for key, value in (("tools.tool_choice", _choice_label(saved.get("tool_choice"))),
+                       ("tools.parallel", {True: "on", False: "off"}.get(
+                           saved.get("parallel_tool_calls"), "server default"))):
+        st.session_state[key] = value
+        st.session_state[f"kept.{key}"] = value
+    options = saved.get("options")
+    name = saved.get("wire_format") or saved.get("wire")
+    if isinstance(options, dict) and name in wire_names():
+        for option in wire_format(name).options:
+            value = options.get(option.key)
+            if value in option.choices:
+                st.session_state[f"sidebar.option.{name}.{option.key}"] = value
+    if server is not None:
+        use_server(server)
+
+
+def use_server(server: RecordedServer) -> None:
+    """Choose this server, wire format and model in the sidebar (before it is drawn; also a
+    widget callback: "Use <model> again")."""
+    st.session_state["sidebar.preset"] = server.preset
+    if server.base_url:
+        st.session_state["sidebar.base_url"] = server.base_url
+    if server.wire:
+        st.session_state["sidebar.wire"] = server.wire
+    st.session_state["sidebar.model"] = server.model
+
+
+def use_recorded_server() -> None:
+    """Widget callback: back to the server and model the open session was recorded with."""
+    if chat().recorded is not None:
+        use_server(chat().recorded)
+
+
+def _choice_label(choice: Any) -> str:
+    """The tool_choice widget's option for a stored tool_choice value (either wire shape)."""
+    if isinstance(choice, str) and choice:
+        return {"any": "required"}.get(choice, choice)
+    if isinstance(choice, dict):
+        function = choice.get("function")
+        name = function.get("name") if isinstance(function, dict) else choice.get("name")
+        if isinstance(name, str) and name:
+            return name
+        kind = choice.get("type")
+        if kind in ("none", "required", "auto"):
+            return kind
+        if kind == "any":
+            return "required"
+    return "auto"
 
 
 def requested_session() -> str | None:
@@ -111,6 +234,24 @@ def requested_session() -> str | None:
 def mark_session_in_url() -> None:
     if chat().conversation.messages:
         st.query_params["session"] = chat().conversation.id
+
+
+def take_notice() -> tuple[str, str] | None:
+    state = chat()
+    notice, state.notice = state.notice, None
+    return notice
+
+
+def take_prompt() -> None:
+    """Callback of the message box, before the run: a message sent while the model waits for
+    tool results (typed as a turn ended in calls) goes back into the box instead of nowhere."""
+    text = st.session_state.get("chat.input")
+    if not isinstance(text, str) or not text.strip():
+        return
+    state = chat()
+    if pending_tool_calls(state.conversation.messages):
+        state.held_prompt = text
+        st.session_state["chat.input"] = text  # shown in the box again, not submitted
 
 
 def result_key(call_id: str) -> str:
@@ -292,8 +433,16 @@ def restore(key: str, default: Any) -> None:
         st.session_state[key] = st.session_state.get(f"kept.{key}", default)
 
 
+def restore_shared(key: str, default: Any) -> None:
+    """Before drawing a widget that two pages draw under one key (tool_choice on Chat and
+    Tools): always the kept value, since the other page's widget may hold a stale one."""
+    st.session_state[key] = st.session_state.get(f"kept.{key}",
+                                                 st.session_state.get(key, default))
+
+
 def kept(key: str, default: Any) -> Any:
-    return st.session_state.get(key, st.session_state.get(f"kept.{key}", default))
+    """The kept value of a widget whose callback is `keep` (the latest choice on any page)."""
+    return st.session_state.get(f"kept.{key}", st.session_state.get(key, default))
 
 
 # --- Tools ---------------------------------------------------------------------------------
@@ -390,15 +539,26 @@ def clear_results(calls: list[ToolCall], *, widgets: bool = False) -> None:
 
 
 def record_turn(result: TurnResult) -> None:
-    """Keep the exchange; append the answer, or remember the error for the Retry box."""
-    state = chat()
+    keep_turn(chat(), result)
+
+
+def keep_turn(state: ChatState, result: TurnResult) -> None:
+    """Keep the exchange; append the answer, or remember the error for the Retry box.
+
+    Works on the ChatState object itself, not through st.session_state: a turn whose tab
+    closed is kept after Streamlit refuses every further st.* call."""
     state.conversation.exchanges[result.exchange.id] = result.exchange
     if result.message is not None:
         state.conversation.messages.append(result.message)
         state.error = None
-        state.recorded_with = None  # continued with the sidebar's model from here on
+        state.recorded = RecordedServer.of(result.exchange)  # the session's latest model
+        if result.message.finish_reason == "stopped":
+            state.notice = ("info", "Stopped: the answer so far is kept (and recorded).")
     elif result.error is not None:
         state.error = TurnError.of(result.error, result.exchange.id)
+    elif result.exchange.error_kind == "stopped":
+        state.notice = ("info", "Stopped before any answer arrived (the request is "
+                                "recorded).")
 
 
 def set_settings(value: ChatSettings) -> None:
@@ -409,20 +569,41 @@ def settings() -> ChatSettings:
     return st.session_state.get("conn.settings") or ChatSettings(model=endpoint().model)
 
 
-def flash(kind: str, text: str) -> None:
-    st.session_state["tools.flash"] = (kind, text)
+def flash(kind: str, text: str, where: str = "top") -> None:
+    """A message for the next run, shown `where` the page asks for it (near what it is about:
+    an import's result by the uploader, not at the top of a long page)."""
+    st.session_state[f"flash.{where}"] = (kind, text)
 
 
-def take_flash() -> tuple[str, str] | None:
-    return st.session_state.pop("tools.flash", None)
+def take_flash(where: str = "top") -> tuple[str, str] | None:
+    return st.session_state.pop(f"flash.{where}", None)
+
+
+def uploader_key(name: str) -> str:
+    """The key of a file uploader, new after each `clear_uploader`: Streamlit has no other way
+    to empty one, and a file left attached after importing invites importing it twice."""
+    return f"{name}.{st.session_state.get(f'{name}.round', 0)}"
+
+
+def clear_uploader(name: str) -> None:
+    st.session_state[f"{name}.round"] = st.session_state.get(f"{name}.round", 0) + 1
 
 
 # --- Canned results ----------------------------------------------------------------------------
 
-def use_canned_result(call_id: str, text: str) -> tuple[str, bool]:
-    """Put a canned result into a result box; returns (text, is error) like save_result_draft."""
+def use_canned_result(call_id: str, text: str, label: str | None = None) -> tuple[str, bool]:
+    """Put a result into a result box. A canned result (`label` given) named "error" (or
+    "error: …") ticks "This result is an error" and any other clears it; without a label the
+    switch is left as the caller set it. Returns (text, is error) like save_result_draft."""
     st.session_state[result_key(call_id)] = text
+    if label is not None:
+        st.session_state[result_error_key(call_id)] = is_error_name(label)
     return save_result_draft(call_id)
+
+
+def is_error_name(label: str) -> bool:
+    name = label.strip().lower()
+    return name == "error" or name.startswith(("error ", "error:", "error-", "error_"))
 
 
 # --- Remote images in the model's answers (components.untrusted) --------------------------------

@@ -18,7 +18,7 @@ def render_request_controls(names: list[str]) -> None:
     """tool_choice and parallel_tool_calls for the requests the Chat page sends."""
     left, right = st.columns(2)
     options = [*state.TOOL_CHOICES, *names]
-    state.restore("tools.tool_choice", "auto")
+    state.restore_shared("tools.tool_choice", "auto")
     if st.session_state["tools.tool_choice"] not in options:
         st.session_state["tools.tool_choice"] = "auto"
     left.selectbox(
@@ -28,7 +28,7 @@ def render_request_controls(names: list[str]) -> None:
         help="auto: the model decides; none: no tool calls; required: at least one call; "
              "a tool name: exactly that tool.",
     )
-    state.restore("tools.parallel", "server default")
+    state.restore_shared("tools.parallel", "server default")
     right.selectbox(
         "parallel_tool_calls", state.PARALLEL_CHOICES, key="tools.parallel",
         on_change=state.keep, args=("tools.parallel",),

@@ -35,7 +35,7 @@ def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
             for label, text in options.items():
                 row.button(
                     f"Use “{label}”", key=f"chat.canned.{call.id}.{label}",
-                    on_click=history_sync.use_canned_result, args=(call.id, text),
+                    on_click=history_sync.use_canned_result, args=(call.id, text, label),
                     help=text[:300])
             simulate.button(call, row)
             simulate.outcome(call)

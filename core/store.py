@@ -608,9 +608,11 @@ class Store:
 
     # Editing.
     def rename(self, session_id: str, title: str) -> None:
+        """A new title; the last activity stays (a title is not activity: the session keeps
+        its place in the History list)."""
         with writing(self.engine) as conn, conn.begin():
             conn.execute(sessions.update().where(sessions.c.id == session_id).values(
-                title=title.strip() or "Untitled session", updated_at=time.time()))
+                title=title.strip() or "Untitled session"))
 
     def delete(self, session_id: str) -> None:
         with writing(self.engine) as conn, conn.begin():

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -41,6 +42,23 @@ class TurnResult:
     error: errors.ToolsmithError | None = None
 
 
+@dataclass
+class TurnWatch:
+    """What a running turn has so far, for a caller that may have to end it midway (Stop, a
+    closed tab): the exchange from the start, the stream's accumulator and raw bytes as they
+    arrive (of the current attempt). Setting `cancelled` makes the turn raise TurnCancelled
+    at its next chunk (see core.stopped_turn)."""
+
+    exchange: Exchange | None = None
+    accumulator: Accumulator | None = None
+    raw: list[bytes] = field(default_factory=list)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+
+class TurnCancelled(Exception):
+    """The caller cancelled the turn through its TurnWatch."""
+
+
 ProgressFn = Callable[[Accumulator], None]
 RetryFn = Callable[[RetryNotice], None]
 
@@ -65,6 +83,7 @@ def run_turn(
     on_progress: ProgressFn | None = None,
     on_retry: RetryFn | None = None,
     sleep: Callable[[float], object] = time.sleep,
+    watch: TurnWatch | None = None,
 ) -> TurnResult:
     wire = endpoint.format
     body = wire.build_request(messages, tools, settings)
@@ -73,6 +92,8 @@ def run_turn(
         request_body=body, stream=settings.stream, started_at=time.time(),
         url=endpoint.chat_url(), wire=endpoint.wire,
     )
+    if watch is not None:
+        watch.exchange = exchange
     own_client = client is None
     client = client or client_for(endpoint.timeouts, demo=endpoint.is_demo)
     try:
@@ -82,7 +103,7 @@ def run_turn(
             "POST", endpoint.chat_url(), content=json.dumps(body).encode(), headers=headers
         )
         message = _send_and_read(client, request, endpoint, settings, exchange, wire,
-                                 on_progress, on_retry, sleep)
+                                 on_progress, on_retry, sleep, watch)
     except errors.ToolsmithError as exc:
         return _failed(exchange, exc, endpoint.api_key)
     except httpx.InvalidURL as exc:
@@ -111,7 +132,8 @@ class ChunkNotJson(errors.MalformedResponse):
 def _send_and_read(client: httpx.Client, request: httpx.Request, endpoint: Endpoint,
                    settings: ChatSettings, exchange: Exchange, wire: WireFormat,
                    on_progress: ProgressFn | None, on_retry: RetryFn | None,
-                   sleep: Callable[[float], object]) -> Message:
+                   sleep: Callable[[float], object],
+                   watch: TurnWatch | None = None) -> Message:
     """Send (open_response retries 429/5xx) and read the answer; a stream that breaks is
     retried under the same policy and budget, its partial answer discarded."""
     policy = endpoint.retry
@@ -132,7 +154,8 @@ def _send_and_read(client: httpx.Client, request: httpx.Request, endpoint: Endpo
             try:
                 if settings.stream and _is_event_stream(response):
                     return _read_stream(response, exchange, on_progress, endpoint.timeouts,
-                                        wire.new_accumulator(), endpoint.api_key, deadline)
+                                        wire.new_accumulator(), endpoint.api_key, deadline,
+                                        watch)
                 return _read_json(response, exchange, wire.parse_response, endpoint.api_key)
             except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
                 # Parsers read untrusted JSON; a shape they did not foresee is the server's
@@ -238,9 +261,12 @@ MAX_ANSWER_CHARS = 8_000_000  # text, reasoning and arguments of one answer, as 
 def _read_stream(
     response: httpx.Response, exchange: Exchange, on_progress: ProgressFn | None,
     timeouts: Timeouts, acc: Accumulator, secret: str, deadline: float,
+    watch: TurnWatch | None = None,
 ) -> Message:
     decoder = SSEDecoder()
     raw_parts: list[bytes] = []
+    if watch is not None:  # this attempt's answer is the one a stop would keep
+        watch.accumulator, watch.raw = acc, raw_parts
     kept = 0
     received = 0  # characters of event data: the cap on what one answer may hold
     saw_done = False
@@ -249,6 +275,8 @@ def _read_stream(
     try:
         try:
             for chunk in response.iter_bytes():  # decoded: proxies may gzip a stream
+                if watch is not None and watch.cancelled.is_set():
+                    raise TurnCancelled
                 if kept < TRANSCRIPT_LIMIT:
                     raw_parts.append(chunk)
                     kept += len(chunk)

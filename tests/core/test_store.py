@@ -457,7 +457,7 @@ def test_rename(store: Store) -> None:
     row = store.session_row(conversation.id)
     assert row is not None
     assert row["title"] == "A better title"
-    assert row["updated_at"] >= before["updated_at"]
+    assert row["updated_at"] == before["updated_at"]  # a title is not activity
     store.rename(conversation.id, "   ")
     assert store.list_sessions()[0].title == "Untitled session"
     loaded = store.load(conversation.id)

@@ -100,7 +100,8 @@ def test_a_session_keeps_and_restores_its_settings(start_server: StartServer,
         expect(prompt_box).to_have_value(PROMPT)
         # The system prompt heads the conversation.
         expect(by_key(main(page), "chat.system_prompt")).to_contain_text(PROMPT)
-        expect(by_key(main(page), "chat.tool_choice")).to_contain_text("required")
+        expect(by_key(main(page), "chat.tool_choice").get_by_role("combobox").first) \
+            .to_have_value("required")
         ask(page, "And in Tokyo?")
         expect(result_box(page)).to_be_visible()
         last = wire.chat_requests[-1].json
@@ -119,10 +120,11 @@ def test_a_session_keeps_and_restores_its_settings(start_server: StartServer,
 
 
 def choose(page: Page, key: str, option: str) -> None:
-    box = by_key(main(page), key)
-    box.get_by_role("combobox").click()
-    page.get_by_role("option", name=option, exact=True).click()
-    expect(box).to_contain_text(option)
+    combo = by_key(main(page), key).get_by_role("combobox")
+    combo.click()
+    combo.fill(option)
+    combo.press("Enter")
+    expect(combo).to_have_value(option)
 
 
 def set_model_name(page: Page, model: str) -> None:
@@ -135,14 +137,15 @@ def set_model_name(page: Page, model: str) -> None:
 
 
 def test_a_quick_follow_up_is_never_dropped(start_server: StartServer, page: Page) -> None:
-    # Each demo chunk waits 50 ms: the tool-call turn streams for a second or so.
-    server = start_server(env={"TOOLSMITH_DEMO_DELAY": "0.05"})
+    # Each demo chunk waits 200 ms: the tool-call turn streams for a few seconds.
+    server = start_server(env={"TOOLSMITH_DEMO_DELAY": "0.2"})
     open_chat(page, server.url)
     box = page.get_by_test_id("stChatInputTextArea")
     ask(page, SEED)
     follow_up = "Also, should I take an umbrella?"
-    # Sent while the turn is still streaming: it ends in a tool call, so the follow-up cannot
-    # go yet (the model waits for the result) — but it must still be there.
+    # Sent as the turn streams: it ends in a tool call, so the follow-up cannot go yet (the
+    # model waits for the result) — but it must still be there.
+    expect(page.get_by_role("button", name="Stop")).to_be_visible()
     box.fill(follow_up)
     box.press("Enter")
     expect(result_box(page)).to_be_visible()
@@ -259,6 +262,7 @@ def test_history_import_message_uploader_and_rename(start_server: StartServer, p
     ask(page, "first question")
     expect(bubbles(page)).to_have_count(2)
     page.get_by_role("button", name="New chat").click()
+    expect(bubbles(page)).to_have_count(0)
     ask(page, "second question")
     expect(bubbles(page)).to_have_count(2)
     go_to(page, "History")

@@ -462,6 +462,10 @@ def test_import_of_a_good_file(make_app: MakeApp) -> None:
     assert f"Imported as session `{new.id}`." in flashes(at)
     assert (new.title, new.messages, new.requests) == ("To be copied", 4, 2)
     assert titles(at).count("To be copied") == 2
+    # The file is no longer attached (importing it twice by accident is not one click away).
+    [uploader] = at.get("file_uploader")
+    assert not uploader.value
+    assert not [b for b in at.button if b.key == "history.import_go"]
 
 
 @pytest.mark.parametrize(("data", "words"), [
