@@ -120,7 +120,8 @@ def inspect(audit: Audit, page: Page, exchange_id: str, label: str, *,
 
 def exchange_ids(page: Page) -> list[str]:
     """The exchanges on the Chat page, oldest first, from the keys of their 🔍 buttons."""
-    classes = main(page).locator("[class*='st-key-chat-inspect-']").evaluate_all(
+    classes = main(page).locator(
+        "[class*='st-key-chat-inspect-']:not([data-stale='true'])").evaluate_all(
         "els => els.map(e => e.className)")
     found: list[str] = []
     for name in classes:
@@ -196,7 +197,7 @@ def run_the_session(audit: Audit, page: Page, url: str, wire: AnthropicWireServe
     audit.snap("chat, answered")
 
     # --- The inspector on both exchanges, every tab and every language of its code.
-    expect(main(page).locator("[class*='st-key-chat-inspect-']")).to_have_count(2)
+    expect(main(page).locator("[class*='st-key-chat-inspect-']:not([data-stale='true'])")).to_have_count(2)
     first_ids = exchange_ids(page)
     assert len(first_ids) == 2, first_ids
     for n, exchange_id in enumerate(first_ids):

@@ -14,8 +14,14 @@ GUARD_MESSAGE = "Something went wrong inside Toolsmith"
 
 
 def by_key(root: Page | Locator, key: str) -> Locator:
-    """The element of the widget with this key (Streamlit gives it the class st-key-<key>)."""
-    return root.locator(".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip()))
+    """The element of the widget with this key (Streamlit gives it the class st-key-<key>).
+
+    Stale copies are left out: while a script run redraws the page, the element a widget had
+    in the previous run stays (data-stale="true") until the run ends, so a widget drawn at a
+    new place (an Inspect button when the messages above it changed) is briefly there twice.
+    """
+    name = re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
+    return root.locator(f".st-key-{name}:not([data-stale='true'])")
 
 
 def main(page: Page) -> Locator:
