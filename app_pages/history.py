@@ -78,6 +78,14 @@ def _manage(db: Store, info: SessionInfo) -> None:
         st.text_input("Title", value=info.title, key=title_key)
         st.button("Rename", key=f"history.rename.{info.id}",
                   on_click=history_actions.rename, args=(info.id, title_key))
+        if db.owner is not None:  # team mode: share a read-only link with signed-in teammates
+            share_key = f"history.share.{info.id}"
+            st.toggle("Share with the team (read-only link)", value=info.shared, key=share_key,
+                      on_change=history_actions.share, args=(info.id, share_key),
+                      help="Signed-in teammates who open the link see this session and can "
+                           "fork it; they cannot change it or see your typed results.")
+            if info.shared:
+                st.code(history_actions.share_link(info.id), language=None)
         conversation = db.load(info.id)
         if conversation and conversation.messages:
             labels = {m.id: f"{i + 1}. {m.role}: {(m.content or _calls(m))[:60]}"

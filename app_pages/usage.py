@@ -16,12 +16,13 @@ def page() -> None:
     if db is None:
         return
     with st.spinner("Reading usage…"):
-        frame = _frame(database_url(), db.usage_version())
+        frame = _frame(database_url(), db.usage_version(), db.owner, db.all_usage)
     if frame.empty:
         st.info("No requests recorded yet. Ask something on the Chat page (the offline demo "
                 "model works without a key); every request's tokens, latency and cost show up "
                 "here.", icon="📊")
         return
+    frame = _by_user(frame, db.all_usage)
     filters = _filters(frame)
     prices = usage_prices.current()
     shown = usage.with_cost(usage.apply_filters(frame, filters), prices)
@@ -54,10 +55,25 @@ def page() -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _frame(url: str, version: tuple[int, float]) -> pd.DataFrame:
-    """The exchanges frame, rebuilt only when the data changed (filters rerun the page)."""
+def _frame(url: str, version: tuple[int, float], owner: str | None,
+           all_usage: bool) -> pd.DataFrame:
+    """The exchanges frame, rebuilt only when the data changed (filters rerun the page). In
+    team mode it holds the viewer's requests, or everyone's (with a user column) for admins."""
     del version  # part of the cache key only
-    return usage.exchanges_frame(store_for(url))
+    return usage.exchanges_frame(store_for(url).as_owner(owner, all_usage=all_usage))
+
+
+def _by_user(frame: pd.DataFrame, everyone: bool) -> pd.DataFrame:
+    """Team mode: an admin sees everyone's requests and picks whose; others see their own."""
+    if not everyone or "user" not in frame:
+        return frame
+    users = sorted({u if isinstance(u, str) else "(local mode)" for u in frame["user"]})
+    picked = st.multiselect("User", users, key="usage.users", placeholder="Everyone",
+                            help="As an admin you see everyone's requests; others see "
+                                 "only their own.")
+    if not picked:
+        return frame
+    return frame[frame["user"].fillna("(local mode)").isin(picked)]
 
 
 def _filters(frame: pd.DataFrame) -> usage.Filters:

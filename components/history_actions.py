@@ -75,6 +75,24 @@ def fork(session_id: str, message_id: str) -> None:
         state.flash("success", f"Forked into a new session `{created[0]}` (listed first).")
 
 
+def share(session_id: str, toggle_key: str) -> None:
+    """Callback: share the session with the team, or stop sharing it."""
+    on = bool(st.session_state.get(toggle_key))
+    if _guard("Share", lambda db: db.set_shared(session_id, on)):
+        state.flash("success", "Shared: signed-in teammates can open the link and fork it."
+                    if on else "No longer shared.")
+
+
+def share_link(session_id: str) -> str:
+    """The address teammates open (this server's, as the browser reached it)."""
+    try:
+        base = str(st.context.url or "").split("?", 1)[0].rstrip("/")
+    except AttributeError:
+        base = ""
+    base = base.rsplit("/history", 1)[0] if base.endswith("/history") else base
+    return f"{base}/?session={session_id}"
+
+
 def ask_delete(session_id: str) -> None:
     st.session_state["history.confirm_delete"] = session_id
 

@@ -14,7 +14,7 @@ from components import state, storage
 from components.storage import store
 from core.config import PRESETS, preset_for_url
 from core.conversation import fresh_copy
-from core.store import SessionConflict, Store, title_for
+from core.store import NotYourSession, SessionConflict, Store, title_for
 from core.types import ChatSettings, ToolSpec
 
 log = logging.getLogger("toolsmith")
@@ -142,11 +142,14 @@ class SessionWriter:
         try:
             try:
                 self.db.record(chat.conversation, **self.session)
-            except SessionConflict:
-                # Another tab continued the stored session: keep this tab's messages as a
-                # fork with fresh ids (the stored ones belong to the other tab's history).
+            except SessionConflict as conflict:
+                # Another tab continued the stored session (or it is a teammate's shared
+                # one): keep this tab's messages as a fork with fresh ids (the stored ones
+                # belong to the other tab's history, or to the teammate).
                 fork = fresh_copy(chat.conversation)
-                title = f"{title_for(fork)} (fork: another tab continued the session)"
+                title = (f"{title_for(fork)} (your fork of a shared session)"
+                         if isinstance(conflict, NotYourSession) else
+                         f"{title_for(fork)} (fork: another tab continued the session)")
                 self.db.record(fork, title=title, **self.session)
                 state.take_fork(chat, fork)
                 for call_id, text in chat.result_drafts.items():
@@ -183,9 +186,46 @@ def save(settings: ChatSettings, tools: list[ToolSpec]) -> None:
     state.mark_session_in_url()
 
 
+def render_shared_notice() -> None:
+    """Team mode: a teammate's shared session is read-only here; Fork makes it the viewer's
+    own (sending a message does the same: what it adds goes into the viewer's fork)."""
+    db = store()
+    chat = state.chat()
+    if db is None or db.owner is None or not chat.conversation.messages:
+        return
+    row = db.session_row(chat.conversation.id)
+    if row is None or row.get("owner") == db.owner:
+        return
+    note, button = st.columns([5, 1], vertical_alignment="center")
+    note.info(f"Shared by **{row.get('owner') or 'someone'}** — read-only: your typed results "
+              "stay in this tab, and sending a message continues in your own copy. Their "
+              "session stays as it is.", icon="🔗")
+    last = chat.conversation.messages[-1].id
+    button.button("Fork to my sessions", key="chat.fork_shared", icon="🍴",
+                  on_click=fork_shared, args=(chat.conversation.id, last))
+
+
+def fork_shared(session_id: str, upto_message_id: str) -> None:
+    """Callback: a copy of a teammate's shared session, owned by the viewer, opened here."""
+    db = storage.writable_store()
+    if db is None:
+        return
+    try:
+        fork_id = db.fork(session_id, upto_message_id)
+        conversation = db.load(fork_id)
+    except (SQLAlchemyError, KeyError) as exc:
+        log.error("forking a shared session failed: %s", exc.__class__.__name__)
+        st.toast("The shared session could not be forked; nothing was changed.", icon="🚫")
+        return
+    if conversation is not None:
+        state.open_session(conversation)
+        state.mark_session_in_url()
+
+
 def render_fork_notice() -> None:
     """A lasting note (for as long as this conversation is open) when a save found the
     session continued in another tab and this tab's messages were kept as a fork."""
+    render_shared_notice()
     chat = state.chat()
     if not chat.fork_of:
         return

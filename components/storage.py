@@ -79,8 +79,19 @@ def status() -> DatabaseStatus:
 
 
 def store() -> Store | None:
-    """The store, or None when the database cannot be opened (the banner says why)."""
-    return status().store
+    """The store, or None when the database cannot be opened (the banner says why). In team
+    mode it is the signed-in user's view: their own sessions, typed results and eval runs."""
+    db = status().store
+    return None if db is None else scoped(db)
+
+
+def scoped(db: Store) -> Store:
+    from components import team  # here: team reads the secrets through components.state
+
+    who = team.current()
+    if who is None:  # team mode without a viewer: nothing is anyone's
+        return db.as_owner("")
+    return db.as_owner(who.user, all_usage=who.admin) if who.team else db
 
 
 def writable_store() -> Store | None:

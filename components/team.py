@@ -62,6 +62,11 @@ def viewer(found: TeamSettings) -> Viewer | None:
     return Viewer(True, email, str(st.user.get("name") or email), found.is_admin(email))
 
 
+def current() -> Viewer | None:
+    """The viewer of this run (pages only run for a viewer who may see the app)."""
+    return viewer(settings())
+
+
 def sign_in_page() -> None:
     """The only page a visitor who is not signed in (or not allowed) sees."""
     st.title("🛠️ Toolsmith")

@@ -116,6 +116,14 @@ _MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (10, "images a tool returned, sent with its result", [
         "ALTER TABLE messages ADD COLUMN images_json TEXT",
     ]),
+    # Team mode: each session and eval run belongs to the signed-in user who made it (NULL:
+    # made in local mode); a session its owner shares can be opened (read-only) by teammates.
+    (11, "owner of each session and eval run; shared sessions", [
+        "ALTER TABLE sessions ADD COLUMN owner TEXT",
+        "ALTER TABLE sessions ADD COLUMN shared INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE eval_runs ADD COLUMN owner TEXT",
+        "CREATE INDEX sessions_by_owner ON sessions (owner, updated_at)",
+    ]),
 ]
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 
@@ -132,6 +140,8 @@ sessions = sa.Table(
     sa.Column("provider", sa.Text), sa.Column("model", sa.Text),
     sa.Column("settings_json", sa.Text), sa.Column("tools_json", sa.Text),
     sa.Column("kind", sa.Text),  # "eval" (an eval run's requests), "tools" (Generate); NULL: a chat
+    sa.Column("owner", sa.Text),  # the signed-in user's email in team mode; NULL in local mode
+    sa.Column("shared", sa.Integer),  # 1: teammates may open it read-only (and fork it)
 )
 messages = sa.Table(
     "messages", metadata,
@@ -179,7 +189,7 @@ eval_runs = sa.Table(
     sa.Column("concurrency", sa.Integer), sa.Column("total_cells", sa.Integer),
     sa.Column("status", sa.Text), sa.Column("created_at", sa.Float),
     sa.Column("heartbeat_at", sa.Float), sa.Column("finished_at", sa.Float),
-    sa.Column("note", sa.Text),
+    sa.Column("note", sa.Text), sa.Column("owner", sa.Text),
 )
 eval_results = sa.Table(
     "eval_results", metadata,
@@ -403,6 +413,11 @@ class SessionConflict(Exception):
     """The stored session moved on without this copy (it was continued in another tab)."""
 
 
+class NotYourSession(SessionConflict):
+    """The stored session belongs to someone else (a teammate's shared session): what this
+    copy adds is kept as the viewer's own fork, as for a conflict."""
+
+
 @dataclass
 class SessionInfo:
     id: str
@@ -414,6 +429,8 @@ class SessionInfo:
     messages: int = 0
     requests: int = 0
     tokens: int = 0
+    owner: str | None = None
+    shared: bool = False
 
 
 def _insert_for(dialect: str) -> Callable[..., Any]:
@@ -430,9 +447,41 @@ def title_for(conversation: Conversation) -> str:
 class Store:
     """Reads and writes sessions. Every write is its own short transaction."""
 
-    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False,
+                 owner: str | None = None, all_usage: bool = False) -> None:
         self.engine = engine
         self.read_only = read_only  # every write would fail: callers skip them
+        # Team mode: the signed-in user; every read and write is limited to their rows (and
+        # sessions shared with the team, read-only). None: local mode, everything visible.
+        self.owner = owner
+        self.all_usage = all_usage  # an admin: the Usage page shows everyone's, by user
+
+    def as_owner(self, owner: str | None, *, all_usage: bool = False) -> Store:
+        """The same database seen by one user (None: unscoped, local mode)."""
+        if (owner, all_usage) == (self.owner, self.all_usage):
+            return self
+        return Store(self.engine, read_only=self.read_only, owner=owner, all_usage=all_usage)
+
+    def _usage_scope(self) -> Any:
+        """The exchanges the Usage page may count: all, or those of the owner's sessions."""
+        if self.owner is None or self.all_usage:
+            return sa.true()
+        return exchanges.c.session_id.in_(
+            sa.select(sessions.c.id).where(sessions.c.owner == self.owner))
+
+    def _mine(self) -> Any:
+        """The WHERE clause of the sessions this store may change."""
+        return sa.true() if self.owner is None else sessions.c.owner == self.owner
+
+    def _readable(self) -> Any:
+        """The WHERE clause of the sessions this store may read: its own and shared ones."""
+        if self.owner is None:
+            return sa.true()
+        return (sessions.c.owner == self.owner) | (sessions.c.shared == 1)
+
+    def _owned(self, conn: Connection, session_id: str) -> bool:
+        return conn.execute(sa.select(sessions.c.id).where(
+            (sessions.c.id == session_id) & self._mine())).first() is not None
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -461,10 +510,13 @@ class Store:
                 values[key] = value
         with writing(self.engine) as conn, conn.begin():
             updated = conn.execute(sessions.update().where(
-                sessions.c.id == conversation.id).values(**values)).rowcount
+                (sessions.c.id == conversation.id) & self._mine()).values(**values)).rowcount
             if not updated:
+                if conn.execute(sa.select(sessions.c.id).where(
+                        sessions.c.id == conversation.id)).first() is not None:
+                    raise NotYourSession(conversation.id)
                 conn.execute(sessions.insert().values(
-                    id=conversation.id, created_at=now,
+                    id=conversation.id, created_at=now, owner=self.owner,
                     **{"title": title_for(conversation), **values}))
             stored = list(conn.execute(sa.select(messages.c.id).where(
                 messages.c.session_id == conversation.id).order_by(messages.c.position))
@@ -497,7 +549,8 @@ class Store:
             if conn.execute(sa.select(sessions.c.id).where(
                     sessions.c.id == session_id)).first() is None:
                 conn.execute(sessions.insert().values(
-                    id=session_id, title=title, created_at=now, updated_at=now, kind="tools"))
+                    id=session_id, title=title, created_at=now, updated_at=now, kind="tools",
+                    owner=self.owner))
             else:
                 conn.execute(sessions.update().where(sessions.c.id == session_id)
                              .values(updated_at=now))
@@ -511,8 +564,7 @@ class Store:
         """
         key = (result_drafts.c.session_id == session_id) & (result_drafts.c.call_id == call_id)
         with writing(self.engine) as conn, conn.begin():
-            if conn.execute(sa.select(sessions.c.id).where(
-                    sessions.c.id == session_id)).first() is None:
+            if not self._owned(conn, session_id):  # typed results are their author's only
                 return False
             if not (content or is_error):
                 conn.execute(result_drafts.delete().where(key))
@@ -530,6 +582,8 @@ class Store:
     def result_drafts(self, session_id: str) -> dict[str, tuple[str, bool]]:
         """Typed, unsent tool results of a session: call id -> (text, is error)."""
         with self.engine.connect() as conn:
+            if not self._owned(conn, session_id):
+                return {}
             rows = conn.execute(sa.select(result_drafts).where(
                 result_drafts.c.session_id == session_id)).all()
         return {r.call_id: (r.content, bool(r.is_error)) for r in rows}
@@ -538,6 +592,8 @@ class Store:
         """Drop the messages from position `keep` on (Retry this turn replaces an answer),
         with the results typed for the calls they made."""
         with writing(self.engine) as conn, conn.begin():
+            if not self._owned(conn, session_id):
+                return
             dropped = conn.execute(sa.select(messages.c.tool_calls_json).where(
                 (messages.c.session_id == session_id) & (messages.c.position >= keep))).scalars()
             call_ids = [c["id"] for text in dropped for c in _loads(text) or []]
@@ -552,7 +608,7 @@ class Store:
     def load(self, session_id: str) -> Conversation | None:
         with self.engine.connect() as conn:
             if conn.execute(sa.select(sessions.c.id).where(
-                    sessions.c.id == session_id)).first() is None:
+                    (sessions.c.id == session_id) & self._readable())).first() is None:
                 return None
             rows = conn.execute(sa.select(messages).where(messages.c.session_id == session_id)
                                 .order_by(messages.c.position)).all()
@@ -569,12 +625,14 @@ class Store:
 
     def session_row(self, session_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(sessions).where(sessions.c.id == session_id)).first()
+            row = conn.execute(sa.select(sessions).where(
+                (sessions.c.id == session_id) & self._readable())).first()
         return None if row is None else dict(row._mapping)
 
     def list_sessions(self, search: str = "", *, ids: Iterable[str] | None = None,
-                      limit: int = 500) -> list[SessionInfo]:
-        """Sessions, newest activity first, with message, request and token counts."""
+                      limit: int = 500, shared: bool = False) -> list[SessionInfo]:
+        """Sessions, newest activity first, with message, request and token counts: the
+        owner's own (in team mode), or with `ids` also teammates' shared ones."""
         message_count = (sa.select(messages.c.session_id, sa.func.count().label("n"))
                          .group_by(messages.c.session_id).subquery())
         exchange_stats = (sa.select(exchanges.c.session_id,
@@ -587,6 +645,7 @@ class Store:
                  .outerjoin(message_count, message_count.c.session_id == sessions.c.id)
                  .outerjoin(exchange_stats, exchange_stats.c.session_id == sessions.c.id)
                  .where(sessions.c.kind.is_(None))  # chats only: not eval runs, not tools
+                 .where(self._readable() if (ids is not None or shared) else self._mine())
                  .order_by(sessions.c.updated_at.desc()).limit(limit))
         if ids is not None:
             query = query.where(sessions.c.id.in_(list(ids)))
@@ -604,18 +663,30 @@ class Store:
         return [SessionInfo(id=r.id, title=r.title, created_at=r.created_at,
                             updated_at=r.updated_at, provider=r.provider, model=r.model,
                             messages=r.n or 0, requests=r.requests or 0,
-                            tokens=int(r.tokens or 0)) for r in rows]
+                            tokens=int(r.tokens or 0), owner=r.owner,
+                            shared=bool(r.shared)) for r in rows]
 
     # Editing.
     def rename(self, session_id: str, title: str) -> None:
         """A new title; the last activity stays (a title is not activity: the session keeps
         its place in the History list)."""
         with writing(self.engine) as conn, conn.begin():
-            conn.execute(sessions.update().where(sessions.c.id == session_id).values(
+            conn.execute(sessions.update().where(
+                (sessions.c.id == session_id) & self._mine()).values(
                 title=title.strip() or "Untitled session"))
+
+    def set_shared(self, session_id: str, shared: bool) -> bool:
+        """Share a session with the team (read-only, forkable), or stop sharing it. Only its
+        owner can; returns whether the session was theirs."""
+        with writing(self.engine) as conn, conn.begin():
+            return bool(conn.execute(sessions.update().where(
+                (sessions.c.id == session_id) & self._mine()).values(
+                shared=int(shared))).rowcount)
 
     def delete(self, session_id: str) -> None:
         with writing(self.engine) as conn, conn.begin():
+            if not self._owned(conn, session_id):
+                return
             conn.execute(result_drafts.delete().where(result_drafts.c.session_id == session_id))
             conn.execute(exchanges.delete().where(exchanges.c.session_id == session_id))
             conn.execute(messages.delete().where(messages.c.session_id == session_id))
@@ -651,7 +722,7 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(
                 sa.func.count(), sa.func.coalesce(sa.func.max(exchanges.c.started_at), 0.0)
-            ).select_from(exchanges)).one()
+            ).select_from(exchanges).where(self._usage_scope())).one()
             count: Any = row[0]
             latest: Any = row[1]
         return int(count), float(latest)
@@ -675,9 +746,16 @@ class Store:
             # Tool runs are kept as exchanges too (wire "mcp" or "http-tool"), but they are no
             # model requests: they use no tokens and cost nothing.
             # (A literal, not a bound parameter: the statement runs on the raw cursor.)
-            query = sa.select(*(exchanges.c[n] for n in names)).where(
-                sa.text("(wire IS NULL OR wire NOT IN ('mcp', 'http-tool'))"))
-            compiled = query.compile(conn)
+            picked: list[Any] = [exchanges.c[n] for n in names]
+            if self.owner is not None:  # team mode: whose request it was (the session's owner)
+                picked.append(sa.select(sessions.c.owner).where(
+                    sessions.c.id == exchanges.c.session_id).scalar_subquery().label("user"))
+                names.append("user")
+            query = sa.select(*picked).where(
+                sa.text("(exchanges.wire IS NULL OR exchanges.wire NOT IN ('mcp', 'http-tool'))"),
+                self._usage_scope())
+            # The owner is the only value, quoted by SQLAlchemy's literal rendering.
+            compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
             raw = conn.connection.dbapi_connection
             assert raw is not None  # an open connection has its DB-API connection
             cursor = raw.cursor()

@@ -141,6 +141,7 @@ class EvalRecords:
 
     def __init__(self, store: Store) -> None:
         self.engine = store.engine
+        self.owner = store.owner  # team mode: runs are their author's only
         # Workers of a run write one at a time: SQLite lets one writer in, and the others'
         # busy handler sleeps in steps of up to 100 ms, which would stall a fast run.
         self._writes = threading.Lock()
@@ -161,9 +162,10 @@ class EvalRecords:
                 settings_json=json.dumps(settings),
                 targets_json=json.dumps([asdict(t) for t in targets]), repeats=repeats,
                 concurrency=concurrency, total_cells=total_cells, status="running",
-                created_at=now, heartbeat_at=now))
+                created_at=now, heartbeat_at=now, owner=self.owner))
             conn.execute(sessions.insert().values(
                 id=run_id, title=f"Eval run: {suite_name}", created_at=now, updated_at=now,
+                owner=self.owner,
                 provider=first.provider if first else None,
                 model=first.model if first else None, settings_json=json.dumps(settings),
                 tools_json=json.dumps(tools), kind="eval"))
@@ -242,19 +244,26 @@ class EvalRecords:
                 status="interrupted", note="the server stopped while this run was going "
                 "on; Resume sends only the cells not answered yet")).rowcount
 
+    def _mine(self) -> Any:
+        return sa.true() if self.owner is None else eval_runs.c.owner == self.owner
+
+    def _my_run_ids(self) -> Any:
+        return sa.select(eval_runs.c.id).where(self._mine())
+
     # Reading.
     def runs(self, limit: int = 200) -> list[RunInfo]:
         counts = (sa.select(eval_results.c.run_id, sa.func.count().label("n"))
                   .group_by(eval_results.c.run_id).subquery())
         query = (sa.select(eval_runs, counts.c.n)
-                 .outerjoin(counts, counts.c.run_id == eval_runs.c.id)
+                 .outerjoin(counts, counts.c.run_id == eval_runs.c.id).where(self._mine())
                  .order_by(eval_runs.c.created_at.desc()).limit(limit))
         with self.engine.connect() as conn:
             return [_run_from_row(r, r.n or 0) for r in conn.execute(query)]
 
     def run(self, run_id: str) -> RunInfo | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(eval_runs).where(eval_runs.c.id == run_id)).first()
+            row = conn.execute(sa.select(eval_runs).where(
+                (eval_runs.c.id == run_id) & self._mine())).first()
             if row is None:
                 return None
             n = conn.execute(sa.select(sa.func.count()).select_from(eval_results).where(
@@ -272,7 +281,8 @@ class EvalRecords:
     def results(self, run_id: str) -> list[CellResult]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(eval_results).where(
-                eval_results.c.run_id == run_id)).all()
+                (eval_results.c.run_id == run_id)
+                & eval_results.c.run_id.in_(self._my_run_ids()))).all()
         return [_result_from_row(r) for r in rows]
 
     def exchange(self, exchange_id: str) -> Exchange | None:
@@ -292,6 +302,9 @@ class EvalRecords:
 
     def delete_run(self, run_id: str) -> None:
         with writing(self.engine) as conn, conn.begin():
+            if conn.execute(sa.select(eval_runs.c.id).where(
+                    (eval_runs.c.id == run_id) & self._mine())).first() is None:
+                return
             conn.execute(eval_results.delete().where(eval_results.c.run_id == run_id))
             conn.execute(exchanges.delete().where(exchanges.c.session_id == run_id))
             conn.execute(sessions.delete().where(sessions.c.id == run_id))
