@@ -13,15 +13,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.demo import reading
 from core.tools.draft import is_draft_request, offline_draft, parse_draft_request
 from core.tools.simulate import is_simulation, parse_simulation
 from core.types import Message, ToolSpec
 from core.wire.base import SentRequest
 
 _STOP = frozenset(
-    "a an and are as at be by can do for from get give how i in is it its like me my of on "
-    "or please show tell that the this to today what whats what's when where which who will "
-    "with would you your".split()
+    "a about all also an and any are as at be been but by can could do does for from get give "
+    "has have how i in into is it its just let like me more my of on or our out over please "
+    "should show so some tell than that the their them then there these they this those to "
+    "today use using very want was we were what whats what's when where which who will with "
+    "would write you your".split()
 )
 
 # A few places, so a city typed alone becomes the "City, ST" form tools usually ask for.
@@ -51,7 +54,6 @@ _PLACE_AFTER = re.compile(
     r"(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)(?:[A-Z][\w.'-]*)(?:\s+[A-Z][\w.'-]*)*(?:,\s*[A-Z]{2}\b)?)*)"
 )
 _SPLIT_PLACES = re.compile(r"\s*,\s*(?![A-Z]{2}\b)|\s+and\s+|\s*&\s*")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _WORD = re.compile(r"[a-z0-9]+")
 _LOCATION_WORDS = ("location", "city", "place", "address", "town", "region")
 _QUERY_WORDS = ("query", "q", "search", "text", "question", "prompt", "keywords", "topic")
@@ -90,7 +92,8 @@ class _Missing(Exception):
         self.path = path
 
 
-def _fill(schema: dict[str, Any], question: str, place: str | None, path: str) -> Any:
+def _fill(schema: dict[str, Any], question: str, place: str | None, path: str,
+          required: bool = True) -> Any:
     """A value for one schema node, read from the question where possible."""
     kind = schema.get("type")
     if isinstance(kind, list):
@@ -110,18 +113,16 @@ def _fill(schema: dict[str, Any], question: str, place: str | None, path: str) -
             return enum[lowered.index("fahrenheit" if _US_SUFFIX.search(place) else "celsius")]
         raise _Missing(path)
     if kind == "string":
-        if "timezone" in name.replace("_", "") and place in _ZONES:
-            return _ZONES[place]
-        if any(w in described.split() or w in name for w in _LOCATION_WORDS) and place:
-            return place
-        if name in _QUERY_WORDS or any(w in name for w in ("query", "search")):
-            return question.strip()
-        raise _Missing(path)
+        return _fill_text(schema, question, place, path, name, described)
     if kind in ("integer", "number"):
-        numbers = _NUMBER.findall(question)
-        if not numbers:
+        # A number the question ties to this field ("for 30 minutes"); else, for a field that
+        # must be given, the question's first amount (not a time, date or address).
+        near = reading.number_near(question, _words(described) | _words(name))
+        nullable = isinstance(schema.get("type"), list) and "null" in schema["type"]
+        amounts = reading.amounts_in(question) if required and not nullable else []
+        if near is None and not amounts:
             raise _Missing(path)
-        value = float(numbers[0])
+        value = near if near is not None else amounts[0]
         if "minimum" in schema:
             value = max(value, schema["minimum"])
         if "maximum" in schema:
@@ -130,7 +131,56 @@ def _fill(schema: dict[str, Any], question: str, place: str | None, path: str) -
     if kind == "boolean":
         raise _Missing(path)
     if kind == "array":
+        found = schema.get("items")
+        items: dict[str, Any] = found if isinstance(found, dict) else {}
+        inner = items.get("properties")
+        fields: dict[str, Any] = inner if isinstance(inner, dict) else {}
+        emails = reading.emails_in(question)
+        if emails and "email" in fields:  # attendees, recipients, …
+            return [{"email": e} for e in emails]
+        if emails and "email" in described:
+            return emails
         raise _Missing(path)
+    raise _Missing(path)
+
+
+def _fill_text(schema: dict[str, Any], question: str, place: str | None, path: str,
+               name: str, described: str) -> str:
+    """A string field, by what its name, format or description says it holds."""
+    fmt = str(schema.get("format") or "")
+    if "timezone" in name.replace("_", "") and place in _ZONES:
+        return _ZONES[place]
+    if any(w in described.split() or w in name for w in _LOCATION_WORDS) and place:
+        return place
+    if fmt == "email" or name == "email":
+        found = reading.emails_in(question)
+        if found:
+            return found[0]
+        raise _Missing(path)
+    if fmt == "date-time" or name in ("start", "start_time", "starts_at", "when", "datetime"):
+        when = reading.when_in(question)
+        if when:
+            return when
+        raise _Missing(path)
+    if "unit" in described:
+        _, source, target = reading.units_in(question)
+        wanted = source if re.search(r"from|source|input", name) or "of the value" in \
+            described else target if re.search(r"(^|_)to($|_)|target|output", name) else None
+        if wanted:
+            return wanted
+        raise _Missing(path)
+    if name == "sql" or "select statement" in described or "sql" in described.split():
+        sql = reading.sql_in(question)
+        if sql:
+            return sql
+        raise _Missing(path)
+    if name in ("title", "subject", "summary", "name"):
+        title = reading.title_in(question)
+        if title:
+            return title
+        raise _Missing(path)
+    if name in _QUERY_WORDS or any(w in name for w in ("query", "search")):
+        return reading.subject_of(question) if name != "question" else question.strip()
     raise _Missing(path)
 
 
@@ -148,14 +198,17 @@ def _fill_object(schema: dict[str, Any], question: str, place: str | None, path:
         if not isinstance(sub, dict):
             continue
         try:
-            result[key] = _fill(sub, question, place, f"{path}/{key}")
+            result[key] = _fill(sub, question, place, f"{path}/{key}", key in required)
         except _Missing:
             if key not in required:
                 continue
-            kind = sub.get("type")
-            kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
+            kinds = sub.get("type")
+            kind = next((k for k in kinds if k != "null"), None) if isinstance(kinds, list) \
+                else kinds
             if "default" in sub:
                 result[key] = sub["default"]
+            elif isinstance(kinds, list) and "null" in kinds:
+                result[key] = None  # required but nullable: "not given" is a valid answer
             elif kind in ("boolean", "array"):
                 result[key] = _EMPTY[kind]
             elif kind in ("integer", "number") and "minimum" in sub:
@@ -178,6 +231,13 @@ def _tool_score(tool: ToolSpec, question_words: set[str]) -> int:
         if isinstance(sub, dict):
             param_words |= _words(str(sub.get("description", "")))
     return 2 * len(question_words & name_words) + len(question_words & (param_words - name_words))
+
+
+def _topic_score(tool: ToolSpec, question: str) -> int:
+    """Two points per topic the question and the tool share (a picture fits an image tool)."""
+    params = tool.parameters.get("properties") if isinstance(tool.parameters, dict) else None
+    text = f"{tool.name} {tool.description} {' '.join(params or {})}"
+    return 2 * len(reading.topics_of(question) & reading.topics_of(text))
 
 
 def _takes_place(tool: ToolSpec) -> bool:
@@ -261,13 +321,17 @@ def plan_reply(request: SentRequest) -> Plan:
         candidates = [t for t in tools if t.name == wanted]
     else:
         words = _words(question)
+        if words & reading.CREATIVE and choice != "required":  # writing: no tool does that
+            return Plan(text=_no_tool_text(question, tools, False))
         place = next(iter(places_in(question)), None)
-        scored = sorted(((_tool_score(t, words) + (place is not None and _takes_place(t)), i, t)
+        scored = sorted(((_tool_score(t, words) + _topic_score(t, question)
+                          + (place is not None and _takes_place(t)), i, t)
                          for i, t in enumerate(tools)), key=lambda item: (-item[0], item[1]))
-        # Of the tools that fit, one whose arguments the question fills beats one it cannot.
+        # Of the tools that fit, one whose arguments the question fills beats one it cannot,
+        # unless the other fits far better (then the demo model asks for what is missing).
         fitting = sorted((item for item in scored if item[0] >= 2),
-                         key=lambda item: (not _fillable(item[2], question, place), -item[0],
-                                           item[1]))
+                         key=lambda item: (-item[0] + (0 if _fillable(item[2], question, place)
+                                                       else 4), item[1]))
         candidates = [t for _, _, t in fitting][:1]
         if not candidates and choice == "required":
             candidates = [scored[0][2]]
