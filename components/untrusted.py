@@ -40,22 +40,38 @@ def visible(value: object, limit: int | None = None) -> str:
 # What makes Markdown do something, as Streamlit renders it (CommonMark + GFM + its own
 # `:colour[…]` directives, emoji codes and `$math$`). Escaped wherever it appears, so plain prose
 # ("The server answered 401: check OPENAI_API_KEY (after 3 attempts).") stays as it reads:
-_ALWAYS = r"[\\`*~\[\]<>$|@]"  # code, emphasis, strike, links/images, autolinks/HTML, math,
-#                                   tables, e-mail autolinks
+_ALWAYS = r"[\\`*~\[\]<>$|]"  # code, emphasis, strike, links/images, autolinks/HTML, math,
+#                                  tables
 _UNDERSCORE = r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])"  # inside a word it emphasises nothing
 _COLON = r":(?=[A-Za-z0-9/])"  # `:red[`, `:smile:`, `https://`
 _ENTITY = r"&(?=[#A-Za-z])"
-_WWW = r"(?<=[Ww]{3})\."  # www.example.org autolinks
-_ESCAPE = re.compile("|".join((_ALWAYS, _UNDERSCORE, _COLON, _ENTITY, _WWW)))
+_ESCAPE = re.compile("|".join((_ALWAYS, _UNDERSCORE, _COLON, _ENTITY)))
 # At the start of a line: headings, quotes, lists, thematic breaks and setext underlines.
 _LINE_START = re.compile(r"(?m)^([ \t]*)([#>+=-]|\d+)([.)]?)")
 
 
+# GFM turns bare URLs, www. names and e-mail addresses into links after parsing, whatever is
+# escaped: they are shown as code spans instead (which nothing links, and which copy cleanly).
+_LINKY = re.compile(r"(?i)(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s<>`]*[^\s<>`.,:;!?)\]'\"]"
+                    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
 def text(value: object, limit: int | None = None) -> str:
     """Prose for a Markdown sink: every character that would make Markdown do something is
-    escaped (the page shows the same text), hidden characters are shown as �."""
-    escaped = _ESCAPE.sub(lambda m: "\\" + m[0], visible(value, limit))
-    return _LINE_START.sub(_line_start, escaped)
+    escaped (the page shows the same text), addresses become code spans, hidden characters
+    are shown as �."""
+    shown = visible(value, limit)
+    pieces, last = [], 0
+    for match in _LINKY.finditer(shown):
+        pieces.append(_escape(shown[last:match.start()]))
+        pieces.append(code(match[0], limit=2_000))
+        last = match.end()
+    pieces.append(_escape(shown[last:]))
+    return _LINE_START.sub(_line_start, "".join(pieces))
+
+
+def _escape(prose: str) -> str:
+    return _ESCAPE.sub(lambda m: "\\" + m[0], prose)
 
 
 def _line_start(match: re.Match[str]) -> str:

@@ -8,14 +8,21 @@ import re
 
 import pytest
 
-from components.untrusted import Image, assistant_markdown, code, images, text, visible
+from components.untrusted import (
+    Image,
+    assistant_markdown,
+    code,
+    images,
+    text,
+    visible,
+)
 
 HOSTILE = [
     "get_weather` **[URGENT: Login again](http://evil.test/login)** `",
     "![track](http://evil.test/pixel.png)",
     ":red[URGENT] :material/warning: $x^2$ &nbsp; <b>bold</b>",
     "# heading\n- item\n> quote",
-    "www.evil.test and https://evil.test/x",
+    "www.evil.test and https://evil.test/x and mail@evil.test",
     "`` double ` ticks ``",
 ]
 
@@ -28,12 +35,16 @@ def unescaped(markdown: str, char: str) -> bool:
 @pytest.mark.parametrize("value", HOSTILE)
 def test_text_escapes_every_markdown_character(value: str) -> None:
     out = text(value)
-    for char in "[]`*$<>~|@":
-        assert not unescaped(out, char), (char, out)
-    assert not re.search(r"(?<!\\):[A-Za-z/]", out), out  # no :red[, :smile:, https://
-    assert not re.search(r"(?<!\\)&[A-Za-z#]", out), out
-    assert not re.search(r"(?m)^\s*[#>+-]", out), out
-    assert re.sub(r"\\(.)", r"\1", out) == value  # unescaped, it reads the same
+    # Outside its code spans (addresses, which GFM would otherwise autolink), nothing active.
+    prose = re.sub(r"(?<!\\)(`+)(?!`).*?(?<!`)\1(?!`)", " ", out)
+    for char in "[]`*$<>~|":
+        assert not unescaped(prose, char), (char, out)
+    assert not re.search(r"(?<!\\):[A-Za-z/]", prose), out  # no :red[, :smile:, https://
+    assert not re.search(r"(?<!\\)&[A-Za-z#]", prose), out
+    assert not re.search(r"(?m)^\s*[#>+-]", prose), out
+    assert not re.search(r"www\.|\w@\w", prose), out
+    shown = re.sub(r"\\(.)", r"\1", out).replace("`", "")
+    assert shown == value.replace("`", "")  # it reads the same
 
 
 @pytest.mark.parametrize("value", [
