@@ -31,12 +31,10 @@ _mount = st.components.v2.component("toolsmith.code_editor", js=_LOADER)
 
 
 def code_editor(*, key: str, text: str, fmt: str, revision: int, marks: list[dict[str, Any]],
-                on_text: Callable[[], None], on_action: Callable[[], None],
-                height: int = 440) -> None:
+                on_text: Callable[[], None], on_action: Callable[[], None]) -> None:
     """Mount the editor. `revision` tells the browser when `text` is a rewrite to adopt (it
     keeps what the user typed otherwise); `marks` are the problems with their text ranges.
     The typed text arrives as state `text` (on_text), Ctrl+S / Ctrl+Enter as trigger
     `action` = {kind, text} (on_action)."""
-    _mount(key=key, data={"text": text, "fmt": fmt, "revision": revision, "problems": marks,
-                          "height": height},
+    _mount(key=key, data={"text": text, "fmt": fmt, "revision": revision, "problems": marks},
            on_text_change=on_text, on_action_change=on_action)

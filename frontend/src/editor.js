@@ -1,7 +1,7 @@
 // The Tools page's schema editor: CodeMirror 6 mounted by Streamlit's components v2 (no iframe).
 //
 // Python owns the text (the tool draft) and the checks; this module owns typing. Data in:
-// {text, fmt, revision, problems: [{from, to, severity, message, where}], height}. State out:
+// {text, fmt, revision, problems: [{from, to, severity, message, where}]}. State out:
 // `text` (debounced while typing, at once on Ctrl+Enter); trigger out: `action` ({kind: "save"
 // | "check", text}). The editor adopts `data.text` only when `revision` moves on (Python
 // rewrote the text: Make strict, a format switch, a form edit, Revert), so a rerun that
@@ -27,7 +27,10 @@ const theme = EditorView.theme({
     borderRadius: "var(--st-base-radius, 0.5rem)",
     backgroundColor: "var(--st-background-color, #fff)",
     color: "var(--st-text-color, #31333f)",
+    maxHeight: "min(70vh, 720px)", // grows with the text, then scrolls
   },
+  ".cm-scroller": { overflow: "auto" },
+  ".cm-content, .cm-gutter": { minHeight: "12rem" },
   "&.cm-focused": { outline: "2px solid var(--st-primary-color, #2f6fed)", outlineOffset: "-1px" },
   ".cm-scroller": { fontFamily: "var(--st-code-font, 'Source Code Pro', monospace)" },
   ".cm-gutters": {
@@ -85,7 +88,6 @@ function create(component) {
   const inst = { api: component, revision: null, fmt: null, sent: null, timer: null, problems: [], data: null };
   const complete = (ctx) => schemaCompletions(ctx, inst.fmt);
   const lang = new Compartment();
-  const size = new Compartment();
 
   const send = () => {
     clearTimeout(inst.timer);
@@ -116,7 +118,6 @@ function create(component) {
         keymap.of([indentWithTab]), // Tab indents, as in other code editors (Esc, Tab leaves)
         lintGutter(),
         lang.of(yaml()),
-        size.of([]),
         theme,
         // One source function for the editor's life: the completion state tells its sources
         // apart by identity, and a new function per lookup would restart every query.
@@ -135,7 +136,6 @@ function create(component) {
   inst.list = list;
   inst.status = status;
   inst.lang = lang;
-  inst.size = size;
   return inst;
 }
 
@@ -176,11 +176,6 @@ function update(inst, data) {
   if (data.fmt !== inst.fmt) {
     inst.fmt = data.fmt;
     view.dispatch({ effects: inst.lang.reconfigure(language(data.fmt)) });
-  }
-  if (data.height && data.height !== inst.height) {
-    inst.height = data.height;
-    view.dispatch({ effects: inst.size.reconfigure(EditorView.theme({
-      "&": { height: `${data.height}px` }, ".cm-scroller": { overflow: "auto" } })) });
   }
   if (data.revision !== inst.revision) {
     inst.revision = data.revision;
