@@ -19,10 +19,43 @@ import streamlit as st
 BUNDLE = Path(__file__).resolve().parents[1] / "static" / "editor" / "toolsmith-editor.js"
 _VERSION = hashlib.sha256(BUNDLE.read_bytes()).hexdigest()[:12] if BUNDLE.exists() else "missing"
 
+# When the bundle cannot be fetched (static serving turned off, a proxy that drops app/static),
+# a plain text box stands in, speaking the same state, so the tool can still be edited.
 _LOADER = f"""
 const url = new URL("app/static/editor/toolsmith-editor.js?v={_VERSION}", document.baseURI);
+const fallbacks = new WeakMap();
+function plain(component, error) {{
+  const {{ parentElement, data, setStateValue }} = component;
+  let box = fallbacks.get(parentElement);
+  if (!box) {{
+    const note = document.createElement("p");
+    note.textContent = "The code editor could not be loaded (" + error + "); a plain text box " +
+      "stands in. Serve static/ (server.enableStaticServing) to get it back.";
+    box = document.createElement("textarea");
+    box.setAttribute("aria-label", "Tool definition");
+    box.rows = 24;
+    box.style.width = "100%";
+    box.style.fontFamily = "monospace";
+    let timer;
+    box.addEventListener("input", () => {{
+      clearTimeout(timer);
+      timer = setTimeout(() => setStateValue("text", box.value), 350);
+    }});
+    parentElement.append(note, box);
+    fallbacks.set(parentElement, box);
+  }}
+  if (box.dataset.revision !== String(data.revision)) {{
+    box.dataset.revision = String(data.revision);
+    box.value = data.text;
+  }}
+}}
 export default async function (component) {{
-  const editor = await import(url.href);
+  let editor;
+  try {{
+    editor = await import(url.href);
+  }} catch (error) {{
+    return plain(component, String(error && error.message || error));
+  }}
   return editor.default(component);
 }}
 """

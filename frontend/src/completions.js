@@ -1,7 +1,10 @@
-// Completion of JSON Schema keywords (where a key goes) and of `type` values (after `type:`),
+// Completion of JSON Schema keywords (where a key goes), of `type` values (after `type:`) and
+// of string formats (after `format:`),
 // for the YAML and JSON forms of a tool definition.
 
 const TYPES = ["string", "number", "integer", "boolean", "object", "array", "null"];
+const FORMATS = ["date-time", "date", "time", "duration", "email", "hostname", "ipv4", "ipv6",
+  "uri", "uuid", "regex"];
 
 const KEYWORDS = [
   ["name", "tool name: letters, digits, _ or -, at most 64"],
@@ -50,6 +53,14 @@ export function schemaCompletions(context, fmt) {
       from: context.pos - typeValue[1].length,
       options: TYPES.map((t) => ({ label: t, type: "enum", detail: "type" })),
       validFor: WORD,
+    };
+  }
+  const formatValue = before.match(/(?:^|[\s{,])"?format"?\s*:\s*["']?([\w-]*)$/);
+  if (formatValue) {
+    return {
+      from: context.pos - formatValue[1].length,
+      options: FORMATS.map((f) => ({ label: f, type: "enum", detail: "format" })),
+      validFor: /^[\w-]*$/,
     };
   }
   const key = fmt === "json"

@@ -192,6 +192,9 @@ def test_keywords_and_type_values_are_completed(
     expect(page.locator(".ts-problems li")).to_contain_text("'inte' is not valid")
     page.keyboard.press("Enter")
     expect(box).to_contain_text("type: integer")
+    page.keyboard.press("Enter")
+    page.keyboard.type("format: da")
+    expect(options).to_contain_text("date-time")
     expect(main.get_by_text("Valid:", exact=False)).to_be_visible()  # checked as typed
 
 
@@ -250,3 +253,27 @@ def test_generate_with_the_demo_model_opens_the_draft_in_the_editor(
     expect(main.get_by_text("Saved send_email_recipient.yaml", exact=False)).to_be_visible()
     assert (library / "send_email_recipient.yaml").exists()
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_without_the_bundle_a_plain_box_still_edits_the_tool(
+    start_server: StartServer, page: Page, tmp_path: Path,
+) -> None:
+    """Static serving off (the bundle cannot be fetched): the tool is still editable."""
+    library = tmp_path / "tools"
+    library.mkdir()
+    shutil.copy(WEATHER, library / WEATHER.name)
+    server = start_server({"TOOLSMITH_TOOLS_DIR": str(library),
+                           "STREAMLIT_SERVER_ENABLE_STATIC_SERVING": "false"})
+    page.goto(server.url + "/tools")
+    main = page.get_by_test_id("stMainBlockContainer")
+    page.get_by_role("tab", name="Editor").click()
+    expect(main.get_by_text("The code editor could not be loaded", exact=False)).to_be_visible()
+    box = main.get_by_role("textbox", name="Tool definition")
+    expect(box).to_have_value(re.compile("name: get_current_weather"))
+    box.fill(BROKEN)
+    expect(main.get_by_text("1 problem: this tool cannot be saved", exact=False)).to_be_visible()
+    box.fill(FIXED)
+    expect(main.get_by_text("Valid:", exact=False)).to_be_visible()
+    main.get_by_role("button", name="Save").click()
+    expect(main.get_by_text("Saved get_current_weather.yaml", exact=False)).to_be_visible()
+    assert (library / WEATHER.name).read_text(encoding="utf-8") == FIXED
