@@ -124,6 +124,12 @@ _MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "ALTER TABLE eval_runs ADD COLUMN owner TEXT",
         "CREATE INDEX sessions_by_owner ON sessions (owner, updated_at)",
     ]),
+    # What a wire format needs back or shows beside a message, kept as the format gave it:
+    # OpenAI Responses' encrypted reasoning items (sent back in front of the calls they led to)
+    # and the tools a server ran itself (shown, never answered).
+    (12, "wire state of a message: reasoning items, server-side tool activity", [
+        "ALTER TABLE messages ADD COLUMN wire_state_json TEXT",
+    ]),
 ]
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 
@@ -152,6 +158,7 @@ messages = sa.Table(
     sa.Column("reasoning", sa.Text), sa.Column("usage_json", sa.Text),
     sa.Column("finish_reason", sa.Text), sa.Column("exchange_id", sa.Text),
     sa.Column("created_at", sa.Float), sa.Column("images_json", sa.Text),
+    sa.Column("wire_state_json", sa.Text),
 )
 USAGE_COLUMNS = ("prompt_tokens", "cached_tokens", "completion_tokens", "reasoning_tokens",
                  "total_tokens", "cache_write_tokens")
@@ -334,6 +341,9 @@ def _message_row(session_id: str, position: int, message: Message) -> dict[str, 
         "finish_reason": message.finish_reason, "exchange_id": message.exchange_id,
         "created_at": time.time(),
         "images_json": _dumps([asdict(i) for i in message.images]) if message.images else None,
+        "wire_state_json": _dumps({"reasoning_items": message.reasoning_items,
+                                   "server_activity": message.server_activity})
+        if message.reasoning_items or message.server_activity else None,
     }
 
 
@@ -346,7 +356,19 @@ def _message_from_row(row: Any) -> Message:
         reasoning=row.reasoning or "", usage=Usage(**usage) if usage else None,
         finish_reason=row.finish_reason, exchange_id=row.exchange_id, id=row.id,
         images=[ToolImage(**i) for i in _loads(row.images_json) or []],
+        **_wire_state(_loads(row.wire_state_json)),
     )
+
+
+def _wire_state(state: Any) -> dict[str, Any]:
+    """reasoning_items and server_activity of a stored message (absent: none)."""
+    if not isinstance(state, dict):
+        return {}
+    items = state.get("reasoning_items")
+    activity = state.get("server_activity")
+    return {"reasoning_items": [i for i in items if isinstance(i, dict)]
+            if isinstance(items, list) else [],
+            "server_activity": [str(a) for a in activity] if isinstance(activity, list) else []}
 
 
 def host_of(url: str) -> str:

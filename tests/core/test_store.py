@@ -356,6 +356,22 @@ def test_two_tabs_on_one_session_do_not_mix_silently(store: Store) -> None:
 
 # --- Reading back ------------------------------------------------------------------------------
 
+def test_reasoning_items_and_server_activity_survive_a_reload(store: Store) -> None:
+    """OpenAI Responses' encrypted reasoning goes back in the next request, also after a
+    reload; the tools a server ran stay shown (migration 12)."""
+    conversation = simple_conversation("q", "ok")
+    answer = conversation.messages[-1]
+    answer.reasoning_items = [{"type": "reasoning", "id": "rs_1", "summary": [],
+                               "encrypted_content": "gAAAA-opaque"}]
+    answer.server_activity = ['server ran web_search: {"query":"x"}']
+    store.record(conversation, provider="api.openai.com", model="o4-mini")
+    loaded = store.load(conversation.id)
+    assert loaded is not None
+    assert loaded.messages[-1].reasoning_items == answer.reasoning_items
+    assert loaded.messages[-1].server_activity == answer.server_activity
+    assert loaded.messages[0].reasoning_items == []  # nothing stored for a plain message
+
+
 def test_load_round_trip_is_equal(store: Store) -> None:
     conversation = rich_conversation()
     store.record(conversation, provider="openai", model="gpt-4o-2024-08-06")
