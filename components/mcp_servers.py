@@ -8,7 +8,7 @@ import time
 
 import streamlit as st
 
-from components import mcp_state
+from components import mcp_state, team
 from core.tools.mcp_client import McpTool, ServerStatus
 from core.tools.mcp_config import McpServerConfig, parse_server, shown_value
 from core.tools.mcp_tools import badges, check
@@ -39,6 +39,10 @@ def render() -> None:
                     on_change=mcp_state.keep_step_limit,
                     help="For servers set to run automatically: the chat stops continuing on "
                          "its own after this many tool-calling turns in a row.")
+    if not team.is_admin():
+        st.caption("On this team server MCP servers come from the admins' configuration: you "
+                   "can use them, not add or change them.")
+        return
     with st.expander("Add an MCP server", icon="➕"):
         _form(None, "tools.mcp.new")
 
@@ -57,8 +61,9 @@ def _server(server: McpServerConfig, status: ServerStatus) -> None:
         row = buttons.container(horizontal=True)
         row.button("Reconnect", key=f"tools.mcp.reconnect.{server.name}", icon="🔁",
                    on_click=mcp_state.reconnect, args=(server.name,))
-        row.button("Remove", key=f"tools.mcp.remove.{server.name}", icon="🗑️",
-                   on_click=mcp_state.remove_server, args=(server.name,))
+        if team.is_admin():
+            row.button("Remove", key=f"tools.mcp.remove.{server.name}", icon="🗑️",
+                       on_click=mcp_state.remove_server, args=(server.name,))
         if status.state == "failed":
             st.error(status.reason, icon="🚫")
         if status.stderr_tail:
@@ -79,8 +84,9 @@ def _server(server: McpServerConfig, status: ServerStatus) -> None:
                     st.text(status.instructions[:20_000])
             for tool in status.tools:
                 _tool(tool)
-        with st.expander("Edit this server"):
-            _form(server, f"tools.mcp.edit.{server.name}")
+        if team.is_admin():
+            with st.expander("Edit this server"):
+                _form(server, f"tools.mcp.edit.{server.name}")
 
 
 def _tool(tool: McpTool) -> None:

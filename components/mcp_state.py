@@ -11,7 +11,7 @@ import logging
 
 import streamlit as st
 
-from components import state
+from components import state, team
 from components.state import flash, tools_dir
 from core.tools.library import ToolFileError, save_tool
 from core.tools.mcp_client import McpTool, ServerStatus, manager
@@ -120,6 +120,9 @@ def reconnect(name: str) -> None:
 
 def save_server(server: McpServerConfig, replaces: str | None = None) -> bool:
     """Add or change one server in the file; True when written (else a flash says why)."""
+    if not team.is_admin():  # commands run programs on the server: admins only
+        flash("error", team.admin_only("MCP servers"))
+        return False
     current = config()
     servers = [s for s in current.servers if s.name not in {server.name, replaces}]
     position = next((i for i, s in enumerate(current.servers)
@@ -135,6 +138,9 @@ def save_server(server: McpServerConfig, replaces: str | None = None) -> bool:
 
 
 def remove_server(name: str) -> None:
+    if not team.is_admin():
+        flash("error", team.admin_only("MCP servers"))
+        return
     current = config()
     try:
         save_servers(current, [s for s in current.servers if s.name != name])
@@ -148,6 +154,9 @@ def remove_server(name: str) -> None:
 def copy_into_library(tool: McpTool) -> None:
     """Callback: an editable YAML copy of the server's tool in the library. The server's own
     tool is switched off, so the two (same name) are not sent together."""
+    if not team.is_admin():
+        flash("error", team.admin_only("tool library (tools/)"))
+        return
     try:
         path = save_tool(tools_dir(), spec_of(tool))
     except (ToolFileError, OSError) as exc:

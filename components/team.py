@@ -67,6 +67,21 @@ def current() -> Viewer | None:
     return viewer(settings())
 
 
+def is_admin() -> bool:
+    """True in local mode, and for the admins of a team server."""
+    who = current()
+    return who is not None and who.admin
+
+
+ADMIN_ONLY = ("On this team server only admins change the shared {what}; you can use "
+              "it as it is.")
+
+
+def admin_only(what: str) -> str:
+    """The refusal a non-admin reads when trying to change what admins keep."""
+    return ADMIN_ONLY.format(what=what)
+
+
 def sign_in_page() -> None:
     """The only page a visitor who is not signed in (or not allowed) sees."""
     st.title("🛠️ Toolsmith")

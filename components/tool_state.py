@@ -14,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from components import team
 from components.state import flash, library, restore, tools_dir
 from core.tools.form import (
     apply_editor_delta,
@@ -191,6 +192,9 @@ def duplicate_tool(editor_id: str, taken: set[str]) -> None:
 
 
 def save_tool_draft(editor_id: str, taken_by_others: set[str]) -> None:
+    if not team.is_admin():
+        flash("error", team.admin_only("tool library (tools/)"))
+        return
     draft = tool_drafts()[editor_id]
     spec, _ = parse_tool(draft.text, draft.fmt)
     if spec is None:
@@ -243,6 +247,9 @@ def confirm_delete_pending(editor_id: str) -> bool:
 
 
 def delete_tool_file(editor_id: str) -> None:
+    if not team.is_admin():
+        flash("error", team.admin_only("tool library (tools/)"))
+        return
     draft = tool_drafts().get(editor_id)
     cancel_delete()
     if draft is None or draft.origin is None:
@@ -338,6 +345,9 @@ def import_tools(specs: list[ToolSpec]) -> None:
     A replaced tool's file is the one that held it, whatever its file name, so the library is
     never left with two tools of one name; an open draft of it is closed (the preview warned).
     """
+    if not team.is_admin():
+        flash("error", team.admin_only("tool library (tools/)"))
+        return
     by_name = {e.name: e for e in library() if e.spec}
     try:
         for spec in specs:

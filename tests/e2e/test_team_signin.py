@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.e2e import ui
 from tests.e2e.conftest import StartServer, StreamlitServer, free_port
 from tests.support.oidc import Person, Provider, auth_secrets, oidc_provider
 
@@ -96,3 +99,74 @@ def test_an_account_outside_the_allowed_domains_is_turned_away(
     expect(page.get_by_text("Model server")).to_have_count(0)
     sign_out(page, team_server)
     eve.close()
+
+
+def session_in_url(page: Page) -> str:
+    page.wait_for_url(re.compile(r"[?&]session=ses_"))
+    return parse_qs(urlparse(page.url).query)["session"][0]
+
+
+def test_two_people_work_apart_and_share_by_link(
+        browser: Browser, team_server: StreamlitServer) -> None:
+    alice, bob = context(browser), context(browser)
+    a, b = alice.new_page(), bob.new_page()
+    sign_in(a, team_server, ALICE)
+    sign_in(b, team_server, BOB)
+    ui.ask(a, "Alice asks: weather in Boston?")
+    expect(ui.user_bubble(a, "Alice asks")).to_be_visible()
+    expect(ui.result_box(a)).to_be_visible()
+    ui.result_box(a).fill("ALICE-PRIVATE-DRAFT 72F")
+    ui.result_box(a).press("Tab")
+    alices = session_in_url(a)
+    ui.ask(b, "Bob asks: weather in Oslo?")
+    expect(ui.user_bubble(b, "Bob asks")).to_be_visible()
+    bobs = session_in_url(b)
+
+    # Each lists only their own; the other's ?session= shows nothing of it.
+    ui.go_to(b, "History")
+    expect(ui.main(b).get_by_text("Bob asks: weather in Oslo?")).to_be_visible()
+    expect(ui.main(b).get_by_text("Alice asks")).to_have_count(0)
+    b.goto(f"{team_server.url}/?session={alices}")
+    expect(ui.main(b).get_by_text(f"No saved session '{alices}'")).to_be_visible()
+    expect(ui.main(b).get_by_text("Alice asks")).to_have_count(0)
+    ui.go_to(a, "History")
+    expect(ui.main(a).get_by_text("Alice asks: weather in Boston?")).to_be_visible()
+    expect(ui.main(a).get_by_text("Bob asks")).to_have_count(0)
+    assert bobs != alices
+
+    # Alice shares hers: Bob opens the link, sees it read-only (not her draft) and forks it.
+    ui.main(a).get_by_role("button", name="Manage").click()
+    ui.main(a).get_by_text("Share with the team (read-only link)").click()
+    link = ui.main(a).get_by_test_id("stCode").filter(has_text=f"?session={alices}")
+    expect(link).to_be_visible()
+    b.goto(link.inner_text().strip())
+    expect(ui.user_bubble(b, "Alice asks")).to_be_visible()
+    expect(ui.main(b).get_by_text("Shared by alice@example.com")).to_be_visible()
+    expect(b.get_by_text("ALICE-PRIVATE-DRAFT")).to_have_count(0)
+    ui.main(b).get_by_role("button", name="Fork to my sessions").click()
+    expect(ui.main(b).get_by_text("Shared by")).to_have_count(0)
+    fork = session_in_url(b)
+    assert fork != alices
+    ui.go_to(b, "History")
+    expect(ui.main(b).get_by_text("Fork of Alice asks: weather in Boston?")).to_be_visible()
+    a.reload()
+    expect(ui.main(a).get_by_text("Fork of")).to_have_count(0)  # hers is unchanged, unlisted
+    ui.no_exception(a)
+    ui.no_exception(b)
+    alice.close()
+    bob.close()
+
+
+def test_only_admins_define_mcp_servers(browser: Browser, team_server: StreamlitServer) -> None:
+    alice, bob = context(browser), context(browser)
+    a, b = alice.new_page(), bob.new_page()
+    sign_in(a, team_server, ALICE)
+    sign_in(b, team_server, BOB)
+    ui.go_to(b, "Tools")
+    expect(ui.main(b).get_by_text("MCP servers come from the admins' configuration")) \
+        .to_be_visible()
+    expect(ui.main(b).get_by_text("Add an MCP server")).to_have_count(0)
+    ui.go_to(a, "Tools")
+    expect(ui.main(a).get_by_text("Add an MCP server")).to_be_visible()
+    alice.close()
+    bob.close()
