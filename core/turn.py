@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from core.bounded import depth_of
 from core.config import REDACTED, Endpoint, masked_headers, redact
 from core.redaction import scrub_exchange, scrub_message
-from core.types import ChatSettings, Exchange, Message, ToolSpec
+from core.types import ChatSettings, Exchange, Message, ToolSpec, Usage
 from core.wire import errors
 from core.wire.base import Accumulator, WireFormat
 from core.wire.http import (
@@ -118,11 +119,29 @@ def run_turn(
     _scrub(exchange, endpoint.api_key)
     if endpoint.api_key:
         scrub_message(message, endpoint.api_key)
+    message.usage = _plausible(message.usage)
     if endpoint.is_demo and message.usage is not None:
         message.usage.estimated = True
     exchange.usage = message.usage
     message.exchange_id = exchange.id
     return TurnResult(exchange=exchange, message=message)
+
+
+MAX_TOKENS = 2**31 - 1  # what the database's INTEGER columns hold (PostgreSQL's are 32-bit)
+MAX_ANSWER_DEPTH = 100
+
+
+def _plausible(usage: Usage | None) -> Usage | None:
+    """Usage with every count a count: 10**30 or -5 tokens (a broken or hostile server) would
+    fail every later save of the session, so such a figure is dropped (shown as unknown)."""
+    if usage is None:
+        return None
+    for name in ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens",
+                 "reasoning_tokens", "cache_write_tokens"):
+        value = getattr(usage, name)
+        if value is not None and not (isinstance(value, int) and 0 <= value <= MAX_TOKENS):
+            setattr(usage, name, None)
+    return usage
 
 
 class ChunkNotJson(errors.MalformedResponse):
@@ -251,6 +270,13 @@ def _read_json(response: httpx.Response, exchange: Exchange,
             "API in the chosen format (OpenAI-style bases end in /v1).",
             detail=f"It sent {excerpt.message}" if excerpt else "",
         ) from None
+    except RecursionError:
+        data = None
+    if (data is None and raw.strip() != b"null") or depth_of(data) > MAX_ANSWER_DEPTH:
+        exchange.response_body = raw[:4000].decode("utf-8", "replace")
+        raise errors.MalformedResponse(
+            f"The server's answer is JSON nested deeper than {MAX_ANSWER_DEPTH} levels, which "
+            "no answer in this format is, so it was not read. Check the base URL; Retry.")
     exchange.response_body = data
     return parse(data)
 

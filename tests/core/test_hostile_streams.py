@@ -11,18 +11,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from core.config import Endpoint
+from core.conversation import Conversation
 from core.live import snapshot
+from core.store import Store
 from core.turn import MAX_ANSWER_CHARS, TurnResult, client_for, run_turn
 from core.types import ChatSettings, Message, ToolSpec
 from core.wire import errors
 from core.wire.http import RetryNotice, RetryPolicy, Timeouts
 from core.wire.openai_chat import StreamAccumulator
 from tests.support.sse_fixtures import FIXTURES, WEATHER, assert_matches
-from tests.support.wire_server import Reply, WireServer, fixture_reply, json_reply
+from tests.support.wire_server import (
+    REFERENCE_RESPONSE,
+    Reply,
+    WireServer,
+    chunks_to_sse,
+    fixture_reply,
+    json_reply,
+    sse_reply,
+)
 
 QUESTION = "What's the weather like in Boston today?"
 TOOL = ToolSpec(WEATHER, "Get the weather", {"type": "object", "properties": {
@@ -193,3 +204,49 @@ def test_the_snapshot_redacts_an_echoed_key() -> None:
     assert key not in view.text and key[:17] not in view.text and "done" in view.text
 
 
+
+
+# --- beyond the review's list: absurd numbers and nesting in an answer ---------------------------
+
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "json"])
+def test_absurd_usage_figures_are_dropped_not_stored(server: WireServer, tmp_path: Path,
+                                                     stream: bool) -> None:
+    """Token counts of 10**30 (or negative) would overflow the database's INTEGER columns and
+    fail every save of the session: they are not counts, so they are dropped."""
+    usage = {"prompt_tokens": 10**30, "completion_tokens": -5, "total_tokens": 12}
+    body = {**REFERENCE_RESPONSE, "usage": usage}
+    if stream:
+        base = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+        server.script(sse_reply(chunks_to_sse([
+            {**base, "choices": [{"index": 0, "delta": {"content": "hi"},
+                                  "finish_reason": "stop"}]},
+            {**base, "choices": [], "usage": usage}])))
+    else:
+        server.script(json_reply(body))
+    endpoint = Endpoint(preset="custom", base_url=server.base_url, model="gpt-4o",
+                        timeouts=Timeouts(connect=5.0, idle=10.0))
+    with client_for(endpoint.timeouts, demo=False) as client:
+        result = run_turn(endpoint, [Message(role="user", content=QUESTION)], [TOOL],
+                          ChatSettings(model="gpt-4o", stream=stream), client=client)
+    assert result.message is not None and result.message.usage is not None
+    assert result.message.usage.prompt_tokens is None
+    assert result.message.usage.completion_tokens is None
+    assert result.message.usage.total_tokens == 12
+    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    conversation = Conversation(messages=[Message(role="user", content=QUESTION),
+                                          result.message])
+    conversation.exchanges[result.exchange.id] = result.exchange
+    store.record(conversation)  # no OverflowError
+    assert store.load(conversation.id) is not None
+
+
+def test_a_json_answer_nested_thousands_deep_is_a_clear_error(server: WireServer) -> None:
+    deep = b'{"choices": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    server.script(Reply(body=deep))
+    endpoint = Endpoint(preset="custom", base_url=server.base_url, model="gpt-4o",
+                        timeouts=Timeouts(connect=5.0, idle=10.0))
+    with client_for(endpoint.timeouts, demo=False) as client:
+        result = run_turn(endpoint, [Message(role="user", content=QUESTION)], [TOOL],
+                          ChatSettings(model="gpt-4o", stream=False), client=client)
+    assert isinstance(result.error, errors.MalformedResponse), result.error
+    assert "nested" in str(result.error)
