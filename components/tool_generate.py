@@ -4,6 +4,7 @@ as a new unsaved tool in the editor, checked like any edit (core/tools/draft.py)
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import streamlit as st
@@ -12,6 +13,9 @@ from components import inspector, messages, state, storage, tool_state
 from components.clients import client_for
 from core.tools.draft import PURPOSE, draft_request, draft_text
 from core.turn import run_turn
+from core.types import Exchange
+
+log = logging.getLogger("toolsmith")
 
 SESSION = "tools-generate"  # the exchanges' session id: Usage lists them under it
 
@@ -62,15 +66,15 @@ def handle() -> None:
     tool_state.open_generated(draft_text(result.message.content), result.exchange)
 
 
-def _keep(exchange: object) -> None:
+def _keep(exchange: Exchange) -> None:
     """In the database, so the Usage page counts it (a broken database only loses that)."""
     db = storage.writable_store()
     if db is None:
         return
     try:
-        db.record_exchange(SESSION, "Tools page: Generate", exchange)  # type: ignore[arg-type]
-    except Exception:  # the banner of storage says what is wrong with the database
-        storage.log.exception("could not keep the Generate request")
+        db.record_exchange(SESSION, "Tools page: Generate", exchange)
+    except Exception:  # the database banner says what is wrong; the draft opens regardless
+        log.exception("could not keep the Generate request")
 
 
 def outcome(editor_id: str) -> None:
