@@ -10,6 +10,7 @@ from components import (
     inspector,
     live_turn,
     mcp_run,
+    message_actions,
     messages,
     simulate,
     state,
@@ -56,6 +57,12 @@ def page() -> None:
     with st.container(key="chat.tool_choice"):
         tool_library.render_request_controls([t.name for t in tools])
     _recorded_note(chat.recorded, endpoint, settings)
+    edited = state.take_message_action()  # Edit, Delete, Re-run or Branch on a message
+    run_after_edit = bool(edited) and message_actions.apply(edited)
+    if edited:
+        history_sync.save(settings, tools)
+        conversation = chat.conversation  # a branch is a new conversation
+    message_actions.branch_note()
     notice = state.take_notice()
     if notice:
         (st.warning if notice[0] == "warning" else st.info)(notice[1])
@@ -70,7 +77,7 @@ def page() -> None:
         state.clear_results(dropped.tool_calls, widgets=True)
         history_sync.truncate(len(conversation.messages))
         action = "run"
-    elif action == "regenerate":  # a second quick click: the first already dropped the answer
+    elif action == "regenerate" or run_after_edit:  # a quick second Retry finds it dropped
         action = "run"
     if settings.system_prompt.strip():
         messages.render_system_prompt(settings.system_prompt)

@@ -99,7 +99,12 @@ class ChatState:
     notice: tuple[str, str] | None = None  # (kind: "info" | "warning", text)
     # A message sent while the model waited for tool results: put back into the message box.
     held_prompt: str | None = None
-    editing: str | None = None  # the id of the message being edited in place
+    editing: str | None = None  # the id of the user message being edited in place
+    # Edit, delete, re-run or branch asked for by a message's buttons: (kind, message id,
+    # the edited text); carried out by the page on its next run.
+    message_action: tuple[str, str, str] | None = None
+    branched_from: str | None = None  # the session this one was branched from (Edit, Branch)
+    expanded: set[str] = field(default_factory=set)  # long messages shown whole
 
     @property
     def recorded_with(self) -> tuple[str, str] | None:
@@ -234,6 +239,61 @@ def requested_session() -> str | None:
 def mark_session_in_url() -> None:
     if chat().conversation.messages:
         st.query_params["session"] = chat().conversation.id
+
+
+# --- Edit, delete, re-run and branch from a message ------------------------------------------
+
+def edit_key(message_id: str) -> str:
+    return f"chat.edit.{message_id}"
+
+
+def start_edit(message_id: str, content: str) -> None:
+    """Widget callback: edit this user message in place (its box starts with its text)."""
+    chat().editing = message_id
+    st.session_state[edit_key(message_id)] = content
+
+
+def cancel_edit() -> None:
+    chat().editing = None
+
+
+def submit_edit(message_id: str) -> None:
+    """Widget callback: send the edited message (as a new branch of the conversation)."""
+    text = str(st.session_state.get(edit_key(message_id), ""))
+    chat().editing = None
+    if text.strip():
+        chat().message_action = ("edit", message_id, text)
+
+
+def request_message_action(kind: str, message_id: str) -> None:
+    """Widget callback: "delete", "rerun" or "branch" for this message, on the next run."""
+    chat().message_action = (kind, message_id, "")
+
+
+def take_message_action() -> tuple[str, str, str] | None:
+    state = chat()
+    action, state.message_action = state.message_action, None
+    return action
+
+
+def switch_to_branch(branch: Conversation) -> str:
+    """Continue in `branch` (a new session); the one it came from stays as it was, in History
+    and by its link. Returns the id of the previous one."""
+    state = chat()
+    _forget_boxes({*state.result_drafts, *state.result_errors})
+    old = state.conversation.id
+    state.conversation = branch
+    state.branched_from = old
+    state.error = None
+    state.result_drafts.clear()
+    state.result_errors.clear()
+    state.editing = None
+    return old
+
+
+def toggle_expanded(message_id: str) -> None:
+    expanded = chat().expanded
+    expanded.symmetric_difference_update({message_id})
 
 
 def take_notice() -> tuple[str, str] | None:

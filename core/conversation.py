@@ -71,3 +71,26 @@ def tool_result_messages(
 
 def missing_results(calls: list[ToolCall], results: Mapping[str, str]) -> list[ToolCall]:
     return [call for call in calls if not results.get(call.id, "").strip()]
+
+
+def branch(conversation: Conversation, keep: int) -> Conversation:
+    """A new session holding the first `keep` messages, under fresh ids (the exchanges they
+    refer to are copies pointing at their originals, so Usage counts each request once).
+    The conversation it came from is left as it was: the previous branch stays reachable."""
+    kept = conversation.messages[:keep]
+    used = {m.exchange_id for m in kept if m.exchange_id}
+    return fresh_copy(Conversation(
+        messages=kept,
+        exchanges={k: e for k, e in conversation.exchanges.items() if k in used}))
+
+
+def without_message(messages: list[Message], message_id: str) -> list[Message]:
+    """The messages without this one. An assistant message takes the results of its tool
+    calls with it (a result answering no call would be refused by every server); a tool
+    result is not removed alone (its call would be left unanswered mid-history)."""
+    target = next((m for m in messages if m.id == message_id), None)
+    if target is None or target.role == "tool":
+        return list(messages)
+    calls = {c.id for c in target.tool_calls}
+    return [m for m in messages
+            if m.id != message_id and not (m.role == "tool" and m.tool_call_id in calls)]
