@@ -294,3 +294,44 @@ def test_history_import_message_uploader_and_rename(start_server: StartServer, p
     assert done.bounding_box()["y"] > heading.bounding_box()["y"]
     expect(main(page).get_by_test_id("stFileUploaderFile")).to_have_count(0)
     no_exception(page)
+
+
+def test_stop_then_edit_and_branch_in_the_browser(start_server: StartServer, page: Page) -> None:
+    story = "Once upon a time there was a model that streamed and streamed and streamed"
+    reply = text_completion(story, stream=True, model="gpt-4o-2024-08-06")
+    cut = reply.body.index(b"\n\n", reply.body.index(b'"time ')) + 2
+    with WireServer() as wire:
+        wire.script(replace(reply, stall_after=cut))  # "Once upon a time", then silence
+        server = start_server(env={"OPENAI_BASE_URL": wire.base_url,
+                                   "OPENAI_MODEL": "gpt-4o-2024-08-06"})
+        open_chat(page, server.url)
+        ask(page, "Tell me a story")
+        answer = bubbles(page).filter(has_text="Once upon a time")
+        expect(answer).to_have_count(1)
+        page.get_by_role("button", name="Stop").click()
+        expect(answer).to_contain_text("Stopped by you")
+        expect(page.get_by_role("button", name="Stop")).to_have_count(0)
+        expect(page.get_by_test_id("stChatInputTextArea")).to_be_enabled()
+        first = session_id(page)
+        rows = poll_rows(server, "SELECT error_kind FROM exchanges")
+        assert rows == [("stopped",)]
+
+        # Edit the question and send it: a new branch; the stopped one stays reachable.
+        user_bubble(page, "Tell me a story").get_by_role("button", name="Edit").click()
+        box = main(page).get_by_label("Edit the message")
+        expect(box).to_have_value("Tell me a story")
+        box.fill(SEED)
+        page.get_by_role("button", name="Send as a new branch").click()
+        expect(result_box(page)).to_be_visible()
+        expect(user_bubble(page, "Tell me a story")).to_have_count(0)
+        second = session_id(page)
+        assert second != first
+        note = main(page).get_by_text("This conversation is a branch")
+        expect(note).to_be_visible()
+        with page.expect_popup() as popup:  # Markdown links open in a new tab
+            note.get_by_role("link", name="reopen it").click()
+        previous = popup.value
+        expect(bubbles(previous).filter(has_text="Once upon a time")).to_have_count(1)
+        expect(user_bubble(previous, "Tell me a story")).to_have_count(1)
+        assert session_id(previous) == first
+        no_exception(page)
