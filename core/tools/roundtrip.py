@@ -145,7 +145,9 @@ def _yaml_rewrite(text: str, document: dict[str, Any]) -> str:
     # ruamel re-emits plain text on lines of its own: where the text was folded (files Toolsmith
     # or PyYAML wrote fold near 100 columns) or not at all (authors who write long lines). Both
     # are tried; the one that changes fewer lines wins.
-    for width in (_LIBRARY_WIDTH, _NO_FOLD):
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    widths = (_LIBRARY_WIDTH, _NO_FOLD) if longest > _LIBRARY_WIDTH else (_LIBRARY_WIDTH,)
+    for width in widths:  # (ruamel is slow: the second only when a line is longer than 100)
         yaml = YAML(typ="rt")
         yaml.preserve_quotes = True
         yaml.width = width
