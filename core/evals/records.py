@@ -204,9 +204,12 @@ class EvalRecords:
     def _write(self, batch: list[_Pending]) -> None:
         try:
             with writing(self.engine) as conn, conn.begin():
-                insert = _insert_for(conn.dialect.name)(eval_results).on_conflict_do_nothing()
+                # RETURNING tells whether the row went in: psycopg reports rowcount -1 for
+                # this statement on PostgreSQL, so a count cannot be trusted there.
+                insert = (_insert_for(conn.dialect.name)(eval_results).on_conflict_do_nothing()
+                          .returning(eval_results.c.run_id))
                 for item in batch:
-                    item.inserted = conn.execute(insert, [item.row]).rowcount > 0
+                    item.inserted = conn.execute(insert, [item.row]).first() is not None
                 fresh = [i.exchange for i in batch if i.inserted and i.exchange is not None]
                 if fresh:
                     conn.execute(exchanges.insert(), fresh)
