@@ -8,7 +8,7 @@ code reads plain Python values.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -440,6 +440,26 @@ def reuse_key(key_env: str, base_url: str) -> None:
     """Widget callback: the user chose to send the configured key to this origin too."""
     _key_reuse().setdefault(key_env, set()).add(origin(base_url))
     st.session_state["conn.models_error"] = ""
+
+
+def key_resolver() -> Callable[[str, str], str]:
+    """api_key(wire, base_url) as a plain function over a snapshot of this session's keys,
+    for work that runs outside the script thread (eval runs): the same rules, including that
+    a configured key goes only to the base URL it belongs to."""
+    typed = dict(_typed_keys())
+    configured = dict(_configured_keys())
+    homes = dict(_key_homes())
+    reuse = {env: set(origins) for env, origins in _key_reuse().items()}
+
+    def resolve(wire: str, base_url: str) -> str:
+        env = wire_format(wire).key_env if wire in wire_names() else wire
+        if typed.get(env):
+            return typed[env]
+        if belongs(homes.get(env, ""), base_url) or origin(base_url) in reuse.get(env, set()):
+            return configured.get(env, "")
+        return ""
+
+    return resolve
 
 
 def key_source(key_env: str = "OPENAI_API_KEY", base_url: str | None = None) -> str:

@@ -85,10 +85,10 @@ def start_run(suite: Suite, targets: list[Target], repeats: int, concurrency: in
     records = evals_state.records()
     if records is None:
         return
-    keys = evals_state.keys_now()  # held by the run's thread only, never stored
+    key_for = state.key_resolver()  # held by the run's thread only, never stored
     try:
         run_id = jobs.start(records, suite, targets, repeats=repeats, concurrency=concurrency,
-                            settings=settings, api_key=lambda t: keys.get(t.wire, ""))
+                            settings=settings, api_key=lambda t: key_for(t.wire, t.base_url))
     except (SQLAlchemyError, ValueError) as exc:
         _say("error", f"The run could not start: {exc.__class__.__name__}: {exc}")
         return
@@ -105,9 +105,9 @@ def resume_run(run_id: str) -> None:
     records = evals_state.records()
     if records is None:
         return
-    keys = evals_state.keys_now()
+    key_for = state.key_resolver()
     try:
-        jobs.resume(records, run_id, api_key=lambda t: keys.get(t.wire, ""))
+        jobs.resume(records, run_id, api_key=lambda t: key_for(t.wire, t.base_url))
     except (KeyError, ValueError, SQLAlchemyError) as exc:
         log.warning("resume failed", exc_info=True)
         _say("error", f"The run could not be resumed: {exc}")

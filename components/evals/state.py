@@ -14,7 +14,6 @@ import streamlit as st
 
 from components import state
 from components.storage import store
-from core.config import KEY_ENV
 from core.evals.records import EvalRecords, Target
 
 SHIPPED_EVALS = Path(__file__).resolve().parent.parent.parent / "evals"
@@ -170,11 +169,6 @@ def sidebar_target() -> Target:
     endpoint = state.endpoint()
     return Target(endpoint.wire, endpoint.base_url, endpoint.model, preset=endpoint.preset,
                   bearer_auth=endpoint.bearer_auth)
-
-
-def keys_now() -> dict[str, str]:
-    """The key per wire format as the sidebar has it now; kept in memory by the run only."""
-    return {wire: state.api_key(wire) for wire in KEY_ENV}
 
 
 def pending_case() -> dict[str, Any] | None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from core.bounded import Limits, ParseError, parse_json
+
 CONFIG_ENV = "TOOLSMITH_MCP_CONFIG"
 DEFAULT_TIMEOUT_S = 60.0
 MAX_CONFIG_BYTES = 1_000_000
@@ -160,11 +162,10 @@ def load_config(path: Path) -> McpConfig:
     except (OSError, UnicodeDecodeError) as exc:
         config.problems.append(f"{path} could not be read: {exc.__class__.__name__}")
         return config
-    try:
-        data = json.loads(text) if text.strip() else {}
-    except json.JSONDecodeError as exc:
-        config.problems.append(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, "
-                               f"column {exc.colno}")
+    try:  # the one bounded parse for files (core.bounded): no RecursionError, no NaN
+        data = parse_json(text, Limits(MAX_CONFIG_BYTES, max_depth=32)) if text.strip() else {}
+    except ParseError as exc:
+        config.problems.append(f"{path} is not valid JSON: {exc}")
         return config
     if not isinstance(data, dict) or not isinstance(data.get("mcpServers", {}), dict):
         config.problems.append(f'{path} must hold an object {{"mcpServers": {{…}}}}')

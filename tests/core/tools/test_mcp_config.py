@@ -58,7 +58,9 @@ def test_bad_entries_are_named_and_the_rest_still_loads(tmp_path, entry, message
     assert len(config.problems) == 1 and message in config.problems[0]
 
 
-@pytest.mark.parametrize("text", ["{not json", "[]", '{"mcpServers": []}'])
+@pytest.mark.parametrize("text", ["{not json", "[]", '{"mcpServers": []}',
+                                  '{"mcpServers": ' + "[" * 5_000 + "]" * 5_000 + "}",
+                                  '{"mcpServers": {"a": {"command": "x", "timeout": NaN}}}'])
 def test_a_broken_file_is_reported_and_never_overwritten(tmp_path, text):
     path = tmp_path / "mcp.json"
     path.write_text(text)
