@@ -369,12 +369,12 @@ def _read_stream(
         if acc.requires_done and acc.finish_reason is None:
             raise errors.StreamBroken(
                 "The stream ended before the server said the answer was complete "
-                "(no message_stop), so it may be cut short. The partial answer was "
+                f"(no {acc.end_event}), so it may be cut short. The partial answer was "
                 "discarded; Retry.")
         if acc.requires_done:  # stop_reason seen, message_stop not: the answer is whole
             exchange.error_kind = "trailer_lost"
             exchange.error = (f"The answer is complete (finish reason {acc.finish_reason!r}), "
-                              "but the stream ended without message_stop: only the "
+                              f"but the stream ended without {acc.end_event}: only the "
                               "end-of-stream marker was lost.")
     message = acc.message()
     exchange.response_body = _summary(message, acc)

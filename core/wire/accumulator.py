@@ -12,6 +12,7 @@ class AccumulatedMessage:
     """Base of a stream accumulator: fragments live in lists and are joined only when read."""
 
     local_id_prefix = "call_local_"  # for calls whose server never sent an id
+    end_event = "[DONE]"
 
     def __init__(self) -> None:
         self._text: list[str] = []

@@ -452,6 +452,7 @@ class StreamAccumulator(AccumulatedMessage):
     """
 
     requires_done = True  # Anthropic always ends a stream with message_stop
+    end_event = "message_stop"
     local_id_prefix = "toolu_local_"
 
     def __init__(self) -> None:

@@ -31,6 +31,7 @@ class Accumulator(Protocol):
     """
 
     requires_done: bool
+    end_event: str  # the format's end-of-answer event, named in "the stream was cut" errors
     done: bool
     chunks: int
     finish_reason: str | None

@@ -425,6 +425,7 @@ class StreamAccumulator:
     """Folds Responses stream events into one assistant message (see the module docstring)."""
 
     requires_done = True  # a stream ends with response.completed / incomplete / failed
+    end_event = "response.completed"
 
     def __init__(self) -> None:
         self.done = False

@@ -349,3 +349,15 @@ def test_responses_is_selected_at_start_by_either_variable_name() -> None:
     gateway = initial_endpoint({"TOOLSMITH_WIRE_FORMAT": "responses",
                                 "OPENAI_BASE_URL": "https://api.wenwen-ai.com/v1"}, {})
     assert gateway.preset == "wenwen-responses"
+
+
+def test_a_stream_cut_before_its_end_event_says_which_event(
+        server: ResponsesWireServer) -> None:
+    from tests.support.wire_server import sse_reply
+
+    cut = load_responses_fixture("incomplete").split(b"event: response.incomplete")[0]
+    server.script_responses(*(sse_reply(cut) for _ in range(5)))  # every retry is cut too
+    result = run_turn(endpoint(server, "responses"), [Message(role="user", content=QUESTION)],
+                      [WEATHER], settings(stream=True))
+    assert isinstance(result.error, errors.StreamBroken)
+    assert "no response.completed" in str(result.error)
