@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from components import state, storage
 from components.storage import store
@@ -142,10 +142,11 @@ class SessionWriter:
         try:
             try:
                 self.db.record(chat.conversation, **self.session)
-            except SessionConflict as conflict:
+            except (SessionConflict, IntegrityError) as conflict:
                 # Another tab continued the stored session (or it is a teammate's shared
-                # one): keep this tab's messages as a fork with fresh ids (the stored ones
-                # belong to the other tab's history, or to the teammate).
+                # one; IntegrityError: two tabs saved the same position at once): keep this
+                # tab's messages as a fork with fresh ids (the stored ones belong to the other
+                # tab's history, or to the teammate).
                 fork = fresh_copy(chat.conversation)
                 title = (f"{title_for(fork)} (your fork of a shared session)"
                          if isinstance(conflict, NotYourSession) else
