@@ -11,6 +11,7 @@ import streamlit as st
 
 from components import mcp_state, state
 from components.clients import client_for
+from components.untrusted import code
 from core.config import DEMO_BASE_URL, Endpoint, provider_of
 from core.tools.http_tool import WIRE, prepare, send
 from core.tools.mcp_config import redact_secrets
@@ -53,7 +54,7 @@ def run(call: ToolCall, spec: ToolSpec) -> Exchange | None:
         mcp_state.fill_result(call.id, f"Not run: {exc}.", True)
         return None
     demo = request.url.startswith(DEMO_BASE_URL)
-    with st.spinner(f"Running `{call.name}`: {request.method} {request.url}…"):
+    with st.spinner(f"Running {code(call.name)}: {request.method} {code(request.url, 500)}…"):
         if demo:
             answer = send(request, client_for(endpoint))
         else:  # make_client: the egress policy of a team server applies here too

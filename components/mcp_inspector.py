@@ -10,6 +10,7 @@ import time
 
 import streamlit as st
 
+from components.untrusted import code, text
 from core.types import Exchange
 
 SHOWN = 200_000
@@ -22,24 +23,24 @@ def render(exchange: Exchange) -> None:
     with st.container(border=True):
         if exchange.wire == "mcp":
             params = body.get("params") if isinstance(body.get("params"), dict) else {}
-            st.markdown(f"**MCP call** `{exchange.id}` · tools/call `{params.get('name')}` on "
-                        f"server `{body.get('server')}` ({exchange.base_url}) · {outcome} in "
-                        f"{took * 1000:.0f} ms")
+            st.markdown(f"**MCP call** {code(exchange.id)} · tools/call "
+                        f"{code(params.get('name'))} on server {code(body.get('server'))} "
+                        f"({code(exchange.base_url, 500)}) · {outcome} in {took * 1000:.0f} ms")
             request = {"method": "tools/call", "params": params}
         else:
-            st.markdown(f"**HTTP tool** `{exchange.id}` · {body.get('method')} `{exchange.url}`"
-                        f" · status **{exchange.status or 'no answer'}** · {outcome} in "
-                        f"{took * 1000:.0f} ms")
+            st.markdown(f"**HTTP tool** {code(exchange.id)} · {code(body.get('method'))} "
+                        f"{code(exchange.url, 500)} · status **{exchange.status or 'no answer'}**"
+                        f" · {outcome} in {took * 1000:.0f} ms")
             request = {"headers (secrets as $NAME)": exchange.request_headers,
                        "body": body.get("body")}
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(exchange.started_at))
-        st.caption(f"Started {started} · for tool call `{body.get('tool_call_id')}`")
+        st.caption(f"Started {started} · for tool call {code(body.get('tool_call_id'))}")
         request_tab, response_tab = st.tabs(["Request", "Result"])
         with request_tab:
             st.code(json.dumps(request, indent=2, ensure_ascii=False), language="json")
         with response_tab:
             if exchange.error:
-                st.error(exchange.error)
+                st.error(text(exchange.error))
             if exchange.response_body is not None:
-                text = json.dumps(exchange.response_body, indent=2, ensure_ascii=False)
-                st.code(text[:SHOWN], language="json")
+                answer = json.dumps(exchange.response_body, indent=2, ensure_ascii=False)
+                st.code(answer[:SHOWN], language="json")

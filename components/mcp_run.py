@@ -14,6 +14,7 @@ import time
 import streamlit as st
 
 from components import history_sync, http_run, inspector, mcp_state, messages, state
+from components.untrusted import code, text
 from core.conversation import Conversation
 from core.tools import http_tool
 from core.tools.mcp_client import McpTool, ToolRun, manager
@@ -95,10 +96,12 @@ def handle(conversation: Conversation, pending: list[ToolCall], settings: ChatSe
         return False
     automatic = [c for c in pending if c.name in served
                  and mcp_state.approval(served[c.name].server) == "auto"]
-    if not automatic or len(automatic) != len(pending):
-        return False  # some call waits for a person anyway
-    if any(last_run(conversation, c.id) for c in automatic):
-        return False  # already run: the user is looking at the results
+    if not automatic or any(last_run(conversation, c.id) for c in automatic):
+        return False  # nothing to run, or already run: the user is looking at the results
+    if len(automatic) != len(pending):
+        # Some call waits for a person anyway: run the automatic ones now, send nothing yet.
+        _run(automatic, served, conversation, settings, tools)
+        return False
     steps, stopped = mcp_state.auto_progress(_last_user_turn(conversation))
     if stopped or steps >= mcp_state.step_limit():
         why = ("Stopped: the calls below wait for you." if stopped else
@@ -124,7 +127,7 @@ def _run(calls: list[ToolCall], served: dict[str, McpTool], conversation: Conver
             mcp_state.fill_result(call.id, f"Not run: the arguments are "
                                   f"{problem or 'not a JSON object'}.", True)
             continue
-        with st.spinner(f"Running `{call.name}` on `{tool.server}`…"):
+        with st.spinner(f"Running {code(call.name)} on {code(tool.server)}…"):
             run = manager().call(tool.server, call.name, arguments)
         exchange = exchange_of(run, call)
         conversation.exchanges[exchange.id] = exchange  # kept before anything can interrupt
@@ -145,6 +148,14 @@ def _image_note() -> None:
     else:
         st.caption("🖼️ The image is sent with the result (as an image block / input_image); "
                    "delete its `[image…]` line in the box to send none.")
+
+
+def server_notes() -> None:
+    """Under the Chat heading: configured servers whose tools are not being sent, and why."""
+    for status in mcp_state.statuses().values():
+        if status.state == "failed":
+            st.caption(f"⚠️ MCP server {code(status.name)} is not connected, so its tools are "
+                       f"not sent: {text(status.reason)} (Tools page → Reconnect)")
 
 
 # --- Drawn beside each result box ---------------------------------------------------------------
@@ -174,7 +185,7 @@ def controls(call: ToolCall) -> None:
         return
     ask = mcp_state.approval(tool.server) == "ask"
     row = st.container(horizontal=True, vertical_alignment="center")
-    row.caption(f"🔌 served by `{tool.server}` · "
+    row.caption(f"🔌 served by {code(tool.server)} · "
                 f"{'asks before each call' if ask else 'runs automatically'}")
     if ask and run is None:
         row.button("Approve and run", key=f"chat.mcp.run.{call.id}", icon="✅", type="primary",
@@ -193,8 +204,9 @@ def _outcome(run: Exchange, tool: McpTool | None) -> None:
     line, button = st.columns([12, 1], vertical_alignment="center")
     took = f"{(run.ended_at or run.started_at) - run.started_at:.2f} s"
     when = time.strftime("%H:%M:%S", time.localtime(run.started_at))
-    where = (f"{run.request_body.get('method')} {run.url} · HTTP {run.status or '—'}"
-             if run.wire == http_tool.WIRE else f"on `{run.request_body.get('server')}`")
+    where = (f"{code(run.request_body.get('method'))} {code(run.url, 500)} · HTTP "
+             f"{run.status or '—'}" if run.wire == http_tool.WIRE
+             else f"on {code(run.request_body.get('server'))}")
     line.caption(f"Ran {where} at {when} in {took}{' — failed' if run.error else ''}")
     messages.inspect_button(button, run.id)
     if state.inspected() == run.id:
@@ -212,7 +224,8 @@ def _outcome(run: Exchange, tool: McpTool | None) -> None:
         st.image(image.data, caption=f"{image.mime_type}, {len(image.data):,} bytes",
                  width=320)
     for resource in rendered.resources:
-        st.caption(f"📎 resource `{resource['uri']}` ({resource.get('mimeType') or 'no type'})")
+        st.caption(f"📎 resource {code(resource['uri'], 500)} "
+                   f"({text(resource.get('mimeType') or 'no type', 100)})")
     if rendered.has_structured and tool is not None and tool.output_schema:
         if rendered.violations:
             st.error(f"structuredContent breaks the tool's output schema "
@@ -223,4 +236,4 @@ def _outcome(run: Exchange, tool: McpTool | None) -> None:
         else:
             st.caption("✅ structuredContent fits the tool's output schema.")
     for note in rendered.notes:
-        st.caption(f"⚠️ {note}")
+        st.caption(f"⚠️ {text(note)}")

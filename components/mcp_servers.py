@@ -9,6 +9,7 @@ import time
 import streamlit as st
 
 from components import mcp_state, team
+from components.untrusted import code, text
 from core.tools.mcp_client import McpTool, ServerStatus
 from core.tools.mcp_config import McpServerConfig, parse_server, shown_value
 from core.tools.mcp_tools import badges, check
@@ -20,12 +21,12 @@ KEPT = "•••• (kept)"  # stands for a literal secret the form does not sh
 def render() -> None:
     st.subheader("MCP servers")
     config = mcp_state.config()
-    st.caption(f"Configuration: `{config.path}` (the `mcpServers` format of Claude Desktop, "
+    st.caption(f"Configuration: {code(config.path)} (the `mcpServers` format of Claude Desktop, "
                "Cursor and VS Code; set TOOLSMITH_MCP_CONFIG to use another file). "
                "`${NAME}` values are read from the environment when a server starts and are "
                "never shown or stored.")
     for problem in config.problems:
-        st.error(problem, icon="📄")
+        st.error(text(problem), icon="📄")
     found = mcp_state.statuses(settle_s=5.0)
     if any(s.state == "starting" for s in found.values()):
         st.button("Refresh", key="tools.mcp.refresh", icon="🔄",
@@ -50,12 +51,12 @@ def render() -> None:
 def _server(server: McpServerConfig, status: ServerStatus) -> None:
     with st.container(border=True):
         head, buttons = st.columns([4, 2], vertical_alignment="center")
-        version = (f" — {status.server_name} {status.server_version}".rstrip()
-                   if status.server_name else "")
-        head.markdown(f"{STATE_ICONS.get(status.state, '')} **`{server.name}`**{version} · "
+        version = (f" — {text(status.server_name, 100)} {text(status.server_version, 40)}"
+                   .rstrip() if status.server_name else "")
+        head.markdown(f"{STATE_ICONS.get(status.state, '')} **{code(server.name)}**{version} · "
                       f"{status.state}")
         head.caption(f"{'stdio' if server.transport == 'stdio' else 'streamable HTTP'}: "
-                     f"`{server.target()}` · timeout {server.timeout_s:g} s · "
+                     f"{code(server.target(), 500)} · timeout {server.timeout_s:g} s · "
                      f"started {status.connects}× · since "
                      f"{time.strftime('%H:%M:%S', time.localtime(status.since))}")
         row = buttons.container(horizontal=True)
@@ -65,7 +66,7 @@ def _server(server: McpServerConfig, status: ServerStatus) -> None:
             row.button("Remove", key=f"tools.mcp.remove.{server.name}", icon="🗑️",
                        on_click=mcp_state.remove_server, args=(server.name,))
         if status.state == "failed":
-            st.error(status.reason, icon="🚫")
+            st.error(text(status.reason), icon="🚫")
         if status.stderr_tail:
             with st.expander("stderr (last lines)", expanded=status.state == "failed"):
                 st.code(status.stderr_tail, language=None)
@@ -94,14 +95,15 @@ def _tool(tool: McpTool) -> None:
     errors = [p for p in checks.problems if p.severity == "error"]
     left, right = st.columns([5, 1], vertical_alignment="center")
     shown = " ".join(f"`{b}`" for b in badges(tool))
-    left.markdown(f"🔧 **`{tool.name}`** {shown} — {tool.description[:300] or '(no description)'}")
+    description = text(tool.description, 300) if tool.description else "(no description)"
+    left.markdown(f"🔧 **{code(tool.name)}** {shown} — {description}")
     notes = []
     if errors:
         notes.append(f"❌ {len(errors)} problem{'s' if len(errors) > 1 else ''}: "
-                     + "; ".join(str(p) for p in errors[:3]))
+                     + "; ".join(text(p) for p in errors[:3]))
     if checks.strict:
         notes.append(f"⚠️ breaks strict mode ({len(checks.strict)}): "
-                     + "; ".join(str(p) for p in checks.strict[:2])
+                     + "; ".join(text(p) for p in checks.strict[:2])
                      + (" …" if len(checks.strict) > 2 else "")
                      + " — sent without strict")
     else:
@@ -119,7 +121,7 @@ def _tool(tool: McpTool) -> None:
             st.code(json.dumps(tool.output_schema, indent=2, ensure_ascii=False),
                     language="json")
         if tool.annotations:
-            st.caption("Annotations: " + json.dumps(tool.annotations))
+            st.caption("Annotations: " + text(json.dumps(tool.annotations)))
         st.button("Copy into the library", key=f"tools.mcp.copy.{tool.server}.{tool.name}",
                   on_click=mcp_state.copy_into_library, args=(tool,),
                   help="An editable YAML copy in the tool library.")
@@ -182,10 +184,10 @@ def _form(server: McpServerConfig | None, key: str) -> None:
         if server is not None:
             parsed = McpServerConfig(**{**parsed.__dict__, "extra": server.extra})
     except ValueError as exc:
-        st.error(f"Not saved: {exc}.", icon="🚫")
+        st.error(f"Not saved: {text(exc)}.", icon="🚫")
         return
     if server is None and name.strip() in {s.name for s in mcp_state.config().servers}:
-        st.error(f"Not saved: a server named `{name.strip()}` exists already (edit it "
+        st.error(f"Not saved: a server named {code(name.strip())} exists already (edit it "
                  "instead).", icon="🚫")
         return
     if mcp_state.save_server(parsed, replaces=server.name if server else None):

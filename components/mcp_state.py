@@ -13,6 +13,7 @@ import streamlit as st
 
 from components import state, team
 from components.state import flash, tools_dir
+from components.untrusted import code, text
 from core.tools.library import ToolFileError, save_tool
 from core.tools.mcp_client import McpTool, ServerStatus, manager
 from core.tools.mcp_config import (
@@ -131,9 +132,9 @@ def save_server(server: McpServerConfig, replaces: str | None = None) -> bool:
     try:
         save_servers(current, servers)
     except McpConfigError as exc:
-        flash("error", str(exc))
+        flash("error", text(exc))
         return False
-    flash("success", f"Saved MCP server `{server.name}` to `{current.path}`.")
+    flash("success", f"Saved MCP server {code(server.name)} to {code(current.path)}.")
     return True
 
 
@@ -145,10 +146,10 @@ def remove_server(name: str) -> None:
     try:
         save_servers(current, [s for s in current.servers if s.name != name])
     except McpConfigError as exc:
-        flash("error", str(exc))
+        flash("error", text(exc))
         return
     manager().sync(config().servers)
-    flash("success", f"Removed MCP server `{name}` from `{current.path}`.")
+    flash("success", f"Removed MCP server {code(name)} from {code(current.path)}.")
 
 
 def copy_into_library(tool: McpTool) -> None:
@@ -160,15 +161,15 @@ def copy_into_library(tool: McpTool) -> None:
     try:
         path = save_tool(tools_dir(), spec_of(tool))
     except (ToolFileError, OSError) as exc:
-        flash("error", f"`{tool.name}` could not be copied into the library: {exc}")
+        flash("error", f"{code(tool.name)} could not be copied into the library: {text(exc)}")
         return
     _off().add(tool_key(tool))
     st.session_state[send_switch_key(tool)] = False
     if "tools.enabled" in st.session_state:  # else every library tool starts enabled
         st.session_state["tools.enabled"].add(tool.name)
-    flash("success", f"Copied `{tool.name}` from `{tool.server}` into the library as "
-          f"`{path.name}` (edit it there). The server's own `{tool.name}` is no longer sent, "
-          "so the two do not clash.")
+    flash("success", f"Copied {code(tool.name)} from {code(tool.server)} into the library as "
+          f"{code(path.name)} (edit it there). The server's own {code(tool.name)} is no longer "
+          "sent, so the two do not clash.")
 
 
 def forget_form(key: str) -> None:

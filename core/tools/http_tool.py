@@ -114,7 +114,7 @@ def prepare(run: dict[str, Any], arguments: Mapping[str, Any], *, base: str,
                    for k, v in template_headers.items()}
         body = _body(http.get("body"), arguments, base) if "body" in http else None
     except KeyError as exc:
-        raise ValueError(f"the request needs the argument `{exc.args[0]}`, which the call "
+        raise ValueError(f"the request needs the argument '{exc.args[0]}', which the call "
                          "does not give") from None
     references = [n for t in (str(http["url"]), *template_headers.values())
                   for n in ENV_REF.findall(t)]

@@ -155,16 +155,16 @@ def describe_failure(exc: BaseException, config: McpServerConfig) -> str:
     if isinstance(exc, egress.EgressRefused):
         return exc.message
     if isinstance(exc, FileNotFoundError) or (isinstance(exc, OSError) and exc.errno == 2):
-        return (f"The command `{config.command}` was not found. Install it, or give its full "
-                "path in `command`, then Reconnect.")
+        return (f"The command '{config.command}' was not found. Install it, or give its full "
+                "path in 'command', then Reconnect.")
     if isinstance(exc, PermissionError):
-        return f"The command `{config.command}` cannot be run (permission denied)."
+        return f"The command '{config.command}' cannot be run (permission denied)."
     if isinstance(exc, httpx.HTTPStatusError):
         status = exc.response.status_code
         if status in (401, 403):
             return (f"The server at {config.url} answered {status} "
                     f"{'Unauthorized' if status == 401 else 'Forbidden'}: it wants credentials. "
-                    "Set an `Authorization` header (e.g. `Bearer ${TOKEN}`) for this server.")
+                    "Set an 'Authorization' header (e.g. 'Bearer ${TOKEN}') for this server.")
         return (f"The server at {config.url} answered HTTP {status}. Check that the URL is the "
                 "server's streamable-HTTP endpoint (usually …/mcp).")
     if isinstance(exc, httpx.ConnectError):
@@ -302,7 +302,7 @@ class McpManager:
         asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(30)
 
     def _snapshot(self, conn: _Connection) -> ServerStatus:
-        tail = conn.stderr_tail()
+        tail = conn.stderr_tail()  # live while the process runs; kept in the status after
         return replace(conn.status, stderr_tail=tail) if tail else conn.status
 
     def _failed(self, run: ToolRun, kind: str, message: str) -> ToolRun:
@@ -396,6 +396,10 @@ class McpManager:
             conn.session = None
             if relay is not None:
                 relay.cancel()
+            if conn.stderr is not None:  # the process is gone: keep its last words, close
+                conn.set(stderr_tail=conn.stderr_tail())
+                conn.stderr.close()
+                conn.stderr = None
             if conn.stop.is_set() and conn.status.state != "failed":
                 conn.set(state="stopped", reason="Stopped.", since=time.time())
 
@@ -408,7 +412,6 @@ class McpManager:
         os.close(fd)
         conn.stderr = open(path, "a+", encoding="utf-8", errors="replace")  # noqa: SIM115
         os.unlink(path)
-        stack.callback(conn.stderr.close)
         params = StdioServerParameters(command=command, args=list(real.args),
                                        env=dict(real.env) or None, cwd=real.cwd)
         return await stack.enter_async_context(stdio_client(params, errlog=conn.stderr))
@@ -473,8 +476,8 @@ class McpManager:
                 note = " " + " ".join(conn.protocol_notes[notes_before:]) \
                     if len(conn.protocol_notes) > notes_before else ""
                 return self._failed(run, "timeout", (
-                    f"`{run.tool}` did not answer within {timeout:g} s (the server's timeout, "
-                    f"set as `timeout` in its configuration).{note}"))
+                    f"'{run.tool}' did not answer within {timeout:g} s (the server's timeout, "
+                    f"set as 'timeout' in its configuration).{note}"))
             if exc.error.code == types.CONNECTION_CLOSED:
                 return self._failed(run, "exited", (
                     f"The server {conn.config.name!r} closed the connection during the call "

@@ -106,26 +106,26 @@ def parse_server(name: str, raw: Any) -> McpServerConfig:
     if not NAME_RULE.match(name):
         raise ValueError("a server name is 1-64 letters, digits, '_', '-' or '.'")
     if not isinstance(raw, dict):
-        raise ValueError("an entry must be an object with `command` or `url`")
+        raise ValueError("an entry must be an object with 'command' or 'url'")
     command, url = raw.get("command", ""), raw.get("url", "")
     if not isinstance(command, str) or not isinstance(url, str):
-        raise ValueError("`command` and `url` must be strings")
+        raise ValueError("'command' and 'url' must be strings")
     if bool(command.strip()) == bool(url.strip()):
-        raise ValueError("give either `command` (a program started over stdio) or `url` (a "
+        raise ValueError("give either 'command' (a program started over stdio) or 'url' (a "
                          "streamable-HTTP endpoint), not both and not neither")
     if raw.get("type") == "sse":
         raise ValueError("the legacy SSE transport is not supported; use the server's "
                          "streamable-HTTP endpoint (usually …/mcp)")
     timeout = raw.get("timeout", DEFAULT_TIMEOUT_S)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 3600:
-        raise ValueError("`timeout` must be a number of seconds between 0 and 3600")
+        raise ValueError("'timeout' must be a number of seconds between 0 and 3600")
     cwd = raw.get("cwd")
     if cwd is not None and not isinstance(cwd, str):
-        raise ValueError("`cwd` must be a string")
+        raise ValueError("'cwd' must be a string")
     return McpServerConfig(
-        name=name, command=command.strip(), args=_strings(raw.get("args", []), "`args`"),
-        env=_pairs(raw.get("env", {}), "`env`"), cwd=cwd, url=url.strip(),
-        headers=_pairs(raw.get("headers", {}), "`headers`"), timeout_s=float(timeout),
+        name=name, command=command.strip(), args=_strings(raw.get("args", []), "'args'"),
+        env=_pairs(raw.get("env", {}), "'env'"), cwd=cwd, url=url.strip(),
+        headers=_pairs(raw.get("headers", {}), "'headers'"), timeout_s=float(timeout),
         extra=tuple((k, json.dumps(v)) for k, v in raw.items() if k not in _KNOWN))
 
 

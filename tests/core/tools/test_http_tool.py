@@ -65,7 +65,7 @@ def test_arguments_and_secrets_are_substituted_and_typed(echo):
 def test_a_left_out_argument_is_dropped_and_a_needed_one_is_named(echo):
     call = prepare(RUN, {"city": "Rome", "query": "x"}, base=echo, environ={"TOOL_TOKEN": "t"})
     assert "limit" not in call.body
-    with pytest.raises(ValueError, match="argument `city`"):
+    with pytest.raises(ValueError, match="argument 'city'"):
         prepare(RUN, {"query": "x"}, base=echo, environ={"TOOL_TOKEN": "t"})
     with pytest.raises(MissingVariable, match=r"\$\{TOOL_TOKEN\}"):
         prepare(RUN, {"city": "Rome", "query": "x"}, base=echo, environ={})

@@ -93,7 +93,7 @@ def test_a_command_that_does_not_exist_is_named(manager):
     manager.sync([McpServerConfig(name="ghost", command="toolsmith-no-such-server")])
     status = manager.wait_ready("ghost")
     assert status.state == "failed"
-    assert "`toolsmith-no-such-server` was not found" in status.reason
+    assert "'toolsmith-no-such-server' was not found" in status.reason
     run = manager.call("ghost", "anything", {})
     assert run.error_kind == "not_connected" and "Reconnect" in run.error
 

@@ -43,12 +43,12 @@ def test_claude_desktop_file_loads_both_transports(tmp_path):
 
 
 @pytest.mark.parametrize(("entry", "message"), [
-    ({}, "either `command`"),
+    ({}, "either 'command'"),
     ({"command": "x", "url": "http://y"}, "not both"),
-    ({"command": "x", "args": "--flag"}, "`args` must be a list"),
-    ({"command": "x", "env": {"A": 1}}, "`env` must be an object of strings"),
+    ({"command": "x", "args": "--flag"}, "'args' must be a list"),
+    ({"command": "x", "env": {"A": 1}}, "'env' must be an object of strings"),
     ({"url": "http://y", "type": "sse"}, "legacy SSE"),
-    ({"command": "x", "timeout": -1}, "`timeout`"),
+    ({"command": "x", "timeout": -1}, "'timeout'"),
 ])
 def test_bad_entries_are_named_and_the_rest_still_loads(tmp_path, entry, message):
     path = tmp_path / "mcp.json"
