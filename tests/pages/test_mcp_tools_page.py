@@ -108,7 +108,7 @@ def test_add_edit_remove_are_written_to_the_file_and_secrets_stay_hidden(
                                 "X-Literal": "literal-secret-456"}
     text = rendered_text(at)
     assert "tok-very-secret" not in text and "literal-secret-456" not in text
-    assert "Nothing answers at http" in text  # (the URL escaped for Markdown)
+    assert "Nothing answers at" in text and "127.0.0.1:9/mcp" in text
     # Edit: the hidden literal is kept, the timeout changes
     edit = "tools.mcp.edit.remote"
     at.number_input(key=f"{edit}.timeout").set_value(5.0)
