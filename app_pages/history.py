@@ -33,7 +33,7 @@ def page() -> None:
                 "No saved sessions yet: every chat is saved here as it happens.")
     selected = history_actions.selected()
     for info in sessions[: history_actions.shown()]:
-        _row(info)
+        _row(info, db)
         if info.id == selected:
             _manage(db, info)
     if len(sessions) > history_actions.shown():
@@ -51,7 +51,7 @@ def page() -> None:
         (st.success if imported[0] == "success" else st.error)(imported[1])
 
 
-def _row(info: SessionInfo) -> None:
+def _row(info: SessionInfo, db: Store) -> None:
     with st.container(border=True):
         left, right = st.columns([4, 2], vertical_alignment="center")
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.updated_at))
@@ -63,7 +63,9 @@ def _row(info: SessionInfo) -> None:
         buttons.button("Open", key=f"history.open.{info.id}", type="primary",
                        on_click=history_actions.open_in_chat, args=(info.id,))
         buttons.download_button(
-            "Export", data=lambda sid=info.id: history_actions.export_text(sid),
+            # The viewer's store is bound now: the export is made outside this run, where
+            # the signed-in user cannot be looked up.
+            "Export", data=lambda sid=info.id: history_actions.export_text(sid, db),
             file_name=f"toolsmith-{info.id}.json", mime="application/json",
             key=f"history.export.{info.id}", on_click="ignore")
         buttons.button("Manage", key=f"history.manage.{info.id}",

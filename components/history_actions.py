@@ -9,6 +9,7 @@ from components import state
 from components.storage import store
 from components.untrusted import text
 from core.session_io import SessionFileError, dumps, export_session, import_session
+from core.store import Store
 
 PAGE_SIZE = 50
 
@@ -54,8 +55,10 @@ def pending_open() -> str | None:
     return st.session_state.pop("history.open", None)
 
 
-def export_text(session_id: str) -> str:
-    db = store()
+def export_text(session_id: str, db: Store | None = None) -> str:
+    """The session as an export file; `db`: the viewer's store, bound while the page ran
+    (a deferred download runs where the signed-in user cannot be looked up)."""
+    db = db or store()
     if db is None:
         return ""
     return dumps(export_session(db, session_id))

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from components import state
+from components import state, team
 from components.clients import client_for
 from components.untrusted import code, text
 from core.config import PRESETS, Endpoint, redact
@@ -139,7 +139,10 @@ def _format_options(sb: st.delta_generator.DeltaGenerator, fmt: WireFormat) -> d
 def _key_widgets(sb: st.delta_generator.DeltaGenerator, fmt: WireFormat,
                  base_url: str) -> None:
     home = state.key_withheld(fmt.key_env, base_url)
-    if home:
+    if home and not team.is_admin():  # a team server's key goes only where it was set up for
+        sb.warning(f"This server's key in {fmt.key_env} belongs to {code(home)}, so it is not "
+                   "sent to this address. Type your own key for this server.", icon="🔑")
+    elif home:
         sb.warning(f"The key in {fmt.key_env} belongs to {code(home)}, so it is not sent to this "
                    "address. Type a key for this server, or send that key here too.", icon="🔑")
         sb.button(f"Send {fmt.key_env} to this server too", key="sidebar.reuse_key",

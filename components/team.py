@@ -63,8 +63,12 @@ def viewer(found: TeamSettings) -> Viewer | None:
 
 
 def current() -> Viewer | None:
-    """The viewer of this run (pages only run for a viewer who may see the app)."""
-    return viewer(settings())
+    """The viewer of this run (pages only run for a viewer who may see the app); None where
+    no viewer can be known (code run outside a page's run in team mode): nothing is theirs."""
+    try:
+        return viewer(settings())
+    except AttributeError:  # st.user outside a script run
+        return None
 
 
 def is_admin() -> bool:

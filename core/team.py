@@ -33,11 +33,12 @@ class TeamSettings:
     egress: EgressPolicy = field(default_factory=EgressPolicy)
 
     def may_enter(self, email: str | None) -> bool:
-        """With neither list set, anyone the identity provider signs in may enter."""
+        """With neither allowed_domains nor allowed_emails set, anyone the identity provider
+        signs in may enter; admins always may."""
         if not self.enabled:
             return True
         address = (email or "").strip().lower()
-        if not (self.allowed_domains or self.allowed_emails or self.admins):
+        if not (self.allowed_domains or self.allowed_emails):  # admins alone restrict nothing
             return bool(address)
         domain = address.rpartition("@")[2]
         return bool(address) and (address in self.allowed_emails or address in self.admins

@@ -33,6 +33,11 @@ def test_without_lists_anyone_the_provider_signs_in_may_enter() -> None:
     found = team_settings({}, {"auth": AUTH})
     assert found.may_enter("anyone@anywhere.org") and not found.may_enter("")
     assert not found.is_admin("anyone@anywhere.org")
+    with_admins = team_settings({}, {"auth": {**AUTH, "admins": ["lead@example.com"]}})
+    assert with_admins.may_enter("anyone@anywhere.org")
+    only = team_settings({}, {"auth": {**AUTH, "admins": ["lead@x.org"],
+                                       "allowed_emails": ["a@y.org"]}})
+    assert only.may_enter("lead@x.org") and not only.may_enter("b@y.org")
 
 
 def test_allowed_servers_take_presets_and_urls() -> None:
