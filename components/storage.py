@@ -123,15 +123,26 @@ def _stash() -> OrderedDict[str, Conversation]:
     return OrderedDict()
 
 
+def _stash_key(session_id: str) -> str:
+    """A stashed conversation is its author's: in team mode keyed by who is signed in too."""
+    from components import team
+
+    who = team.current()
+    if who is not None and not who.team:
+        return session_id
+    return f"{who.user if who else ''}\n{session_id}"
+
+
 def stash(conversation: Conversation) -> None:
     """Keep a copy of a conversation the database could not take, by its session id."""
     kept = _stash()
-    kept[conversation.id] = copy.deepcopy(conversation)
-    kept.move_to_end(conversation.id)
+    key = _stash_key(conversation.id)
+    kept[key] = copy.deepcopy(conversation)
+    kept.move_to_end(key)
     while len(kept) > STASH_SIZE:
         kept.popitem(last=False)
 
 
 def stashed(session_id: str) -> Conversation | None:
-    found = _stash().get(session_id)
+    found = _stash().get(_stash_key(session_id))
     return copy.deepcopy(found) if found is not None else None

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from components import team
 from core.usage import PRICE_FIELDS, Price, dump_prices, load_prices, price_from_entry
 
 SHIPPED = Path(__file__).resolve().parent.parent / "pricing.yaml"
@@ -36,6 +37,10 @@ def editor(prices: dict[str, Price]) -> None:
                    "apart); leave it empty to price them as input.")
         table = pd.DataFrame([{"model": m, **{f: getattr(p, f) for f in PRICE_FIELDS}}
                               for m, p in prices.items()], columns=["model", *PRICE_FIELDS])
+        if not team.is_admin():  # one table for the whole team: admins keep it
+            st.dataframe(table, hide_index=True, width="stretch")
+            st.caption("On this team server only admins change the price table.")
+            return
         edited = st.data_editor(table, num_rows="dynamic", hide_index=True,
                                 key="usage.prices", width="stretch")
         if st.button("Save prices", key="usage.prices_save"):
