@@ -51,9 +51,12 @@ def render(records: EvalRecords) -> None:
 
 
 def run_label(run: RunInfo) -> str:
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created_at))
-    return (f"{run.suite_name} · {when} · {run.status} · {run.answered}/{run.total_cells} · "
-            f"{len(run.targets)} target(s) · {run.id}")
+    """A run as a picker shows it. Nothing in it may change while the run goes on: the
+    browser sends a selectbox's choice back as its label, and a label that moved on (12/36 ->
+    13/36) would read as a different choice."""
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created_at))
+    return (f"{run.suite_name} · {when} · {len(run.targets)} target(s) × {run.repeats} "
+            f"repeat(s) · {run.id}")
 
 
 @st.fragment(run_every=1.0)

@@ -418,8 +418,11 @@ _parsed: dict[Path, tuple[tuple[Any, ...], SuiteFile]] = {}
 def read_suite(path: Path, library: dict[str, ToolSpec]) -> SuiteFile:
     try:
         stat = path.stat()
-        stamp: tuple[Any, ...] = (stat.st_mtime_ns, stat.st_size,
-                                  tuple((n, id(s)) for n, s in library.items()))
+        # The library by content, not by object id: a freed spec's id can be reused by the
+        # edited one, which would serve a suite parsed against the old definition.
+        stamp: tuple[Any, ...] = (stat.st_mtime_ns, stat.st_size, tuple(
+            (n, t.description, json.dumps(t.parameters, sort_keys=True), t.strict)
+            for n, t in library.items()))
     except OSError:
         stamp = ()
     cached = _parsed.get(path)
