@@ -155,3 +155,41 @@ def test_the_module_entry_point_runs(tmp_path: Path, env: dict[str, str]) -> Non
     bad = subprocess.run([sys.executable, "-m", "toolsmith", "eval"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "suite" in bad.stderr
+
+
+def test_a_run_killed_mid_way_is_marked_interrupted_and_resumed_with_only_the_missing_cells(
+        tmp_path: Path, env: dict[str, str]) -> None:
+    """A real process death: the CLI is killed (SIGKILL) while requests are in flight; a new
+    process finds the run, marks it interrupted and sends only what was never answered."""
+    import time
+
+    from core.evals import runner
+
+    suite = tmp_path / "s.yaml"
+    suite.write_text(FAILING)
+    with EvalServer(hold=True) as server:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "toolsmith", "eval", str(suite), "--base-url",
+             server.base_url, "--model", "gpt-test", "--repeat", "3", "--concurrency", "2"],
+            cwd=ROOT, env={**env, "PATH": "/usr/bin:/bin"}, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        try:
+            assert server.wait_for_posts(2, timeout=60)
+        finally:
+            process.kill()
+            process.wait(timeout=30)
+        server.release()
+        records = EvalRecords(Store.open(
+            f"sqlite:///{env['TOOLSMITH_DATA_DIR']}/toolsmith.db"))
+        [run] = records.runs()
+        assert run.status == "running" and run.answered == 0  # what the dead process left
+        assert records.mark_interrupted(set(), now=time.time() + 60) == 1
+        run = records.run(run.id)
+        assert run.status == "interrupted" and run.resumable
+        sent = server.posts
+        stored, targets, settings, repeats, concurrency = runner.stored_suite(records, run.id)
+        assert runner.execute(records, run.id, stored, targets, repeats=repeats,
+                              concurrency=concurrency, settings=settings,
+                              api_key=lambda t: "") == "done"
+        assert server.posts - sent == 6  # 2 cases x 3 repeats, none twice
+    assert records.run(run.id).answered == 6

@@ -219,8 +219,10 @@ def test_the_shipped_example_suite_passes_with_the_demo_model(tmp_path: Path) ->
     records = EvalRecords(Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}"))
     suite = read_suite(ROOT / "evals" / "library_tools.yaml", LIBRARY).suite
     assert suite is not None
-    targets = [Target(w, DEMO_BASE_URL, DEMO_MODEL, preset="demo")
-               for w in ("openai", "anthropic")]
+    from core.config import KEY_ENV
+
+    targets = [Target(w, DEMO_BASE_URL, DEMO_MODEL, preset="demo") for w in KEY_ENV]
+    assert len(targets) >= 3  # every registered wire format
     run_id, status = run(records, suite, targets, repeats=1)
     assert status == "done"
     failed = [(r.case, r.failures, r.error) for r in records.results(run_id)
