@@ -263,3 +263,25 @@ def test_mcp_tools_are_sent_next_to_library_tools_in_every_wire_format(
 
     sent = wire_format(wire).sent_tool_schemas(exchange.request_body)
     assert {"get_current_time", "convert_time", "get_current_weather"} <= set(sent)
+
+
+def test_structured_content_that_breaks_the_output_schema_is_shown_with_its_violations(
+        chat, clean_env, mcp_file):
+    from tests.support.mcp_servers import ODD_SERVER
+
+    mcp_file.write_text(json.dumps({"mcpServers": {"odd": {
+        "command": "python3", "args": [str(ODD_SERVER)]}}}))
+    with WireServer() as server:
+        server.script(json_reply(tool_call_reply(("call_w", "weather_report", {}))))
+        clean_env.setenv("OPENAI_BASE_URL", server.base_url)
+        clean_env.setenv("OPENAI_MODEL", "m")
+        at = ask(chat(), "weather report please")
+        at.button(key="chat.mcp.run.call_w").click()
+        run(at)
+    assert json.loads(at.text_area(key="chat.result.call_w").value) == {
+        "temperature": "warm", "unit": "K"}  # the result is kept, to send or edit
+    assert any("structuredContent breaks the tool's output schema (2 violations)" in e.value
+               for e in at.error)
+    (table,) = at.table
+    problems = table.value.to_dict("records")
+    assert {p["where"] for p in problems} == {"/temperature", "/unit"}

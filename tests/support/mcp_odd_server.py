@@ -1,7 +1,8 @@
 """A deliberately misbehaving MCP server over stdio (plain JSON lines, no SDK), for the failure
 tests that no real server does on demand: a tool whose answer is not a valid result, one that
 writes a line that is not JSON and then never answers, and one that crashes mid-call after
-writing to stderr. Each tool name says what it does."""
+writing to stderr, and one whose structured content breaks its own output schema. Each tool
+name says what it does."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ TOOLS = [
                        ("garbage_then_silence", "writes a non-JSON line, then never answers"),
                        ("crash", "exits in the middle of the call"),
                        ("echo_env", "returns the value of MCP_ODD_SECRET (to test redaction)"))
-]
+] + [{"name": "weather_report", "description": "structured content that breaks its own schema",
+      "inputSchema": {"type": "object", "properties": {}},
+      "outputSchema": {"type": "object", "required": ["temperature", "unit"], "properties": {
+          "temperature": {"type": "number"}, "unit": {"enum": ["C", "F"]}}}}]
 
 
 def send(message: dict) -> None:
@@ -46,6 +50,11 @@ def main() -> None:
             elif name == "crash":
                 print("Traceback: the odd server fell over", file=sys.stderr, flush=True)
                 os._exit(3)
+            elif name == "weather_report":
+                report = {"temperature": "warm", "unit": "K"}
+                send({"jsonrpc": "2.0", "id": ident, "result": {
+                    "content": [{"type": "text", "text": json.dumps(report)}],
+                    "structuredContent": report}})
             elif name == "echo_env":
                 send({"jsonrpc": "2.0", "id": ident, "result": {"content": [
                     {"type": "text", "text": os.environ.get("MCP_ODD_SECRET", "")}]}})
