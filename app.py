@@ -15,20 +15,20 @@ from components.shell import guarded
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-st.set_page_config(page_title="Toolsmith", page_icon="🛠️", layout="wide")
+st.set_page_config(page_title="Toolsmith", page_icon=":material/build:", layout="wide")
 team_config = team.apply()  # where requests may go: nothing restricted in local mode
 viewer = team.viewer(team_config)
 if viewer is None:  # team mode, not signed in (or not allowed): the sign-in page only
-    st.navigation([st.Page(team.sign_in_page, title="Sign in", icon="🔑")],
+    st.navigation([st.Page(team.sign_in_page, title="Sign in", icon=":material/key:")],
                   position="hidden").run()
     st.stop()
 assert viewer is not None
 navigation = st.navigation([
-    st.Page("app_pages/chat.py", title="Chat", icon="💬", default=True),
-    st.Page("app_pages/tools.py", title="Tools", icon="🧰"),
-    st.Page("app_pages/evals.py", title="Evals", icon="🧪"),
-    st.Page("app_pages/history.py", title="History", icon="🗂️"),
-    st.Page("app_pages/usage.py", title="Usage", icon="📊"),
+    st.Page("app_pages/chat.py", title="Chat", icon=":material/chat:", default=True),
+    st.Page("app_pages/tools.py", title="Tools", icon=":material/handyman:"),
+    st.Page("app_pages/evals.py", title="Evals", icon=":material/science:"),
+    st.Page("app_pages/history.py", title="History", icon=":material/history:"),
+    st.Page("app_pages/usage.py", title="Usage", icon=":material/bar_chart:"),
 ])
 
 

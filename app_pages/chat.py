@@ -45,13 +45,13 @@ def page() -> None:
 
     head, button = st.columns([5, 1], vertical_alignment="bottom")
     head.title("Chat")
-    button.button("New chat", key="chat.new", on_click=state.new_chat, icon="➕")
+    button.button("New chat", key="chat.new", on_click=state.new_chat, icon=":material/add:")
     history_sync.render_fork_notice()
     if endpoint.is_demo:
         st.info("**Offline demo model** — the answers come from a small model built into "
                 "Toolsmith (no API key, no network). It calls tools and uses your results, but "
                 "knows nothing else. Set OPENAI_API_KEY or pick a server in the sidebar for a real "
-                "model.", icon="🧪")
+                "model.", icon=":material/science:")
     names = ", ".join(code(t.name) for t in tools) or "none"
     st.caption(f"Model {code(settings.model or '?')} · tools sent: {names}")
     with st.container(key="chat.tool_choice"):
@@ -136,11 +136,11 @@ def page() -> None:
         live_turn.run(endpoint, conversation.messages, tools, settings, keep)
 
     if problem:
-        st.warning(text(problem), icon="⚙️")
+        st.warning(text(problem), icon=":material/settings:")
     if chat.error:
         _error_box(chat.error, conversation.exchanges.get(chat.error.exchange_id))
     elif awaits_model(conversation.messages):
-        st.info("The model has not answered the last message yet.", icon="⏳")
+        st.info("The model has not answered the last message yet.", icon=":material/hourglass_top:")
         st.button("Send to model", key="chat.resend", on_click=state.request, args=("retry",))
     if pending:
         tool_results.render(pending, {t.name: t.results for t in state.library_specs()})
@@ -167,13 +167,13 @@ def _recorded_note(recorded: state.RecordedServer | None, endpoint: Endpoint,
 
 
 def _error_box(error: state.TurnError, exchange: Exchange | None) -> None:
-    with st.chat_message("assistant", avatar="⚠️"):
-        st.error(text(error.message), icon="🚫")  # the server's words are only words
+    with st.chat_message("assistant", avatar=":material/warning:"):
+        st.error(text(error.message), icon=":material/block:")  # the server's words are only words
         if error.detail:
             st.caption(text(error.detail))
         st.caption("Your message, the conversation and any typed results are kept.")
         buttons = st.container(horizontal=True)
-        buttons.button("Retry", key="chat.retry", type="primary", icon="🔁",
+        buttons.button("Retry", key="chat.retry", type="primary", icon=":material/refresh:",
                        on_click=state.request, args=("retry",))
         if exchange is not None:
             messages.inspect_button(buttons, exchange.id)

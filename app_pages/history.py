@@ -59,9 +59,13 @@ def _row(info: SessionInfo, db: Store) -> None:
         left.caption(f"{when} · {text(info.model or '?')} ({text(info.provider or '?')}) · "
                      f"{_count(info.messages, 'message')} · {_count(info.requests, 'request')} · "
                      f"{info.tokens:,} tokens · {code(info.id)}")
+        if info.last_text and info.last_text != info.title:
+            # Sessions that began with the same question differ in where they got to.
+            left.caption(f"Latest: {text(' '.join(info.last_text.split()), 120)}")
         buttons = right.container(horizontal=True)
         buttons.button("Open", key=f"history.open.{info.id}", type="primary",
-                       on_click=history_actions.open_in_chat, args=(info.id,))
+                       on_click=history_actions.open_in_chat, args=(info.id,),
+                       help=f"Open “{info.title[:80]}” ({when}, {info.id}) on the Chat page")
         buttons.download_button(
             # The viewer's store is bound now: the export is made outside this run, where
             # the signed-in user cannot be looked up.

@@ -20,7 +20,7 @@ def page() -> None:
     if frame.empty:
         st.info("No requests recorded yet. Ask something on the Chat page (the offline demo "
                 "model works without a key); every request's tokens, latency and cost show up "
-                "here.", icon="📊")
+                "here.", icon=":material/bar_chart:")
         return
     frame = _by_user(frame, db.all_usage)
     filters = _filters(frame)
@@ -77,7 +77,7 @@ def _by_user(frame: pd.DataFrame, everyone: bool) -> pd.DataFrame:
 
 
 def _filters(frame: pd.DataFrame) -> usage.Filters:
-    with st.expander("Filters", expanded=False, icon="🔎"):
+    with st.expander("Filters", expanded=False, icon=":material/filter_list:"):
         dated = frame["started"].dropna()
         start = end = None
         if len(dated):

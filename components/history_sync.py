@@ -120,7 +120,7 @@ def _store_draft(call_id: str, text: str, is_error: bool) -> None:
     except SQLAlchemyError as exc:  # it stays in this browser session
         log.error("saving a typed tool result failed: %s", exc.__class__.__name__)
         st.toast("The typed result could not be saved to history; it stays in this tab.",
-                 icon="💾")
+                 icon=":material/save:")
 
 
 @dataclass
@@ -200,9 +200,9 @@ def render_shared_notice() -> None:
     note, button = st.columns([5, 1], vertical_alignment="center")
     note.info(f"Shared by **{row.get('owner') or 'someone'}** — read-only: your typed results "
               "stay in this tab, and sending a message continues in your own copy. Their "
-              "session stays as it is.", icon="🔗")
+              "session stays as it is.", icon=":material/link:")
     last = chat.conversation.messages[-1].id
-    button.button("Fork to my sessions", key="chat.fork_shared", icon="🍴",
+    button.button("Fork to my sessions", key="chat.fork_shared", icon=":material/call_split:",
                   on_click=fork_shared, args=(chat.conversation.id, last))
 
 
@@ -216,7 +216,8 @@ def fork_shared(session_id: str, upto_message_id: str) -> None:
         conversation = db.load(fork_id)
     except (SQLAlchemyError, KeyError) as exc:
         log.error("forking a shared session failed: %s", exc.__class__.__name__)
-        st.toast("The shared session could not be forked; nothing was changed.", icon="🚫")
+        st.toast("The shared session could not be forked; nothing was changed.",
+                 icon=":material/block:")
         return
     if conversation is not None:
         state.open_session(conversation)
@@ -234,7 +235,7 @@ def render_fork_notice() -> None:
     st.warning(f"Session `{old}` was continued in another tab meanwhile, so this tab's "
                f"conversation, with your latest message, is saved as a new session `{new}`. "
                f"Both are kept: [the other tab's version](?session={old}) · "
-               f"[this one](?session={new}) (also in History).", icon="🪟")
+               f"[this one](?session={new}) (also in History).", icon=":material/tab:")
 
 
 def truncate(keep: int) -> None:

@@ -188,9 +188,10 @@ def controls(call: ToolCall) -> None:
     row.caption(f"🔌 served by {code(tool.server)} · "
                 f"{'asks before each call' if ask else 'runs automatically'}")
     if ask and run is None:
-        row.button("Approve and run", key=f"chat.mcp.run.{call.id}", icon="✅", type="primary",
+        row.button("Approve and run", key=f"chat.mcp.run.{call.id}", icon=":material/check_circle:",
+                   type="primary",
                    on_click=mcp_state.request_run, args=([call.id],))
-        row.button("Deny", key=f"chat.mcp.deny.{call.id}", icon="🚫",
+        row.button("Deny", key=f"chat.mcp.deny.{call.id}", icon=":material/block:",
                    on_click=mcp_state.deny, args=(call.id, call.name),
                    help="Puts an error result into the box: word it as you like, then send.")
     else:
@@ -230,7 +231,7 @@ def _outcome(run: Exchange, tool: McpTool | None) -> None:
         if rendered.violations:
             st.error(f"structuredContent breaks the tool's output schema "
                      f"({len(rendered.violations)} violation"
-                     f"{'s' if len(rendered.violations) != 1 else ''}):", icon="🚫")
+                     f"{'s' if len(rendered.violations) != 1 else ''}):", icon=":material/block:")
             st.table([{"where": v.pointer or "/", "problem": v.message}
                       for v in rendered.violations])
         else:

@@ -26,10 +26,10 @@ def render() -> None:
                "`${NAME}` values are read from the environment when a server starts and are "
                "never shown or stored.")
     for problem in config.problems:
-        st.error(text(problem), icon="📄")
+        st.error(text(problem), icon=":material/description:")
     found = mcp_state.statuses(settle_s=5.0)
     if any(s.state == "starting" for s in found.values()):
-        st.button("Refresh", key="tools.mcp.refresh", icon="🔄",
+        st.button("Refresh", key="tools.mcp.refresh", icon=":material/sync:",
                   help="Some servers are still starting.")
     for server in config.servers:
         status = found.get(server.name)
@@ -44,7 +44,7 @@ def render() -> None:
         st.caption("On this team server MCP servers come from the admins' configuration: you "
                    "can use them, not add or change them.")
         return
-    with st.expander("Add an MCP server", icon="➕"):
+    with st.expander("Add an MCP server", icon=":material/add:"):
         _form(None, "tools.mcp.new")
 
 
@@ -60,13 +60,13 @@ def _server(server: McpServerConfig, status: ServerStatus) -> None:
                      f"started {status.connects}× · since "
                      f"{time.strftime('%H:%M:%S', time.localtime(status.since))}")
         row = buttons.container(horizontal=True)
-        row.button("Reconnect", key=f"tools.mcp.reconnect.{server.name}", icon="🔁",
+        row.button("Reconnect", key=f"tools.mcp.reconnect.{server.name}", icon=":material/refresh:",
                    on_click=mcp_state.reconnect, args=(server.name,))
         if team.is_admin():
-            row.button("Remove", key=f"tools.mcp.remove.{server.name}", icon="🗑️",
+            row.button("Remove", key=f"tools.mcp.remove.{server.name}", icon=":material/delete:",
                        on_click=mcp_state.remove_server, args=(server.name,))
         if status.state == "failed":
-            st.error(text(status.reason), icon="🚫")
+            st.error(text(status.reason), icon=":material/block:")
         if status.stderr_tail:
             with st.expander("stderr (last lines)", expanded=status.state == "failed"):
                 st.code(status.stderr_tail, language=None)
@@ -184,11 +184,11 @@ def _form(server: McpServerConfig | None, key: str) -> None:
         if server is not None:
             parsed = McpServerConfig(**{**parsed.__dict__, "extra": server.extra})
     except ValueError as exc:
-        st.error(f"Not saved: {text(exc)}.", icon="🚫")
+        st.error(f"Not saved: {text(exc)}.", icon=":material/block:")
         return
     if server is None and name.strip() in {s.name for s in mcp_state.config().servers}:
         st.error(f"Not saved: a server named {code(name.strip())} exists already (edit it "
-                 "instead).", icon="🚫")
+                 "instead).", icon=":material/block:")
         return
     if mcp_state.save_server(parsed, replaces=server.name if server else None):
         mcp_state.forget_form(key)

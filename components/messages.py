@@ -12,7 +12,9 @@ from components.untrusted import assistant_markdown, code, render_assistant, tex
 from core.types import Exchange, Message, Usage
 from core.wire import find as find_format
 
-AVATARS = {"user": "🧑‍💻", "assistant": "🤖", "tool": "🛠️"}
+# Material icons ship with Streamlit: an emoji is an empty box without an emoji font.
+AVATARS = {"user": ":material/person:", "assistant": ":material/smart_toy:",
+           "tool": ":material/build:"}
 
 
 ENDED_EARLY = {"stopped": "Stopped by you", "interrupted": "Interrupted (the tab was closed)"}
@@ -68,11 +70,11 @@ def render_message(message: Message, exchange: Exchange | None, *,
     with st.chat_message(message.role, avatar=AVATARS.get(message.role)):
         if message.role == "assistant":
             if message.reasoning:
-                with st.expander("Reasoning", icon="💭"):
+                with st.expander("Reasoning", icon=":material/psychology:"):
                     st.markdown(assistant_markdown(message.reasoning))
             if message.server_activity:
                 with st.expander(f"Tools the server ran itself ({len(message.server_activity)})",
-                                 icon="🛰️"):
+                                 icon=":material/satellite_alt:"):
                     st.caption("Run by the server (hosted tools): nothing for you to answer.")
                     for line in message.server_activity:
                         st.code(line, language=None, wrap_lines=True)
@@ -83,7 +85,8 @@ def render_message(message: Message, exchange: Exchange | None, *,
             for call in message.tool_calls:
                 tool_call_card.render(call, sent=sent)
             if exchange is not None and exchange.error_kind == "trailer_lost" and exchange.error:
-                st.caption(f"⚠️ {text(exchange.error)}")  # the answer is whole; what was lost
+                # The answer is whole; this says what was lost.
+                st.caption(f":material/warning: {text(exchange.error)}")
             finish = f" · finish: {text(message.finish_reason)}" if message.finish_reason else ""
             if message.finish_reason in ENDED_EARLY:
                 st.caption(f"{ENDED_EARLY[message.finish_reason]} before the answer was "
@@ -152,7 +155,8 @@ def render_system_prompt(prompt: str) -> None:
 
 
 def inspect_button(where: st.delta_generator.DeltaGenerator, exchange_id: str) -> None:
-    where.button("🔍", key=f"chat.inspect.{exchange_id}", help="Inspect this request",
+    where.button(":material/search:", key=f"chat.inspect.{exchange_id}",
+                 help="Inspect this request",
                  on_click=state.toggle_inspect, args=(exchange_id,))
 
 

@@ -18,4 +18,5 @@ def guarded(render: Callable[[], None]) -> None:
         log.exception("Toolsmith page failed")
         st.error("Something went wrong inside Toolsmith while drawing this page. Your "
                  "conversation and typed results are kept; the details are in the server log. "
-                 "Reload the page, or start a New chat if it keeps happening.", icon="🚨")
+                 "Reload the page, or start a New chat if it keeps happening.",
+                 icon=":material/report:")

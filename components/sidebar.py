@@ -64,8 +64,8 @@ def render() -> tuple[Endpoint, ChatSettings]:
     ) or next(iter(known))
     fmt = known[wire]
     if is_demo:
-        sb.info("**Offline demo model.** Runs inside Toolsmith: no key, no network. It picks a "
-                "tool from your question and answers from the results you type.", icon="🧪")
+        # Said once, on the Chat page: the sidebar only names it (issue 13: the banner twice).
+        sb.caption("Runs inside Toolsmith: no key, no network.")
         base_url = PRESETS["demo"].base_url
     else:
         base_url = sb.text_input(
@@ -144,7 +144,8 @@ def _key_widgets(sb: st.delta_generator.DeltaGenerator, fmt: WireFormat,
                    "sent to this address. Type your own key for this server.", icon="🔑")
     elif home:
         sb.warning(f"The key in {fmt.key_env} belongs to {code(home)}, so it is not sent to this "
-                   "address. Type a key for this server, or send that key here too.", icon="🔑")
+                   "address. Type a key for this server, or send that key here too.",
+                   icon=":material/key:")
         sb.button(f"Send {fmt.key_env} to this server too", key="sidebar.reuse_key",
                   on_click=state.reuse_key, args=(fmt.key_env, base_url))
     source = state.key_source(fmt.key_env, base_url)
@@ -152,7 +153,7 @@ def _key_widgets(sb: st.delta_generator.DeltaGenerator, fmt: WireFormat,
         sb.caption(f"🔑 API key set ({source}).")
         if source.startswith("typed"):
             sb.button("Forget the typed key", key="sidebar.forget_key", on_click=state.forget_key,
-                      args=(fmt.key_env,), icon="🗑️")
+                      args=(fmt.key_env,), icon=":material/delete:")
     sharing = [f.label for f in formats() if f.key_env == fmt.key_env]
     sb.text_input(
         f"API key ({fmt.key_env})" if not source else f"Replace API key ({fmt.key_env})",

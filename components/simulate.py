@@ -40,13 +40,13 @@ def handle(conversation: Conversation, pending: list[ToolCall], endpoint: Endpoi
     if result.message is None:
         error = result.error
         st.error(f"Simulate failed: {text(error.message) if error else 'no answer'} The box is "
-                 "unchanged.", icon="🚫")
+                 "unchanged.", icon=":material/block:")
         return
     mcp_state.fill_result(call.id, result_text(result.message.content), False)
 
 
 def button(call: ToolCall, where: st.delta_generator.DeltaGenerator) -> None:
-    where.button("Simulate", key=f"chat.simulate.{call.id}", icon="🎲",
+    where.button("Simulate", key=f"chat.simulate.{call.id}", icon=":material/casino:",
                  on_click=mcp_state.request_simulation, args=(call.id,),
                  help="Ask the current model for a plausible result of this call (a separate "
                       "request, marked as simulated), to edit before sending.")

@@ -111,11 +111,11 @@ def banner() -> None:
         st.warning(f"Session history is read-only: {code(found.where, 500)} — "
                    f"{text(found.problem)}. Saved "
                    f"sessions can be read. {kept} Make the file writable, or point "
-                   "TOOLSMITH_DATA_DIR elsewhere, to save again.", icon="💾")
+                   "TOOLSMITH_DATA_DIR elsewhere, to save again.", icon=":material/save:")
     else:
         st.error(f"Session history is off: the database at {code(found.where, 500)} could "
                  f"not be opened — {text(found.problem)}. {kept} Repair or move the file, or set "
-                 "TOOLSMITH_DATA_DIR / TOOLSMITH_DATABASE_URL.", icon="💾")
+                 "TOOLSMITH_DATA_DIR / TOOLSMITH_DATABASE_URL.", icon=":material/save:")
 
 
 @st.cache_resource(show_spinner=False)

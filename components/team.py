@@ -38,7 +38,7 @@ def settings() -> TeamSettings:
         log.error("Team configuration: %s", exc)
         found = TeamSettings(enabled=True, egress=egress.EgressPolicy(True, (), True))
         st.error(f"The server's configuration cannot be read: {exc}. No request leaves this "
-                 "server until an admin fixes it.", icon="🚫")
+                 "server until an admin fixes it.", icon=":material/block:")
     return found
 
 
@@ -92,12 +92,13 @@ def sign_in_page() -> None:
     if st.user.is_logged_in:
         email = str(st.user.get("email") or "") or "without an email address"
         st.error(f"The account {email} may not use this Toolsmith server. Sign out and sign "
-                 "in with your team account, or ask an admin to allow it.", icon="🚫")
+                 "in with your team account, or ask an admin to allow it.", icon=":material/block:")
         st.button("Sign out", key="team.sign_out_refused", on_click=st.logout)
         return
     st.markdown("This Toolsmith server is shared by a team. Sign in with your organisation's "
                 "account to see your own chats, tools and eval runs.")
-    st.button("Sign in", key="team.sign_in", type="primary", icon="🔑", on_click=st.login)
+    st.button("Sign in", key="team.sign_in", type="primary", icon=":material/key:",
+              on_click=st.login)
 
 
 def account(who: Viewer) -> None:
@@ -107,4 +108,4 @@ def account(who: Viewer) -> None:
     box = st.sidebar.container(border=True)
     role = " · admin" if who.admin else ""
     box.markdown(f"Signed in as **{who.name}**  \n`{who.user}`{role}")
-    box.button("Sign out", key="team.sign_out", icon="🚪", on_click=st.logout)
+    box.button("Sign out", key="team.sign_out", icon=":material/logout:", on_click=st.logout)

@@ -31,7 +31,7 @@ def render(entries: list[LibraryEntry]) -> None:
     drafts = tool_state.tool_drafts()
     options = [*by_id, *(d for d in drafts if d not in by_id and drafts[d].origin is None)]
     top, new = st.columns([5, 1], vertical_alignment="bottom")
-    new.button("New tool", key="tools.new", on_click=tool_state.new_tool, icon="➕")
+    new.button("New tool", key="tools.new", on_click=tool_state.new_tool, icon=":material/add:")
     editor_id = tool_state.selected_tool(options[0] if options else "new-1")
     if editor_id not in options:
         options.append(editor_id)
@@ -43,7 +43,7 @@ def render(entries: list[LibraryEntry]) -> None:
         st.error(f"{code(entry.path.name)} cannot be opened: "
                  + "; ".join(text(p) for p in entry.problems)
                  + ". Fix or remove the file outside Toolsmith; it is left untouched here.",
-                 icon="📄")
+                 icon=":material/description:")
         return
     draft = tool_state.draft_for(editor_id, entry)
     data, parse_errors = parse_text(draft.text, draft.fmt)  # once per rerun, used throughout
@@ -56,7 +56,7 @@ def render(entries: list[LibraryEntry]) -> None:
     unsaved = tool_state.draft_unsaved(draft)
     if unsaved:
         st.warning("Unsaved changes — they are kept while you switch pages, but not written "
-                   "to the library until you Save.", icon="✏️")
+                   "to the library until you Save.", icon=":material/edit:")
 
     st.segmented_control("Format", ["yaml", "json"], key=tool_state.editor_fmt_key(editor_id),
                          format_func=str.upper, on_change=tool_state.on_format_change,
@@ -75,7 +75,8 @@ def render(entries: list[LibraryEntry]) -> None:
     cols = st.columns(5)
     cols[0].button("Save", key="tools.save", type="primary",
                    disabled=spec is None or spec.name in taken,
-                   on_click=tool_state.save_tool_draft, args=(editor_id, taken), icon="💾")
+                   on_click=tool_state.save_tool_draft, args=(editor_id, taken),
+                   icon=":material/save:")
     cols[1].button("Revert", key="tools.revert", disabled=not unsaved,
                    on_click=tool_state.revert_tool, args=(editor_id,))
     cols[2].button("Duplicate", key="tools.duplicate", on_click=tool_state.duplicate_tool,
@@ -106,14 +107,14 @@ def _checks(spec: object, problems: list[Problem]) -> None:
     errors = [p for p in problems if p.severity == "error"]
     if not problems and spec is not None:
         st.success("Valid: a JSON Schema with type object, and a name and description every "
-                   "provider accepts.", icon="✅")
+                   "provider accepts.", icon=":material/check_circle:")
     elif errors:
         st.error(f"{len(errors)} problem{'s' if len(errors) != 1 else ''}: this tool cannot be "
                  "saved, enabled or sent until they are fixed (marked in the text and listed "
-                 "under it).", icon="🚫")
+                 "under it).", icon=":material/block:")
     else:
         st.warning(f"{len(problems)} warning{'s' if len(problems) != 1 else ''}, marked in the "
-                   "text and listed under it.", icon="⚠️")
+                   "text and listed under it.", icon=":material/warning:")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

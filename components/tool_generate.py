@@ -31,7 +31,8 @@ def form() -> None:
                      key=tool_state.GENERATE_EXAMPLE, height=68,
                      placeholder='def track_order(order_number: str, carrier: str | None = None)'
                                  ' or track_order(order_number="A-1001")')
-        st.button(f"Generate with `{model}`", key="tools.generate.go", icon="✨",
+        st.button(f"Generate with `{model}`", key="tools.generate.go",
+                  icon=":material/auto_awesome:",
                   on_click=tool_state.request_draft,
                   help="A separate request to the sidebar's model; the draft opens as a new, "
                        "unsaved tool for you to check, edit and save.")
@@ -45,7 +46,7 @@ def handle() -> None:
     endpoint, settings = state.endpoint(), state.settings()
     problem = endpoint.problem()
     if problem:
-        st.error(f"Generate needs a model: {problem}", icon="🚫")
+        st.error(f"Generate needs a model: {problem}", icon=":material/block:")
         return
     description, example = pending
     request_messages, request_settings = draft_request(description, example,
@@ -58,7 +59,7 @@ def handle() -> None:
     if result.message is None or not (result.message.content or "").strip():
         error = result.error
         st.error(f"Generate failed: {error.message if error else 'the model gave no text.'} "
-                 "Nothing was opened.", icon="🚫")
+                 "Nothing was opened.", icon=":material/block:")
         messages.inspect_button(st, result.exchange.id)
         if state.inspected() == result.exchange.id:
             inspector.render(result.exchange)

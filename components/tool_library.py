@@ -86,7 +86,7 @@ def _row(entry: LibraryEntry, enabled: set[str],
         if entry.spec is None:
             left.markdown(f"**{code(entry.path.name)}** — cannot be used")
             for problem in entry.problems:
-                left.error(text(problem), icon="📄")
+                left.error(text(problem), icon=":material/description:")
             right.button("Edit", key=f"tools.edit.{entry.path.stem}",
                          on_click=tool_state.select_tool, args=(entry.path.stem,))
             return

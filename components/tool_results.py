@@ -12,7 +12,8 @@ def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
     """Result boxes; `canned`: named canned results per tool name, offered as one-click fills."""
     with st.container(border=True):
         what = "the call" if len(calls) == 1 else f"{len(calls)} calls"
-        st.markdown(f"⏳ **The model is waiting for the result of {what}.** Type what "
+        st.markdown(f":material/hourglass_top: **The model is waiting for the result of "
+                    f"{what}.** Type what "
                     f"{'the tool' if len(calls) == 1 else 'each tool'} returned (JSON or "
                     "text), then send.")
         mcp_run.run_all_button(calls)
@@ -42,7 +43,7 @@ def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
         buttons = st.container(horizontal=True)
         buttons.button("Send tool results", type="primary", key="chat.send_results",
                        on_click=state.request, args=("results",))
-        buttons.button("Retry this turn", key="chat.regenerate", icon="🔁",
+        buttons.button("Retry this turn", key="chat.regenerate", icon=":material/refresh:",
                        on_click=state.request, args=("regenerate",),
                        help="Discard these calls and ask the model again (the request is kept "
                             "in the inspector's history).")

@@ -170,6 +170,6 @@ def render_assistant(where: st.delta_generator.DeltaGenerator, markdown: str, ke
     hosts = sorted({re.sub(r"^[a-z]+://([^/]+).*$", r"\1", i.url) for i in found})
     where.button(f"Load {len(found)} image{'s' if len(found) != 1 else ''} "
                  f"(from {text(', '.join(hosts), 200)})", key=f"untrusted.images.{key}",
-                 icon="🖼️", on_click=state.allow_images, args=(key,),
+                 icon=":material/image:", on_click=state.allow_images, args=(key,),
                  help="The images come from addresses the model chose; loading one tells that "
                       "server you opened this page.")

@@ -28,7 +28,7 @@ def current() -> dict[str, Price]:
 
 
 def editor(prices: dict[str, Price]) -> None:
-    with st.expander("Price table (USD per 1M tokens)", icon="💲"):
+    with st.expander("Price table (USD per 1M tokens)", icon=":material/attach_money:"):
         saved = st.session_state.pop("usage.prices_saved", None)
         if saved:
             st.success(saved)

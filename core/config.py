@@ -35,7 +35,7 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "demo": Preset("Offline demo model (no key needed)", DEMO_BASE_URL, DEMO_MODEL, False,
+    "demo": Preset("Offline demo model", DEMO_BASE_URL, DEMO_MODEL, False,
                    fixed_wire=False),
     "wenwen": Preset("Reference gateway (api.wenwen-ai.com)", "https://api.wenwen-ai.com/v1",
                      "gpt-4o-2024-08-06"),

@@ -453,6 +453,7 @@ class SessionInfo:
     tokens: int = 0
     owner: str | None = None
     shared: bool = False
+    last_text: str = ""  # the start of its latest message with text (tells like sessions apart)
 
 
 def _insert_for(dialect: str) -> Callable[..., Any]:
@@ -662,8 +663,13 @@ class Store:
                                     sa.func.coalesce(sa.func.sum(exchanges.c.total_tokens), 0)
                                     .label("tokens"))
                           .group_by(exchanges.c.session_id).subquery())
+        latest = (sa.select(sa.func.substr(messages.c.content, 1, 160))
+                  .where((messages.c.session_id == sessions.c.id) & (messages.c.content != "")
+                         & messages.c.role.in_(("user", "assistant")))
+                  .order_by(messages.c.position.desc()).limit(1)
+                  .scalar_subquery().label("last_text"))
         query = (sa.select(sessions, message_count.c.n, exchange_stats.c.requests,
-                           exchange_stats.c.tokens)
+                           exchange_stats.c.tokens, latest)
                  .outerjoin(message_count, message_count.c.session_id == sessions.c.id)
                  .outerjoin(exchange_stats, exchange_stats.c.session_id == sessions.c.id)
                  .where(sessions.c.kind.is_(None))  # chats only: not eval runs, not tools
@@ -686,7 +692,8 @@ class Store:
                             updated_at=r.updated_at, provider=r.provider, model=r.model,
                             messages=r.n or 0, requests=r.requests or 0,
                             tokens=int(r.tokens or 0), owner=r.owner,
-                            shared=bool(r.shared)) for r in rows]
+                            shared=bool(r.shared), last_text=r.last_text or "")
+                for r in rows]
 
     # Editing.
     def rename(self, session_id: str, title: str) -> None:

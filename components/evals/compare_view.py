@@ -15,7 +15,7 @@ def render(records: EvalRecords) -> None:
     runs = [r for r in records.runs() if r.answered]
     if len(runs) < 2:
         st.info("Compare needs two runs with answers: run a suite, edit a tool's schema, run "
-                "it again.", icon="⚖️")
+                "it again.", icon=":material/compare_arrows:")
         return
     by_id = {r.id: r for r in runs}
     ids = list(by_id)  # newest first

@@ -34,7 +34,7 @@ LEGEND = {"pass": "every repeat passed", "mixed": "some passed", "fail": "none p
 def render(records: EvalRecords) -> None:
     runs = records.runs()
     if not runs:
-        st.info("No runs yet: pick a suite and targets in **Run**.", icon="🧪")
+        st.info("No runs yet: pick a suite and targets in **Run**.", icon=":material/science:")
         return
     by_id = {r.id: r for r in runs}
     if evals_state.current_run() not in by_id:
@@ -242,9 +242,9 @@ def _cell(records: EvalRecords, run: RunInfo, cells: dict[tuple[str, str], CellS
             st.markdown(f"Repeat {result.repeat + 1}: {MARK.get(result.status, '')} "
                         f"**{result.status}**")
             for failure in result.failures:
-                st.error(failure, icon="🚫")
+                st.error(failure, icon=":material/block:")
             if result.error:
-                st.warning(f"The request failed: {result.error}", icon="⚠️")
+                st.warning(f"The request failed: {result.error}", icon=":material/warning:")
             for call in result.calls:
                 tool_call_card.render(ToolCall(call.get("id") or "", call.get("name") or "",
                                                call.get("arguments") or ""), sent=sent)

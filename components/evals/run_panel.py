@@ -22,7 +22,8 @@ DEMO_TARGETS = {f"Demo model ({wire} format)": Target(wire, DEMO_BASE_URL, DEMO_
 def render(files: list[SuiteFile]) -> None:
     ready = [f for f in files if f.suite is not None]
     if not ready:
-        st.info("No suite is ready to run: add or fix one in **Suites**.", icon="🧪")
+        st.info("No suite is ready to run: add or fix one in **Suites**.",
+                icon=":material/science:")
         return
     paths = [str(f.path) for f in ready]
     default = evals_state.selected_suite()
@@ -85,7 +86,7 @@ def _targets() -> list[Target]:
             continue  # it is the sidebar's server
         if st.checkbox(label, key=f"evals.t.demo.{target.wire}"):
             picked.append(target)
-    with st.expander("Another server", icon="🌐"):
+    with st.expander("Another server", icon=":material/public:"):
         cols = st.columns([1, 3, 2])
         wire = cols[0].selectbox("Format", list(KEY_ENV), key="evals.t.custom_wire")
         base = cols[1].text_input("Base URL", key="evals.t.custom_base",
@@ -100,5 +101,5 @@ def _targets() -> list[Target]:
                 st.warning("The base URL must start with http:// or https://.")
     unique = list({t.key: t for t in picked}.values())
     if not unique:
-        st.warning("Pick at least one target.", icon="🎯")
+        st.warning("Pick at least one target.", icon=":material/target:")
     return unique

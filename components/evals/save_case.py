@@ -38,7 +38,8 @@ def save_from_chat(message_id: str) -> None:
 def chat_button(message: Message) -> None:
     """The small button under a user message on the Chat page."""
     follow()
-    st.button("🧪 Save as test case", key=f"chat.save_case.{message.id}", type="tertiary",
+    st.button("Save as test case", key=f"chat.save_case.{message.id}", type="tertiary",
+              icon=":material/science:",
               help="This conversation up to here, with the model's next tool calls as the "
                    "expectation, as a case of a schema test suite (Evals page).",
               on_click=save_from_chat, args=(message.id,))

@@ -26,13 +26,13 @@ def render(files: list[SuiteFile], library: dict[str, ToolSpec]) -> None:
         "status": "ready" if f.suite else f"{len(f.problems)} problem(s)"} for f in files],
         columns=["suite", "file", "cases", "tools", "status"]),
         hide_index=True, width="stretch")
-    with st.popover("New suite", icon="➕"):
+    with st.popover("New suite", icon=":material/add:"):
         st.text_input("File name", key="evals.new_name", placeholder="weather_tools")
         st.button("Create", key="evals.create", on_click=actions.create_suite,
                   args=(directory, sorted(library)[:1]))
     if not files:
         st.info(f"No suites in `{directory}` yet: create one above, or use **Save as test "
-                "case** on the Chat page.", icon="🧪")
+                "case** on the Chat page.", icon=":material/science:")
         return
     paths = [str(f.path) for f in files]
     chosen = evals_state.selected_suite()
@@ -48,7 +48,7 @@ def _editor(found: SuiteFile, library: dict[str, ToolSpec]) -> None:
     path = str(found.path)
     if not found.source and found.problems:
         st.error(f"`{found.path.name}` cannot be opened: "
-                 + "; ".join(str(p) for p in found.problems), icon="📄")
+                 + "; ".join(str(p) for p in found.problems), icon=":material/description:")
         return
     evals_state.restore_editor(path, found.source)
     text = st.session_state[evals_state.editor_key(path)]
@@ -68,7 +68,7 @@ def _editor(found: SuiteFile, library: dict[str, ToolSpec]) -> None:
                            on_click=evals_state.clear_pending_case)
     if unsaved:
         st.warning("Unsaved changes — kept while you switch pages, written to the file when "
-                   "you Save.", icon="✏️")
+                   "you Save.", icon=":material/edit:")
     left, right = st.columns([3, 2])
     left.text_area("Suite (YAML)", key=evals_state.editor_key(path), height=420,
                    on_change=evals_state.keep_draft, args=(path,),
@@ -76,18 +76,18 @@ def _editor(found: SuiteFile, library: dict[str, ToolSpec]) -> None:
     with right:
         if problems:
             st.error(f"{len(problems)} problem(s); the suite cannot run until they are "
-                     "fixed:", icon="🚫")
+                     "fixed:", icon=":material/block:")
             st.table([{"where": p.where(), "problem": p.message} for p in problems])
         elif suite is not None:
             st.success(f"Valid: {len(suite.cases)} case(s), tools "
-                       f"{', '.join(t.name for t in suite.tools)}.", icon="✅")
+                       f"{', '.join(t.name for t in suite.tools)}.", icon=":material/check_circle:")
         st.caption("Highlighted (YAML):")
         with st.container(height=360):
             st.code(text, language="yaml", line_numbers=True)
     with left:
         cols = st.columns(4)
         cols[0].button("Save", key="evals.save", type="primary", disabled=bool(problems),
-                       on_click=actions.save_suite, args=(path, text), icon="💾")
+                       on_click=actions.save_suite, args=(path, text), icon=":material/save:")
         cols[1].button("Revert", key="evals.revert", disabled=not unsaved,
                        on_click=actions.revert_suite, args=(path,))
         cols[2].button("Run this suite…", key="evals.to_run", disabled=suite is None,
@@ -104,7 +104,7 @@ def _editor(found: SuiteFile, library: dict[str, ToolSpec]) -> None:
 def _case_form(path: str, text: str, tools: list[ToolSpec]) -> None:
     """The common case: one prompt, the tool it should call, checks on its arguments."""
     version = evals_state.form_version()
-    with st.expander("Add a case with a form", icon="📝"):
+    with st.expander("Add a case with a form", icon=":material/edit_note:"):
         name = st.text_input("Case name", key=f"evals.form.name.{path}.{version}")
         prompt = st.text_area("User message", key=f"evals.form.prompt.{path}.{version}",
                               height=80)

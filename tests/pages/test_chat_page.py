@@ -56,7 +56,7 @@ def markdown_texts(at: AppTest) -> list[str]:
 
 def card_for(at: AppTest, call: ToolCall) -> str:
     """The tool-call card's heading line, which names the tool and the call id."""
-    heads = [t for t in markdown_texts(at) if "🔧" in t and f"`{call.id}`" in t]
+    heads = [t for t in markdown_texts(at) if ":material/build:" in t and f"`{call.id}`" in t]
     assert len(heads) == 1, markdown_texts(at)
     return heads[0]
 
@@ -171,7 +171,7 @@ def test_new_chat_clears_the_conversation(make_app: MakeApp) -> None:
     assert messages(at) == []
     assert at.session_state["chat.state"].conversation.exchanges == {}
     assert SEED not in markdown_texts(at)
-    assert not [t for t in markdown_texts(at) if "🔧" in t]
+    assert not [t for t in markdown_texts(at) if ":material/build:" in t]
     assert not result_boxes(at)
     assert not at.chat_input(key="chat.input").disabled
     assert is_demo_page(at)

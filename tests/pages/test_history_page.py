@@ -517,3 +517,16 @@ def test_data_dir_is_the_test_one(clean_env: pytest.MonkeyPatch) -> None:
     assert default_url().startswith("sqlite:///")
     assert default_url().endswith(os.path.join("data", "toolsmith.db"))
     assert os.environ["TOOLSMITH_DATA_DIR"] in default_url()
+
+
+def test_sessions_with_the_same_first_question_are_told_apart(make_app: MakeApp) -> None:
+    make_app()
+    store = db()
+    store.record(simple_conversation("Weather in Boston?", "Sunny, 22 °C."), model="m")
+    store.record(simple_conversation("Weather in Boston?", "Rain all day."), model="m")
+    at = open_history(make_app())
+    latest = sorted(c.value for c in at.caption if c.value.startswith("Latest: "))
+    assert latest == ["Latest: Rain all day\\.", "Latest: Sunny, 22 °C\\."] or \
+        latest == ["Latest: Rain all day.", "Latest: Sunny, 22 °C."]
+    helps = {b.help for b in at.button if (b.key or "").startswith("history.open.")}
+    assert len(helps) == 2  # each Open says which session it opens

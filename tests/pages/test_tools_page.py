@@ -1313,12 +1313,18 @@ def tool_call_reply(*calls: tuple[str, Any]) -> Reply:
     return json_reply(response)
 
 
+VIOLATION = re.compile(r"^- (`+) ?(.*?) ?\1: (.*) \(value (`+) ?(.*?) ?\4\)$")
+
+
 def violation_rows(at: AppTest) -> list[dict[str, str]]:
+    """The schema violations listed under a tool-call card (a Markdown list, as text)."""
     rows: list[dict[str, str]] = []
-    for table in at.table:
-        frame = table.value
-        if list(frame.columns) == ["where", "problem", "value"]:
-            rows.extend(frame.to_dict("records"))
+    for element in at.markdown:
+        for line in element.value.split("\n"):
+            found = VIOLATION.match(line)
+            if found:
+                rows.append({"where": found[2], "problem": re.sub(r"\\(.)", r"\1", found[3]),
+                             "value": found[5]})
     return rows
 
 
@@ -1333,7 +1339,7 @@ def test_valid_arguments_are_marked_as_fitting(chat_app: Callable[[], AppTest],
                                                wire_server: WireServer) -> None:
     wire_server.script(tool_call_reply(("get_current_weather", {"location": "Boston, MA"})))
     at = ask(chat_app(), SEED)
-    assert "✅ Arguments fit the schema that was sent." in captions(at)
+    assert ":material/check_circle: Arguments fit the schema that was sent." in captions(at)
     assert not violation_rows(at)
 
 

@@ -417,7 +417,8 @@ def test_switching_format_mid_conversation_and_no_key_anywhere(
     assert call.id == FIXTURE_TOOL_USE_ID
     assert exchanges(at)[-1].wire == "anthropic"
     # The card checks the call against the input_schema of the Anthropic request.
-    fits = [c.value for c in at.caption if c.value == "✅ Arguments fit the schema that was sent."]
+    fits = [c.value for c in at.caption
+            if c.value == ":material/check_circle: Arguments fit the schema that was sent."]
     assert len(fits) == 2  # the OpenAI-format call and the Anthropic-format one
     assert_no_key(at)
 
