@@ -141,7 +141,8 @@ def _key_widgets(sb: st.delta_generator.DeltaGenerator, fmt: WireFormat,
     home = state.key_withheld(fmt.key_env, base_url)
     if home and not team.is_admin():  # a team server's key goes only where it was set up for
         sb.warning(f"This server's key in {fmt.key_env} belongs to {code(home)}, so it is not "
-                   "sent to this address. Type your own key for this server.", icon="🔑")
+                   "sent to this address. Type your own key for this server.",
+                   icon=":material/key:")
     elif home:
         sb.warning(f"The key in {fmt.key_env} belongs to {code(home)}, so it is not sent to this "
                    "address. Type a key for this server, or send that key here too.",
