@@ -46,13 +46,18 @@ def create_suite(directory: Path, tools: list[str]) -> None:
     if path.exists():
         _say("error", f"{path.name} already exists; pick another name.")
         return
+    pending = evals_state.pending_case()
     try:
-        authoring.save_text(path, authoring.new_suite_text(path.stem, tools))
+        authoring.save_text(path, authoring.new_suite_text(path.stem, tools, pending))
     except OSError as exc:
         _say("error", f"Could not create {path.name}: {exc}.")
         return
     evals_state.select_suite(str(path))
-    _say("success", f"Created {path.name}: edit it below, or add cases with the form.")
+    if pending:
+        evals_state.clear_pending_case()
+        _say("success", f"Created {path.name} with the saved case and the tools it expects.")
+    else:
+        _say("success", f"Created {path.name}: edit it below, or add cases with the form.")
 
 
 def delete_suite(path: str) -> None:

@@ -26,7 +26,12 @@ def render(files: list[SuiteFile], library: dict[str, ToolSpec]) -> None:
         "status": "ready" if f.suite else f"{len(f.problems)} problem(s)"} for f in files],
         columns=["suite", "file", "cases", "tools", "status"]),
         hide_index=True, width="stretch")
-    with st.popover("New suite", icon=":material/add:"):
+    pending = evals_state.pending_case()
+    if pending and not files:
+        st.info(f"A case saved from a conversation (`{pending['name']}`) is waiting: create "
+                "a suite for it with **New suite**.", icon=":material/science:")
+    with st.popover("New suite" + (" for the saved case" if pending else ""),
+                    icon=":material/add:"):
         st.text_input("File name", key="evals.new_name", placeholder="weather_tools")
         st.button("Create", key="evals.create", on_click=actions.create_suite,
                   args=(directory, sorted(library)[:1]))

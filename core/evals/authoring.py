@@ -136,7 +136,19 @@ def append_case(text: str, case: dict[str, Any]) -> str:
     return dump(data)
 
 
-def new_suite_text(name: str, tools: list[str]) -> str:
+def expected_tools(case: dict[str, Any]) -> list[str]:
+    """The tool names a case's expectation names, in order."""
+    expect = case.get("expect") or {}
+    names = [expect["tool"]] if isinstance(expect.get("tool"), str) else [
+        t if isinstance(t, str) else t.get("tool") for t in expect.get("tools") or []]
+    return list(dict.fromkeys(n for n in names if isinstance(n, str)))
+
+
+def new_suite_text(name: str, tools: list[str], case: dict[str, Any] | None = None) -> str:
+    """A new suite: around `case` (with the tools it expects), or a first example case."""
+    if case is not None:
+        return dump({"name": name, "tools": list(dict.fromkeys(
+            [*expected_tools(case), *tools])) or tools, "cases": [case]})
     return dump({"name": name, "tools": tools or ["get_current_weather"], "cases": [
         {"name": "first case", "messages": "What's the weather like in Boston today?",
          "expect": {"tool": (tools or ["get_current_weather"])[0]}}]})

@@ -218,3 +218,23 @@ def test_save_a_case_from_the_history_page(make_app: MakeApp, evals_dir: Path) -
     run(at)  # the callback keeps the case, the page switches in the same run
     assert [t.value for t in at.title] == ["Evals"]
     assert "tool: get_server_time" in rendered_text(at)
+
+
+def test_a_saved_case_with_no_suite_yet_becomes_a_new_suite(
+        make_app: MakeApp, clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tests.support.apptest import ask
+
+    empty = tmp_path / "no-suites"
+    empty.mkdir()
+    clean_env.setenv("TOOLSMITH_EVALS_DIR", str(empty))
+    at = ask(make_app(), "What's the weather like in Boston today?")
+    next(b for b in at.button if b.key.startswith("chat.save_case.")).click()
+    run(at)
+    assert "is waiting: create a suite for it" in rendered_text(at)
+    at.text_input(key="evals.new_name").set_value("weather")
+    at.button(key="evals.create").click()
+    run(at)
+    text = (empty / "weather.yaml").read_text()
+    assert "tools:\n- get_current_weather" in text and "location: Boston, MA" in text
+    assert any("Valid: 1 case(s)" in s.value for s in at.success)
+    assert "is waiting" not in rendered_text(at)
