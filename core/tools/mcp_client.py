@@ -457,6 +457,14 @@ class McpManager:
                 break
         return tools
 
+    async def _cancel(self, session: ClientSession, request_id: Any, reason: str) -> None:
+        """notifications/cancelled for a request we stopped waiting for (best effort)."""
+        if not isinstance(request_id, int):
+            return
+        with contextlib.suppress(Exception):
+            await session.send_notification(types.ClientNotification(types.CancelledNotification(
+                params=types.CancelledNotificationParams(requestId=request_id, reason=reason))))
+
     async def _call(self, conn: _Connection, run: ToolRun, timeout: float) -> ToolRun:
         session = conn.session
         if session is None:
@@ -465,6 +473,9 @@ class McpManager:
         request = types.ClientRequest(types.CallToolRequest(
             params=types.CallToolRequestParams(name=run.tool, arguments=run.arguments)))
         conn.in_flight += 1
+        # The id send_request is about to use (it reads and bumps it before its first await),
+        # so a call that times out can be cancelled on the server, as the spec asks.
+        request_id = getattr(session, "_request_id", None)
         try:
             # send_request rather than call_tool: call_tool raises on structured content that
             # breaks the output schema, and the point here is to show such a result, named.
@@ -473,6 +484,7 @@ class McpManager:
                 request_read_timeout_seconds=timedelta(seconds=timeout))
         except McpError as exc:
             if exc.error.code == httpx.codes.REQUEST_TIMEOUT:
+                await self._cancel(session, request_id, f"timed out after {timeout:g} s")
                 note = " " + " ".join(conn.protocol_notes[notes_before:]) \
                     if len(conn.protocol_notes) > notes_before else ""
                 return self._failed(run, "timeout", (

@@ -58,6 +58,10 @@ def main() -> None:
             elif name == "echo_env":
                 send({"jsonrpc": "2.0", "id": ident, "result": {"content": [
                     {"type": "text", "text": os.environ.get("MCP_ODD_SECRET", "")}]}})
+        elif method == "notifications/cancelled":
+            params = request.get("params") or {}
+            print(f"cancelled request {params.get('requestId')}: {params.get('reason')}",
+                  file=sys.stderr, flush=True)
         elif ident is not None:
             send({"jsonrpc": "2.0", "id": ident, "result": {}})
 

@@ -171,6 +171,10 @@ def test_invalid_answers(manager):
     assert run.error_kind == "invalid" and "not a valid tools/call result" in run.error
     run = manager.call("odd", "garbage_then_silence", {})
     assert run.error_kind == "timeout" and "not an MCP message" in run.error
+    # the server is told the call was given up (notifications/cancelled, as the spec asks)
+    wait_for(lambda: "cancelled request" in manager.status("odd").stderr_tail,
+             what="the cancellation to reach the server")
+    assert "timed out after 1 s" in manager.status("odd").stderr_tail
 
 
 def test_secrets_never_reach_status_stderr_or_results(manager):
