@@ -166,6 +166,8 @@ def _case_names(records: EvalRecords, run: RunInfo) -> list[str]:
     if run.id not in _CASES:
         try:
             _CASES[run.id] = [c.name for c in runner.stored_suite(records, run.id)[0].cases]
+            while len(_CASES) > 64:
+                _CASES.pop(next(iter(_CASES)))
         except (KeyError, ValueError):
             return []
     return _CASES[run.id]

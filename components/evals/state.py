@@ -148,14 +148,10 @@ def restore_editor(path: str, saved: str) -> None:
         st.session_state[key] = draft(path) if draft(path) is not None else saved
 
 
-def form_rows_key(suite: str) -> str:
-    return f"evals.form.rows.{suite}"
-
 
 def reset_form(suite: str) -> None:
-    for name in ("name", "prompt", "tool"):
-        st.session_state.pop(f"evals.form.{name}.{suite}", None)
-    st.session_state.pop(form_rows_key(suite), None)
+    """A fresh, empty form after a case was added: its widgets get new keys."""
+    del suite  # one version for every suite's form
     st.session_state["evals.form.version"] = st.session_state.get("evals.form.version", 0) + 1
 
 

@@ -7,7 +7,6 @@ Either way the result is parsed again before it is offered for saving.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -170,7 +169,3 @@ def save_text(path: Path, text: str) -> None:
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write(text)
     os.replace(temp, path)
-
-
-def calls_json(calls: list[dict[str, Any]]) -> str:
-    return json.dumps(calls, ensure_ascii=False)

@@ -122,7 +122,7 @@ def execute(records: EvalRecords, run_id: str, suite: Suite, targets: list[Targe
     try:
         for target in targets:
             if clients is None or target.key not in clients:
-                own[target.key] = _client(target, concurrency, settings)
+                own[target.key] = _client(target, settings)
             pools[target.key] = ThreadPoolExecutor(
                 max_workers=max(1, concurrency), thread_name_prefix=f"eval-{run_id[-6:]}")
         use = {**(clients or {}), **own}
@@ -154,9 +154,8 @@ def execute(records: EvalRecords, run_id: str, suite: Suite, targets: list[Targe
     return status
 
 
-def _client(target: Target, concurrency: int, settings: RunSettings) -> httpx.Client:
+def _client(target: Target, settings: RunSettings) -> httpx.Client:
     """A pooled client per target (httpx allows 100 connections, far above a usual limit)."""
-    del concurrency
     return client_for(Timeouts(idle=settings.idle_timeout), demo=target.preset == "demo")
 
 
