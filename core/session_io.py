@@ -13,6 +13,7 @@ from dataclasses import asdict
 from typing import Any
 
 from core.bounded import Limits, ParseError, parse_json
+from core.config import provider_of
 from core.conversation import Conversation
 from core.store import Store
 from core.types import Attempt, Exchange, Message, ToolCall, ToolImage, Usage, new_id
@@ -197,6 +198,11 @@ def _exchange(raw: Any, where: str) -> Exchange:
                                   "stream", "request_id", "transcript", "error", "error_kind",
                                   "url", "wire", "copied_from", "purpose")
         if raw.get(key) is not None}
+    if values["provider"] in ("openai", "anthropic"):
+        # An export from before provider meant the server (store migration 8): the old value
+        # was the wire format, so it moves to `wire` and provider becomes the base URL's host.
+        values.setdefault("wire", values["provider"])
+        values["provider"] = provider_of(values["base_url"])
     values["started_at"] = _time(raw, where, "started_at", optional=False)
     for key in ("first_byte_at", "first_token_at", "ended_at"):
         values[key] = _time(raw, where, key)
@@ -294,7 +300,13 @@ def parse_session_file(data: bytes) -> tuple[dict[str, Any], Conversation]:
 def import_session(store: Store, data: bytes) -> str:
     """Store an exported session as a new session; returns its id."""
     session, conversation = parse_session_file(data)
-    store.record(conversation, provider=session.get("provider"), model=session.get("model"),
+    provider = session.get("provider")
+    if provider in ("openai", "anthropic"):  # an older export: provider was the wire format
+        latest = max(conversation.exchanges.values(), key=lambda e: e.started_at, default=None)
+        base = (session.get("settings") or {}).get("base_url")
+        provider = latest.provider if latest is not None else \
+            provider_of(base) if isinstance(base, str) and base else provider
+    store.record(conversation, provider=provider, model=session.get("model"),
                  settings=session.get("settings"), tools=session.get("tools"),
                  title=session["title"])
     return conversation.id

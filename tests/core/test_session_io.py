@@ -59,7 +59,7 @@ def store(db: Backend) -> Store:
 @pytest.fixture
 def source(store: Store) -> Conversation:
     conversation = rich_conversation()
-    store.record(conversation, provider="openai", model="gpt-4o-2024-08-06",
+    store.record(conversation, provider="api.openai.com", model="gpt-4o-2024-08-06",
                  settings=SETTINGS, tools=[tool_to_wire(WEATHER)])
     store.rename(conversation.id, "Zürich and 東京 — weather")
     return conversation
@@ -94,7 +94,7 @@ def test_export_is_one_json_document_with_everything(store: Store, source: Conve
     session = document["session"]
     assert session["id"] == source.id
     assert session["title"] == "Zürich and 東京 — weather"
-    assert (session["provider"], session["model"]) == ("openai", "gpt-4o-2024-08-06")
+    assert (session["provider"], session["model"]) == ("api.openai.com", "gpt-4o-2024-08-06")
     assert session["settings"] == SETTINGS
     assert session["tools"] == [tool_to_wire(WEATHER)]
     assert [m["id"] for m in document["messages"]] == [m.id for m in source.messages]
@@ -432,3 +432,20 @@ def test_values_at_the_limits_import(store: Store, source: Conversation) -> None
     document["exchanges"][0]["started_at"] = 0.0
     imported = store.session_row(import_session(store, json.dumps(document).encode()))
     assert imported is not None and imported["title"] == document["session"]["title"]
+
+
+def test_an_export_from_before_provider_meant_the_server_is_read_in_todays_terms(
+        store: Store, source: Conversation) -> None:
+    """Older exports named the wire format as provider: it becomes the wire, and provider the
+    server (the base URL's host), as store migration 8 did to stored rows."""
+    document = json.loads(exported_bytes(store, source.id))
+    document["session"]["provider"] = "openai"
+    for exchange in document["exchanges"]:
+        exchange["provider"] = "openai"
+        exchange.pop("wire", None)
+    new_id = import_session(store, json.dumps(document).encode("utf-8"))
+    loaded = store.load(new_id)
+    assert loaded is not None
+    assert {(e.provider, e.wire) for e in loaded.exchanges.values()} == {
+        ("api.openai.com", "openai")}
+    assert store.session_row(new_id)["provider"] == "api.openai.com"

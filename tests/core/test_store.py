@@ -79,8 +79,10 @@ def insert_as_old_version(engine: sa.Engine, conversation: Conversation, title: 
             only("messages", core_store._message_row(conversation.id, i, m))
             for i, m in enumerate(conversation.messages)])
         if conversation.exchanges:
+            # Before migration 8, an exchange's provider was its wire format's name.
             conn.execute(core_store.exchanges.insert(), [
-                only("exchanges", core_store._exchange_row(conversation.id, e))
+                only("exchanges", {**core_store._exchange_row(conversation.id, e),
+                                   "provider": e.wire})
                 for e in conversation.exchanges.values()])
 
 

@@ -142,7 +142,7 @@ def test_search_filters_the_list(make_app: MakeApp) -> None:
     boston = simple_conversation("Weather in Boston", "Sunny in Boston.")
     tokyo = simple_conversation("Plans for Tokyo", "It rains in Tokyo, bring an umbrella.")
     for conversation in (boston, tokyo):
-        store.record(conversation, provider="openai", model="gpt-4o-mini")
+        store.record(conversation, provider="api.openai.com", model="gpt-4o-mini")
     at = open_history(make_app())
     assert set(titles(at)) == {"Weather in Boston", "Plans for Tokyo"}
 
@@ -215,7 +215,7 @@ def test_delete_asks_first(make_app: MakeApp) -> None:
     doomed = simple_conversation("Delete me", "ok")
     kept = simple_conversation("Keep me", "ok")
     for conversation in (doomed, kept):
-        store.record(conversation, provider="openai", model="gpt-4o-mini")
+        store.record(conversation, provider="api.openai.com", model="gpt-4o-mini")
     at = manage(open_history(make_app()), doomed.id)
 
     click(at, f"history.delete.{doomed.id}")
@@ -374,10 +374,10 @@ def test_the_database_url_can_come_from_secrets(make_app: MakeApp, tmp_path: Pat
 def test_a_reopened_session_says_which_model_it_was_recorded_with(make_app: MakeApp) -> None:
     make_app()
     old = simple_conversation("from last week", "an answer")
-    db().record(old, provider="openai", model="gpt-4o-mini")
+    db().record(old, provider="api.openai.com", model="gpt-4o-mini")
     at = app_at(old.id)
     said = [c.value for c in at.caption if "was recorded with" in c.value]
-    assert said == ["This session was recorded with `gpt-4o-mini` (openai); it continues "
+    assert said == ["This session was recorded with `gpt-4o-mini` (api.openai.com); it continues "
                     "with the model chosen in the sidebar."]
     at.chat_input(key="chat.input").set_value("and now?")
     run(at)  # continued with the sidebar's model: the note has done its job
@@ -448,7 +448,7 @@ def test_export_is_valid_and_holds_no_key(
 def test_import_of_a_good_file(make_app: MakeApp) -> None:
     store = db()
     source = simple_conversation("To be copied", "a", "b")
-    store.record(source, provider="openai", model="gpt-4o-mini")
+    store.record(source, provider="api.openai.com", model="gpt-4o-mini")
     data = dumps(export_session(store, source.id)).encode()
     at = open_history(make_app())
 
@@ -477,7 +477,7 @@ def test_import_of_a_bad_file_shows_an_error_and_changes_nothing(
     make_app: MakeApp, data: bytes, words: str,
 ) -> None:
     store = db()
-    store.record(simple_conversation("Already here", "ok"), provider="openai", model="m")
+    store.record(simple_conversation("Already here", "ok"), provider="api.openai.com", model="m")
     before = snapshot(store)
     at = open_history(make_app())
 
@@ -497,7 +497,7 @@ def test_import_of_a_bad_file_shows_an_error_and_changes_nothing(
 def test_import_of_a_file_with_a_bad_attempt_shows_an_error(make_app: MakeApp) -> None:
     store = db()
     source = simple_conversation("Source", "a")
-    store.record(source, provider="openai", model="m")
+    store.record(source, provider="api.openai.com", model="m")
     document = export_session(store, source.id)
     document["exchanges"][0]["attempts"] = [{"status": 200}]
     before = snapshot(store)

@@ -151,7 +151,7 @@ def rich_conversation() -> Conversation:
     call_a = ToolCall("call_a1", "get_current_weather", '{"location": "Zürich"}')
     call_b = ToolCall("call_b2", "get_current_weather", '{"location": "東京", "unit": "celsius"}')
     first = Exchange(
-        provider="openai", model="gpt-4o-2024-08-06", base_url="https://api.openai.com/v1",
+        provider="api.openai.com", model="gpt-4o-2024-08-06", base_url="https://api.openai.com/v1",
         request_body={"model": "gpt-4o-2024-08-06", "stream": True,
                       "messages": [{"role": "user", "content": "Weather in Zürich and 東京?"}],
                       "tools": [{"type": "function", "function": {"name": "get_current_weather"}}]},
@@ -170,7 +170,7 @@ def rich_conversation() -> Conversation:
                     cached_tokens=1024, reasoning_tokens=128),
     )
     failed = Exchange(
-        provider="openai", model="gpt-4o-2024-08-06", base_url="https://api.openai.com/v1",
+        provider="api.openai.com", model="gpt-4o-2024-08-06", base_url="https://api.openai.com/v1",
         request_body={"model": "gpt-4o-2024-08-06", "stream": False, "messages": []},
         stream=False, started_at=T0 + 10, status=500, error="The server answered 500",
         error_kind="status", ended_at=T0 + 12.25,
@@ -178,7 +178,7 @@ def rich_conversation() -> Conversation:
                   for i in range(3)],
     )
     answer = Exchange(
-        provider="openai", model="gpt-4o-2024-08-06", base_url="https://api.openai.com/v1",
+        provider="api.openai.com", model="gpt-4o-2024-08-06", base_url="https://api.openai.com/v1",
         request_body={"model": "gpt-4o-2024-08-06", "stream": True, "messages": []},
         stream=True, started_at=T0 + 20, status=200, first_byte_at=T0 + 20.25,
         first_token_at=T0 + 20.5, ended_at=T0 + 21, attempts=[Attempt(started_at=T0 + 20,
@@ -266,8 +266,8 @@ def grow_sessions(store: Store, prefix: str, sessions: int, steps: int) -> list[
         for n, conversation in enumerate(conversations):
             conversation.messages.append(Message(role="user", content=f"{prefix} {n} ask {step}",
                                                  id=f"msg_{prefix}_{n}_{step}_q"))
-            store.record(conversation, provider="openai", model="gpt-4o-mini")
-            exchange = Exchange(provider="openai", model="gpt-4o-mini",
+            store.record(conversation, provider="api.openai.com", model="gpt-4o-mini")
+            exchange = Exchange(provider="api.openai.com", model="gpt-4o-mini",
                                 base_url="https://example.test/v1", request_body={"step": step},
                                 stream=False, started_at=T0 + step,
                                 id=f"ex_{prefix}_{n}_{step}",
