@@ -132,6 +132,9 @@ _MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ]),
 ]
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
+# Exchanges that record a tool run (an MCP call, an HTTP tool's request), not a model request:
+# kept with the conversation, left out of request counts and the Usage page.
+TOOL_RUN_WIRES = ("mcp", "http-tool")
 
 metadata = sa.MetaData()
 migrations_table = sa.Table(
@@ -662,6 +665,8 @@ class Store:
                                     sa.func.count().label("requests"),
                                     sa.func.coalesce(sa.func.sum(exchanges.c.total_tokens), 0)
                                     .label("tokens"))
+                          .where(sa.or_(exchanges.c.wire.is_(None),  # tool runs are no requests
+                                        exchanges.c.wire.not_in(TOOL_RUN_WIRES)))
                           .group_by(exchanges.c.session_id).subquery())
         latest = (sa.select(sa.func.substr(messages.c.content, 1, 160))
                   .where((messages.c.session_id == sessions.c.id) & (messages.c.content != "")
