@@ -24,7 +24,7 @@ from core.config import DEMO_BASE_URL, DEMO_MODEL, KEY_ENV, PRESETS, preset_for_
 from core.evals import report as reports
 from core.evals import runner
 from core.evals.records import CellResult, EvalRecords, Target
-from core.evals.suite import read_suite
+from core.evals.suite import Suite, read_suite
 from core.evals.summary import summarize, totals
 from core.store import Store, default_url
 from core.tools.library import load_library
@@ -57,7 +57,11 @@ def parser() -> argparse.ArgumentParser:
         "eval", help="run a schema test suite (evals/*.yaml) against one or more models",
         description="Run a suite: every case × target × repeat. Exit 0 when every cell "
         "meets --min-pass-rate, 1 when one does not, 2 for a bad suite or configuration.")
-    ev.add_argument("suite", type=Path, help="the suite file, e.g. evals/library_tools.yaml")
+    ev.add_argument("suite", type=Path, nargs="?",
+                    help="the suite file, e.g. evals/library_tools.yaml")
+    ev.add_argument("--resume", metavar="RUN_ID",
+                    help="send the cells an interrupted or cancelled run never got answered "
+                    "(its stored suite, tools, targets and settings; keys as configured now)")
     ev.add_argument("--wire", choices=WIRES,
                     help="wire format (default: TOOLSMITH_PROVIDER, else what is configured)")
     ev.add_argument("--base-url", help="server base URL (default: OPENAI_BASE_URL or "
@@ -135,13 +139,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None,
         return 2
 
 
-def run_eval(args: argparse.Namespace, env: Mapping[str, str], cwd: Path) -> int:
-    if args.repeat < 1 or args.concurrency < 1:
-        raise ConfigProblem("--repeat and --concurrency must be at least 1")
-    if not 0.0 <= args.min_pass_rate <= 1.0:
-        raise ConfigProblem("--min-pass-rate is a share between 0 and 1, e.g. 0.8")
-    secrets = read_secrets([cwd / ".streamlit" / "secrets.toml",
-                            Path.home() / ".streamlit" / "secrets.toml"])
+def _suite(args: argparse.Namespace, env: Mapping[str, str], cwd: Path) -> Suite:
     tools_dir = Path(env.get("TOOLSMITH_TOOLS_DIR") or CHECKOUT / "tools")
     library = {e.spec.name: e.spec for e in load_library(tools_dir) if e.spec}
     path = args.suite if args.suite.is_absolute() else cwd / args.suite
@@ -152,19 +150,57 @@ def run_eval(args: argparse.Namespace, env: Mapping[str, str], cwd: Path) -> int
         lines = [f"{args.suite}:{p.line or 1}:{p.column or 1}: {p.message}"
                  for p in found.problems]
         raise ConfigProblem("the suite cannot run:\n" + "\n".join(lines))
-    suite = found.suite
-    targets, keys, note = targets_from(args, env, secrets)
+    return found.suite
+
+
+def _resumed(args: argparse.Namespace, env: Mapping[str, str], secrets: Mapping[str, Any],
+             records: EvalRecords) -> tuple[Suite, list[Target], runner.RunSettings, int, int,
+                                            dict[str, str]]:
+    info = records.run(args.resume)
+    if info is None:
+        raise ConfigProblem(f"no run {args.resume!r} in the database")
+    if info.status == "running":
+        records.mark_interrupted(set())  # a run whose process died shows a stale heartbeat
+        info = records.run(args.resume)
+        assert info is not None
+        if info.status == "running":
+            raise ConfigProblem(f"run {args.resume} is still going on (its heartbeat is "
+                                "fresh); wait for it, or try again in a minute")
+    suite, targets, settings, repeats, concurrency = runner.stored_suite(records, info.id)
+    keys = targets_from(argparse.Namespace(demo=True, wire=None, model=[]), env, secrets)[1]
+    return suite, targets, settings, repeats, concurrency, keys
+
+
+def run_eval(args: argparse.Namespace, env: Mapping[str, str], cwd: Path) -> int:
+    if args.repeat < 1 or args.concurrency < 1:
+        raise ConfigProblem("--repeat and --concurrency must be at least 1")
+    if not 0.0 <= args.min_pass_rate <= 1.0:
+        raise ConfigProblem("--min-pass-rate is a share between 0 and 1, e.g. 0.8")
+    secrets = read_secrets([cwd / ".streamlit" / "secrets.toml",
+                            Path.home() / ".streamlit" / "secrets.toml"])
+    if (args.suite is None) == (args.resume is None):
+        raise ConfigProblem("give a suite file, or --resume RUN_ID (not both)")
     try:
         records = EvalRecords(Store.open(database_url(env, secrets)))
     except (SQLAlchemyError, OSError) as exc:
         raise ConfigProblem(f"the database cannot be opened ({type(exc).__name__}); check "
                             "TOOLSMITH_DATABASE_URL / TOOLSMITH_DATA_DIR") from None
-    settings = runner.RunSettings(stream=args.stream)
-    total = len(suite.cases) * len(targets) * args.repeat
-    print(f"Running {suite.name}: {len(suite.cases)} cases × {len(targets)} target(s) × "
-          f"{args.repeat} = {total} requests against {note}", file=sys.stderr)
-    run_id = runner.start(records, suite, targets, repeats=args.repeat,
-                          concurrency=args.concurrency, settings=settings)
+    if args.resume:
+        suite, targets, settings, repeats, concurrency, keys = _resumed(args, env, secrets,
+                                                                       records)
+        run_id = args.resume
+        note = "the run's stored targets"
+    else:
+        suite = _suite(args, env, cwd)
+        targets, keys, note = targets_from(args, env, secrets)
+        settings = runner.RunSettings(stream=args.stream)
+        repeats, concurrency = args.repeat, args.concurrency
+        run_id = runner.start(records, suite, targets, repeats=repeats,
+                              concurrency=concurrency, settings=settings)
+    total = len(suite.cases) * len(targets) * repeats
+    print(f"{'Resuming' if args.resume else 'Running'} {suite.name}: {len(suite.cases)} cases "
+          f"× {len(targets)} target(s) × {repeats} = {total} requests against {note}",
+          file=sys.stderr)
     cancel = threading.Event()
     done = [0]
     lock = threading.Lock()
@@ -177,7 +213,7 @@ def run_eval(args: argparse.Namespace, env: Mapping[str, str], cwd: Path) -> int
                 print(f"\r{done[0]}/{total}", end="", file=sys.stderr, flush=True)
 
     worker = threading.Thread(target=runner.execute, args=(records, run_id, suite, targets),
-                              kwargs={"repeats": args.repeat, "concurrency": args.concurrency,
+                              kwargs={"repeats": repeats, "concurrency": concurrency,
                                       "settings": settings,
                                       "api_key": lambda t: keys.get(t.wire, ""),
                                       "cancel": cancel, "on_result": progress})
@@ -194,7 +230,7 @@ def run_eval(args: argparse.Namespace, env: Mapping[str, str], cwd: Path) -> int
     info = records.run(run_id)
     assert info is not None
     cells = summarize(records.results(run_id), [c.name for c in suite.cases],
-                      [t.key for t in targets], args.repeat)
+                      [t.key for t in targets], repeats)
     report = reports.Report(info, cells, totals(cells, args.min_pass_rate), args.min_pass_rate)
     print(reports.table(report))
     print(reports.summary_line(report))

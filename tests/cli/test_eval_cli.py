@@ -133,6 +133,9 @@ def test_the_environment_gives_the_key_when_there_is_no_secrets_file(
     (["good.yaml", "--demo", "--min-pass-rate", "80"], "between 0 and 1"),
     (["good.yaml", "--base-url", "ftp://x", "--wire", "openai"], "not an http(s) URL"),
     (["good.yaml", "--demo", "--repeat", "0"], "at least 1"),
+    (["--demo"], "give a suite file, or --resume RUN_ID"),
+    (["good.yaml", "--resume", "evr_x"], "not both"),
+    (["--resume", "evr_nope"], "no run 'evr_nope'"),
 ])
 def test_a_bad_suite_or_configuration_exits_2_with_the_reason(
         tmp_path: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str],
@@ -163,8 +166,6 @@ def test_a_run_killed_mid_way_is_marked_interrupted_and_resumed_with_only_the_mi
     process finds the run, marks it interrupted and sends only what was never answered."""
     import time
 
-    from core.evals import runner
-
     suite = tmp_path / "s.yaml"
     suite.write_text(FAILING)
     with EvalServer(hold=True) as server:
@@ -183,13 +184,14 @@ def test_a_run_killed_mid_way_is_marked_interrupted_and_resumed_with_only_the_mi
             f"sqlite:///{env['TOOLSMITH_DATA_DIR']}/toolsmith.db"))
         [run] = records.runs()
         assert run.status == "running" and run.answered == 0  # what the dead process left
+        # Too soon: its heartbeat is fresh, so it may still be running somewhere.
+        assert cli(tmp_path, env, "--resume", run.id) == 2
         assert records.mark_interrupted(set(), now=time.time() + 60) == 1
         run = records.run(run.id)
         assert run.status == "interrupted" and run.resumable
         sent = server.posts
-        stored, targets, settings, repeats, concurrency = runner.stored_suite(records, run.id)
-        assert runner.execute(records, run.id, stored, targets, repeats=repeats,
-                              concurrency=concurrency, settings=settings,
-                              api_key=lambda t: "") == "done"
+        junit = tmp_path / "resumed.xml"
+        assert cli(tmp_path, env, "--resume", run.id, "--junit", str(junit)) == 1
         assert server.posts - sent == 6  # 2 cases x 3 repeats, none twice
+        assert "expected no tool call" in junit.read_text()  # the failing case, reported
     assert records.run(run.id).answered == 6
