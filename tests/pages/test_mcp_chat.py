@@ -285,3 +285,16 @@ def test_structured_content_that_breaks_the_output_schema_is_shown_with_its_viol
     (table,) = at.table
     problems = table.value.to_dict("records")
     assert {p["where"] for p in problems} == {"/temperature", "/unit"}
+
+
+def test_tool_runs_are_not_counted_as_requests_in_history(chat):
+    at = ask(chat(), TOKYO)
+    (call,) = messages(at)[-1].tool_calls
+    at.button(key=f"chat.mcp.run.{call.id}").click()
+    run(at)
+    at.button(key="chat.send_results").click()
+    run(at)
+    store = Store.open(default_url())
+    (info,) = store.list_sessions()
+    assert info.requests == 2  # the two model turns; the MCP call is kept but not counted
+    assert len(store.load(info.id).exchanges) == 3
