@@ -3,6 +3,7 @@ formats, the demo model) and repeats; Run starts it in the background."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -14,6 +15,7 @@ from core.config import DEMO_BASE_URL, DEMO_MODEL, KEY_ENV, PRESETS, preset_for_
 from core.evals import runner
 from core.evals.records import Target
 from core.evals.suite import SuiteFile
+from core.evals.targets import configured_targets
 
 DEMO_TARGETS = {f"Demo model ({wire} format)": Target(wire, DEMO_BASE_URL, DEMO_MODEL, "demo")
                 for wire in KEY_ENV}
@@ -80,6 +82,11 @@ def _targets() -> list[Target]:
                                   key="evals.t.other_format"):
             picked.append(Target(other, PRESETS[preset].base_url,
                                  PRESETS[preset].default_model, preset))
+    for target in configured_targets(os.environ, state.secrets()):
+        if target.key != sidebar.key and st.checkbox(
+                f"Configured server: {target.label}", key=f"evals.t.conf.{target.key}",
+                help="From the environment or .streamlit/secrets.toml"):
+            picked.append(target)
     for label, target in DEMO_TARGETS.items():
         on_by_default = sidebar.preset == "demo" and target.wire == sidebar.wire
         if on_by_default:

@@ -62,3 +62,16 @@ def test_compare_shows_the_tool_diff_the_pass_rate_change_and_the_calls(tmp_path
     assert result.suite_changed and result.settings_changed == []
     same = compare(records, before, before)
     assert same.tools == [] and same.cells[0].delta == 0.0 and not same.cells[0].calls_changed
+
+
+def test_configured_servers_become_targets_one_per_wire_format() -> None:
+    from core.evals.targets import configured_targets
+
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_MODEL": "m-openai",
+           "ANTHROPIC_API_KEY": "sk-ant-x"}
+    found = {(t.wire, t.base_url, t.model) for t in configured_targets(env, {})}
+    assert ("openai", "http://127.0.0.1:9/v1", "m-openai") in found
+    assert ("anthropic", "https://api.anthropic.com", "claude-sonnet-4-5") in found
+    assert configured_targets({}, {}) == []
+    secrets = {"OPENAI_BASE_URL": "not a url"}
+    assert [t for t in configured_targets({}, secrets) if t.wire == "openai"] == []
