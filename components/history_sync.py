@@ -105,6 +105,14 @@ def keep_result_draft(call_id: str) -> None:
     _store_draft(call_id, *state.save_result_draft(call_id))
 
 
+def keep_typed_draft(call_id: str, keeper_key: str) -> None:
+    """Callback of components.typed_keeper: the text of a result box as typed, kept as its
+    draft (the box itself is left alone: it holds what is being typed)."""
+    value = (st.session_state.get(keeper_key) or {}).get("text")
+    if isinstance(value, str):
+        _store_draft(call_id, *state.keep_typed(call_id, value))
+
+
 def use_canned_result(call_id: str, text: str, label: str | None = None) -> None:
     """Widget callback: a canned result put into its box, kept like a typed one (one named
     "error" ticks the error switch)."""

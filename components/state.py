@@ -347,6 +347,15 @@ def save_result_draft(call_id: str) -> tuple[str, bool]:
     return text, is_error
 
 
+def keep_typed(call_id: str, text: str) -> tuple[str, bool]:
+    """A result box's text as typed (before the box hands it over): its draft, for a reload."""
+    state = chat()
+    state.result_drafts[call_id] = text
+    is_error = bool(st.session_state.get(result_error_key(call_id),
+                                         state.result_errors.get(call_id, False)))
+    return text, is_error
+
+
 def restore_result_widget(call_id: str) -> None:
     state = chat()
     if result_key(call_id) not in st.session_state:

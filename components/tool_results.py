@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import history_sync, mcp_run, simulate, state, untrusted
+from components import history_sync, mcp_run, simulate, state, typed_keeper, untrusted
 from core.types import ToolCall
 
 
@@ -19,6 +19,7 @@ def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
         mcp_run.run_all_button(calls)
         for call in calls:
             state.restore_result_widget(call.id)
+            typed_keeper.keep(call.id)
             st.text_area(
                 f"Result of {untrusted.text(call.name or '?')} ({untrusted.text(call.id)})",
                 key=state.result_key(call.id),

@@ -335,3 +335,21 @@ def test_stop_then_edit_and_branch_in_the_browser(start_server: StartServer, pag
         expect(user_bubble(previous, "Tell me a story")).to_have_count(1)
         assert session_id(previous) == first
         no_exception(page)
+
+
+def test_a_result_is_kept_as_it_is_typed(start_server: StartServer, page: Page) -> None:
+    server = start_server()
+    open_chat(page, server.url)
+    ask(page, SEED)
+    box = result_box(page)
+    box.click()
+    page.keyboard.type('{"temperature": 17,')  # no blur, no Ctrl+Enter
+    rows = poll_rows(server, "SELECT content FROM result_drafts")
+    assert rows == [('{"temperature": 17,',)]
+    page.keyboard.type(' "unit": "celsius"}')  # typing on while the draft was kept
+    expect(box).to_have_value('{"temperature": 17, "unit": "celsius"}')
+    expect(box).to_be_focused()
+    poll_rows(server, "SELECT content FROM result_drafts WHERE content LIKE '%celsius%'")
+    page.reload()
+    expect(result_box(page)).to_have_value('{"temperature": 17, "unit": "celsius"}')
+    no_exception(page)

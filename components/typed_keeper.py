@@ -1,0 +1,53 @@
+"""Keep a tool result as it is typed, not only once its box is left.
+
+Streamlit's text area hands its text to the server only on blur or Ctrl+Enter, so a reload in
+the middle of typing lost it. This components-v2 piece (in the page, no iframe, a few lines of
+JavaScript) listens to the box's input events and, when typing pauses, sends the text as its
+own state; the callback stores it as the box's draft (session and database) without touching
+the box itself, which keeps what is being typed.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+
+import streamlit as st
+
+from components import history_sync, state
+
+PAUSE_MS = 600
+
+_JS = f"""
+export default function (component) {{
+  const {{ data, setStateValue }} = component;
+  const attach = (tries) => {{
+    const box = document.querySelector(data.selector);
+    if (!box) {{ if (tries > 0) setTimeout(() => attach(tries - 1), 200); return; }}
+    if (box.dataset.keeper === data.selector) return;
+    box.dataset.keeper = data.selector;
+    let timer;
+    const later = () => {{
+      clearTimeout(timer);
+      timer = setTimeout(() => setStateValue("text", box.value), {PAUSE_MS});
+    }};
+    box.addEventListener("input", later);
+    if (box.value !== data.kept) later();  // typed before this script was ready
+  }};
+  attach(50);
+}}
+"""
+
+_mount = st.components.v2.component("toolsmith.typed_keeper", js=_JS)
+
+
+def keeper_key(call_id: str) -> str:
+    return f"chat.keeper.{call_id}"
+
+
+def keep(call_id: str) -> None:
+    """Mount next to the result box of this call (drawn just before it)."""
+    box_class = "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", state.result_key(call_id))
+    kept = state.chat().result_drafts.get(call_id, "")
+    _mount(key=keeper_key(call_id), data={"selector": f".{box_class} textarea", "kept": kept},
+           on_text_change=partial(history_sync.keep_typed_draft, call_id, keeper_key(call_id)))
