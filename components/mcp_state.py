@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from components import state, team
 from components.state import flash, tools_dir
@@ -155,12 +156,17 @@ def remove_server(name: str) -> None:
 def copy_into_library(tool: McpTool) -> None:
     """Callback: an editable YAML copy of the server's tool in the library. The server's own
     tool is switched off, so the two (same name) are not sent together."""
-    if not team.is_admin():
+    from components import own_tools  # it reads the store
+
+    own = own_tools.folder()  # someone who is not an admin copies into their own tools
+    if not team.is_admin() and own is None:
         flash("error", team.admin_only("tool library (tools/)"))
         return
     try:
-        path = save_tool(tools_dir(), spec_of(tool))
-    except (ToolFileError, OSError) as exc:
+        path = save_tool(own or tools_dir(), spec_of(tool))
+        if own is not None:
+            own_tools.keep(path)
+    except (ToolFileError, OSError, SQLAlchemyError) as exc:
         flash("error", f"{code(tool.name)} could not be copied into the library: {text(exc)}")
         return
     _off().add(tool_key(tool))

@@ -537,7 +537,17 @@ def kept(key: str, default: Any) -> Any:
 # --- Tools ---------------------------------------------------------------------------------
 
 def library() -> list[LibraryEntry]:
-    return load_library(tools_dir())
+    """The tool library: tools/, and in team mode the signed-in person's own tools (which
+    shadow a shared tool of the same name: editing a shared tool makes it one's own)."""
+    from components import own_tools  # it reads the store, which reads this module
+
+    shared = load_library(tools_dir())
+    own = own_tools.folder()
+    if own is None:
+        return shared
+    mine = load_library(own)
+    names = {e.name for e in mine}
+    return [e for e in shared if e.name not in names] + mine
 
 
 def enabled_tool_names(entries: list[LibraryEntry]) -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import state, tool_state
+from components import own_tools, state, tool_state
 from components.clients import client_for
 from components.untrusted import code, text
 from core.tools import token_count
@@ -43,6 +43,11 @@ def render(entries: list[LibraryEntry], enabled: set[str]) -> None:
     st.caption(f"{len(entries)} tool files in `{state.tools_dir()}` · {len(sent)} sent with each "
                f"Chat request, adding ≈ {tokens} tokens to every request in the {fmt.label} "
                f"format ({token_count.offline_source()}).")
+    if own_tools.owner():
+        mine = sum(1 for e in entries if own_tools.holds(e.path))
+        st.caption(f"Team library: the shared tools are kept by the admins; your own tools "
+                   f"({mine}) are kept for you alone. Saving, importing or copying a tool "
+                   "makes it yours (a shared tool you save becomes your own version).")
     exact = _exact_counts(sent)
     for problem in set_problems(sent):
         st.error(problem.message)

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
-from components import team
+from components import own_tools, team
 from components.state import flash, library, restore, tools_dir
 from core.tools.form import (
     apply_editor_delta,
@@ -192,7 +193,8 @@ def duplicate_tool(editor_id: str, taken: set[str]) -> None:
 
 
 def save_tool_draft(editor_id: str, taken_by_others: set[str]) -> None:
-    if not team.is_admin():
+    own = own_tools.folder()  # team mode, not an admin: one's own tools (in the database)
+    if not team.is_admin() and own is None:
         flash("error", team.admin_only("tool library (tools/)"))
         return
     draft = tool_drafts()[editor_id]
@@ -207,8 +209,12 @@ def save_tool_draft(editor_id: str, taken_by_others: set[str]) -> None:
     yaml_text = draft.text if draft.fmt == "yaml" else rewrite(
         draft.yaml_shadow, "yaml", parse_text(draft.text, "json")[0])
     try:
-        path = save_tool(tools_dir(), spec, replaces=draft.origin, yaml_text=yaml_text)
-    except (OSError, ToolFileError) as exc:
+        # A shared tool saved by someone who is not an admin becomes their own version.
+        replaces = draft.origin if own is None or own_tools.holds(draft.origin) else None
+        path = save_tool(own or tools_dir(), spec, replaces=replaces, yaml_text=yaml_text)
+        if own is not None:
+            own_tools.keep(path, replaces)
+    except (OSError, ToolFileError, SQLAlchemyError) as exc:
         flash("error", f"Not saved: {exc}")
         return
     old_name = draft.origin.stem if draft.origin else None
@@ -247,14 +253,17 @@ def confirm_delete_pending(editor_id: str) -> bool:
 
 
 def delete_tool_file(editor_id: str) -> None:
-    if not team.is_admin():
+    draft = tool_drafts().get(editor_id)
+    mine = draft is not None and own_tools.holds(draft.origin)
+    if not team.is_admin() and not mine:
         flash("error", team.admin_only("tool library (tools/)"))
         return
-    draft = tool_drafts().get(editor_id)
     cancel_delete()
     if draft is None or draft.origin is None:
         return
     delete_tool(draft.origin)
+    if mine:
+        own_tools.forget(draft.origin)
     st.session_state.get("tools.enabled", set()).discard(draft.origin.stem)
     revert_tool(editor_id)
     st.session_state.pop("tools.editor.selected", None)
@@ -344,17 +353,23 @@ def import_tools(specs: list[ToolSpec]) -> None:
 
     A replaced tool's file is the one that held it, whatever its file name, so the library is
     never left with two tools of one name; an open draft of it is closed (the preview warned).
+    In team mode someone who is not an admin imports into their own tools.
     """
-    if not team.is_admin():
+    own = own_tools.folder()
+    if not team.is_admin() and own is None:
         flash("error", team.admin_only("tool library (tools/)"))
         return
     by_name = {e.name: e for e in library() if e.spec}
     try:
         for spec in specs:
             old = by_name.get(spec.name)
-            save_tool(tools_dir(), keep_canned_results(spec, old.spec if old else None),
-                      replaces=old.path if old else None)
-    except (OSError, ToolFileError) as exc:
+            replaces = old.path if old and (own is None or own_tools.holds(old.path)) else None
+            path = save_tool(own or tools_dir(),
+                             keep_canned_results(spec, old.spec if old else None),
+                             replaces=replaces)
+            if own is not None:
+                own_tools.keep(path, replaces)
+    except (OSError, ToolFileError, SQLAlchemyError) as exc:
         flash("error", f"Import stopped: {exc}")
         return
     enabled = st.session_state.setdefault("tools.enabled", set())

@@ -130,6 +130,12 @@ _MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (12, "wire state of a message: reasoning items, server-side tool activity", [
         "ALTER TABLE messages ADD COLUMN wire_state_json TEXT",
     ]),
+    # Team mode: a person's own tools (tools/ is the team's shared library, kept by admins).
+    (13, "each person's own tools", [
+        """CREATE TABLE user_tools (
+            owner TEXT NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (owner, name))""",
+    ]),
 ]
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 # Exchanges that record a tool run (an MCP call, an HTTP tool's request), not a model request:
@@ -200,6 +206,11 @@ eval_runs = sa.Table(
     sa.Column("status", sa.Text), sa.Column("created_at", sa.Float),
     sa.Column("heartbeat_at", sa.Float), sa.Column("finished_at", sa.Float),
     sa.Column("note", sa.Text), sa.Column("owner", sa.Text),
+)
+user_tools = sa.Table(
+    "user_tools", metadata,
+    sa.Column("owner", sa.Text, primary_key=True), sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("source", sa.Text), sa.Column("updated_at", sa.Float),
 )
 eval_results = sa.Table(
     "eval_results", metadata,
@@ -798,6 +809,33 @@ class Store:
                 return names, list(cursor.fetchall())
             finally:
                 cursor.close()
+
+    # A person's own tools (team mode): file name (stem) -> YAML text, as typed.
+    def own_tools(self) -> dict[str, str]:
+        if self.owner is None:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(user_tools.c.name, user_tools.c.source).where(
+                user_tools.c.owner == self.owner).order_by(user_tools.c.name)).all()
+        return {r.name: r.source for r in rows}
+
+    def save_own_tool(self, name: str, source: str) -> None:
+        if self.owner is None:
+            raise ValueError("own tools need a signed-in owner")
+        with writing(self.engine) as conn, conn.begin():
+            insert = _insert_for(conn.dialect.name)(user_tools).values(
+                owner=self.owner, name=name, source=source, updated_at=time.time())
+            conn.execute(insert.on_conflict_do_update(
+                index_elements=["owner", "name"],
+                set_={"source": insert.excluded.source,
+                      "updated_at": insert.excluded.updated_at}))
+
+    def delete_own_tool(self, name: str) -> None:
+        if self.owner is None:
+            return
+        with writing(self.engine) as conn, conn.begin():
+            conn.execute(user_tools.delete().where(
+                (user_tools.c.owner == self.owner) & (user_tools.c.name == name)))
 
     def each_table(self, visit: Callable[[str, list[Any]], None]) -> None:
         """Every row of every table (the secrets audit searches them all)."""

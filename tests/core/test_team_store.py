@@ -118,3 +118,15 @@ def test_eval_runs_belong_to_their_author(stores: tuple[Store, Store, Store]) ->
     EvalRecords(bob).delete_run(run_id)
     assert EvalRecords(alice).run(run_id) is not None
     assert [r.id for r in EvalRecords(local).runs()] == [run_id]
+
+
+def test_own_tools_are_kept_per_person(stores: tuple[Store, Store, Store]) -> None:
+    alice, bob, local = stores
+    alice.save_own_tool("lookup", "name: lookup\n# Alice's\n")
+    alice.save_own_tool("lookup", "name: lookup\n# Alice's, edited\n")
+    bob.save_own_tool("lookup", "name: lookup\n# Bob's\n")
+    assert alice.own_tools() == {"lookup": "name: lookup\n# Alice's, edited\n"}
+    assert bob.own_tools() == {"lookup": "name: lookup\n# Bob's\n"}
+    assert local.own_tools() == {}  # local mode has the tools/ folder only
+    bob.delete_own_tool("lookup")
+    assert bob.own_tools() == {} and list(alice.own_tools()) == ["lookup"]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -12,23 +13,35 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e import ui
-from tests.e2e.conftest import StartServer, StreamlitServer, free_port
+from tests.e2e.conftest import ROOT, StartServer, StreamlitServer, free_port
 from tests.support.oidc import Person, Provider, auth_secrets, oidc_provider
 
 ALICE = Person("alice", "alice@example.com", "Alice Admin")
 BOB = Person("bob", "bob@example.com", "Bob Builder")
 EVE = Person("eve", "eve@elsewhere.org", "Eve Outsider")
+CAROL = Person("carol", "carol@example.com", "Carol Colleague")
+WEATHER = ROOT / "tools" / "get_current_weather.yaml"
 
 
 @pytest.fixture
 def provider(tmp_path: Path) -> Iterator[Provider]:
-    with oidc_provider(free_port(), [ALICE, BOB, EVE], tmp_path / "oidc.log") as running:
+    with oidc_provider(free_port(), [ALICE, BOB, EVE, CAROL], tmp_path / "oidc.log") as running:
         yield running
 
 
 @pytest.fixture
-def team_server(start_server: StartServer, provider: Provider) -> StreamlitServer:
-    return start_server(secrets_for=lambda port: auth_secrets(
+def library(tmp_path: Path) -> Path:
+    """The team's shared tools/ folder: the seed tool."""
+    folder = tmp_path / "shared-tools"
+    folder.mkdir()
+    shutil.copy(WEATHER, folder / WEATHER.name)
+    return folder
+
+
+@pytest.fixture
+def team_server(start_server: StartServer, provider: Provider, library: Path) -> StreamlitServer:
+    return start_server(env={"TOOLSMITH_TOOLS_DIR": str(library)},
+                        secrets_for=lambda port: auth_secrets(
         provider, port, admins=[ALICE.email], allowed_domains=["example.com"]))
 
 
@@ -170,3 +183,38 @@ def test_only_admins_define_mcp_servers(browser: Browser, team_server: Streamlit
     expect(ui.main(a).get_by_text("Add an MCP server")).to_be_visible()
     alice.close()
     bob.close()
+
+
+def test_a_shared_tool_saved_by_a_member_becomes_their_own(
+        browser: Browser, team_server: StreamlitServer, library: Path) -> None:
+    shared = (library / WEATHER.name).read_text(encoding="utf-8")
+    bobs_text = shared.replace("Get the current weather", "BOBS-OWN-VERSION, the weather", 1)
+    assert bobs_text != shared
+    bob, carol = context(browser), context(browser)
+    b, c = bob.new_page(), carol.new_page()
+    sign_in(b, team_server, BOB)
+    sign_in(c, team_server, CAROL)
+    ui.go_to(b, "Tools")
+    expect(ui.main(b).get_by_text("your own tools (0)")).to_be_visible()
+    b.get_by_role("tab", name="Editor").click()
+    box = b.get_by_test_id("tool-editor")
+    box.click()
+    b.keyboard.press("Control+a")
+    b.keyboard.insert_text(bobs_text)
+    b.keyboard.press("Control+Enter")
+    expect(ui.main(b).get_by_text("Valid:", exact=False)).to_be_visible()
+    ui.main(b).get_by_role("button", name="Save").click()
+    expect(ui.main(b).get_by_text("Saved get_current_weather.yaml", exact=False)).to_be_visible()
+    assert (library / WEATHER.name).read_text(encoding="utf-8") == shared  # tools/ untouched
+    b.get_by_role("tab", name="Library").click()
+    expect(ui.main(b).get_by_text("your own tools (1)")).to_be_visible()
+    b.reload()
+    expect(ui.main(b).get_by_text("BOBS-OWN-VERSION")).to_be_visible()
+    ui.go_to(c, "Tools")
+    expect(ui.main(c).get_by_text("your own tools (0)")).to_be_visible()
+    expect(ui.main(c).get_by_text("Get the current weather", exact=False).first).to_be_visible()
+    expect(c.get_by_text("BOBS-OWN-VERSION")).to_have_count(0)
+    ui.no_exception(b)
+    ui.no_exception(c)
+    bob.close()
+    carol.close()
