@@ -193,7 +193,7 @@ def _send_and_read(client: httpx.Client, request: httpx.Request, endpoint: Endpo
             delay = None if getattr(exc, "final", False) else policy.delay(retry_number, None)
             if delay is None:
                 if retry_number > 1:
-                    exc.message += f" (after {retry_number} attempts)"
+                    exc.message += f" All {retry_number} attempts broke."
                 raise
             attempt.retry_after_s = delay
             if on_retry is not None:

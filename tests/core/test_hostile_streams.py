@@ -92,7 +92,7 @@ def test_a_stream_that_keeps_breaking_fails_after_the_policy_s_retries(
         server: WireServer) -> None:
     result, notices, sleeps = turn(server, "fault-cut-args")
     assert isinstance(result.error, errors.StreamBroken)
-    assert "after 3 attempts" in str(result.error) and "Retry" in str(result.error)
+    assert "All 3 attempts broke." in str(result.error) and "Retry" in str(result.error)
     assert [a.error is not None and a.error.startswith("stream_broken")
             for a in result.exchange.attempts] == [True, True, True]
     assert len(notices) == 2 and len(sleeps) == 2
@@ -112,7 +112,7 @@ def test_no_retries_means_the_first_break_is_the_error(server: WireServer) -> No
     server.script(cut_stream())
     result, notices, _ = turn(server, "gpt-4o", retries=0)
     assert isinstance(result.error, errors.StreamBroken) and notices == []
-    assert "attempts" not in str(result.error)
+    assert "attempts broke" not in str(result.error)
 
 
 # --- a complete answer with a broken trailer is kept -----------------------------------------

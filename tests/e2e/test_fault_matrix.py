@@ -166,7 +166,7 @@ FAULTS = [
           r"or raise the timeout in the sidebar\.", r"timed out", follow_up=True, idle_s=1),
     Fault("fault-cut-args", r"The connection closed in the middle of the answer \(inside "
           r"tool-call arguments\)\. The partial answer was discarded; Retry\.",
-          r"incomplete chunked read", follow_up=True),
+          r"incomplete chunked read", follow_up=True, attempts=3),  # a broken stream is retried
     Fault("fault-stall", r"The stream stopped sending for 1 s before it was complete\. The "
           r"partial answer was discarded; Retry\.", follow_up=True, idle_s=1),
     Fault("fault-stream-error", r"The server reported an error in the middle of its answer\. "
@@ -174,7 +174,7 @@ FAULTS = [
           r"It said: The server had an error while processing your request", follow_up=True),
     Fault("fault-not-json", r"The stream carried a chunk that is not JSON, so the answer cannot "
           r"be read\. Retry; if it repeats, the server or a proxy in between is mangling",
-          r"The chunk began: 'upstream connect error", follow_up=True),
+          r"The chunk began: 'upstream connect error", follow_up=True, attempts=3),
 ]
 
 
