@@ -9,14 +9,15 @@ import sys
 import time
 from pathlib import Path
 
-from bench import browser, chat_page, evals, stream, usage
+from bench import browser, chat_page, evals, pages, stream, usage
 
 OUT = Path(__file__).resolve().parent / "results.json"
 
 
 def main() -> None:
     suites = {"stream": lambda: stream.stream_handling() + stream.ttft_overhead(),
-              "chat": chat_page.run, "browser": browser.run, "usage": usage.run, "evals": evals.run}
+              "chat": chat_page.run, "browser": browser.run, "usage": usage.run, "evals": evals.run,
+              "pages": pages.run}
     chosen = sys.argv[1:] or list(suites)
     rows = []
     for name in chosen:
