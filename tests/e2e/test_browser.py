@@ -49,7 +49,8 @@ def test_demo_loop_in_the_browser(start_server: StartServer, page: Page) -> None
     SCREENSHOT.parent.mkdir(exist_ok=True)
     # Tall enough that the whole turn fits: Streamlit scrolls inside the page, so full_page
     # alone would still cut the top off.
-    page.set_viewport_size({"width": 1400, "height": 1400})
+    page.set_viewport_size({"width": 1400, "height": 1800})
+    main.get_by_role("heading", name="Chat").scroll_into_view_if_needed()
     expect(main.get_by_role("heading", name="Chat")).to_be_in_viewport()
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
