@@ -162,7 +162,8 @@ def server_notes() -> None:
 
 def run_all_button(calls: list[ToolCall]) -> None:
     served = connected_tools()
-    runnable = [c.id for c in calls if c.name in served or c.name in http_run.http_tools()]
+    by_http = http_run.http_tools()
+    runnable = [c.id for c in calls if c.name in served or c.name in by_http]
     if len(runnable) > 1:
         st.button(f"Run all ({len(runnable)} server calls)", key="chat.mcp.run_all", icon="▶️",
                   on_click=mcp_state.request_run, args=(runnable,),
