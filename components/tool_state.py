@@ -51,6 +51,8 @@ class ToolDraft:
     revision: int = 0  # set anew whenever Python rewrites the text, so the editor adopts it
     yaml_shadow: str = ""  # the YAML as it was when switched to JSON: its comments and layout
     #                        come back on the way back to YAML and in the file saved from JSON
+    typed: str | None = None  # the editor's text last taken in (None: this draft not shown yet,
+    #                           so whatever the editor holds was typed over an older draft)
 
 
 def tool_drafts() -> dict[str, ToolDraft]:
@@ -115,6 +117,8 @@ def draft_for(editor_id: str, entry: LibraryEntry | None) -> ToolDraft:
             drafts[editor_id] = ToolDraft(text, "yaml", None, "")
         drafts[editor_id].revision = _next_revision()
     draft = drafts[editor_id]
+    if draft.typed is None:
+        draft.typed = _editor_text(editor_id) or ""
     restore(editor_fmt_key(editor_id), draft.fmt)
     return draft
 
@@ -127,6 +131,11 @@ def set_draft_text(editor_id: str, text: str) -> None:
     draft.revision = _next_revision()
 
 
+def _editor_text(editor_id: str) -> str | None:
+    value = (st.session_state.get(editor_key(editor_id)) or {}).get("text")
+    return value if isinstance(value, str) else None
+
+
 def _typed_text(editor_id: str, value: object) -> None:
     draft = tool_drafts().get(editor_id)
     if draft is not None and isinstance(value, str) and value != draft.text:
@@ -134,14 +143,29 @@ def _typed_text(editor_id: str, value: object) -> None:
         draft.form_version += 1
 
 
+def take_typed(editor_id: str) -> None:
+    """Take in the text the editor last sent, once. Every action on a draft calls this first:
+    text typed just before a click (sent when the editor loses focus) arrives in the same rerun
+    as the click, and Streamlit runs the button's callback before the editor's, so without it
+    Save wrote the text from before the edit. A value already taken, or one typed over an
+    older draft (Revert, a rewrite), is not taken again: it would undo what the action did."""
+    draft = tool_drafts().get(editor_id)
+    value = _editor_text(editor_id)
+    if draft is None or draft.typed is None or value is None or value == draft.typed:
+        return
+    draft.typed = value
+    _typed_text(editor_id, value)
+
+
 def on_editor_text(editor_id: str) -> None:
     """Callback of the code editor: the text as typed (sent while typing, debounced)."""
-    _typed_text(editor_id, (st.session_state.get(editor_key(editor_id)) or {}).get("text"))
+    take_typed(editor_id)
 
 
 def on_editor_action(editor_id: str, taken_by_others: set[str]) -> None:
     """Callback of the editor's keys: Ctrl+S saves, Ctrl+Enter checks (the rerun does)."""
     action = (st.session_state.get(editor_key(editor_id)) or {}).get("action")
+    take_typed(editor_id)
     if not isinstance(action, dict):
         return
     _typed_text(editor_id, action.get("text"))
@@ -151,6 +175,7 @@ def on_editor_action(editor_id: str, taken_by_others: set[str]) -> None:
 
 def on_format_change(editor_id: str) -> None:
     """Switch YAML <-> JSON by converting the document; refuse while the text does not parse."""
+    take_typed(editor_id)
     draft = tool_drafts()[editor_id]
     wanted: Format = st.session_state[editor_fmt_key(editor_id)]
     data, problems = parse_text(draft.text, draft.fmt)
@@ -179,6 +204,7 @@ def new_tool() -> None:
 
 
 def duplicate_tool(editor_id: str, taken: set[str]) -> None:
+    take_typed(editor_id)
     draft = tool_drafts()[editor_id]
     data, problems = parse_text(draft.text, draft.fmt)
     if problems or not isinstance(data, dict):
@@ -197,6 +223,7 @@ def save_tool_draft(editor_id: str, taken_by_others: set[str]) -> None:
     if not team.is_admin() and own is None:
         flash("error", team.admin_only("tool library (tools/)"))
         return
+    take_typed(editor_id)
     draft = tool_drafts()[editor_id]
     spec, _ = parse_tool(draft.text, draft.fmt)
     if spec is None:
@@ -279,6 +306,7 @@ def form_key(editor_id: str, version: int, part: str) -> str:
 def _edit_document(editor_id: str, change: Callable[[dict[str, Any]], str | None]) -> None:
     """Apply `change` to the parsed draft and write it back into the text in place; `change`
     returns an error to show instead, or None."""
+    take_typed(editor_id)
     draft = tool_drafts()[editor_id]
     data, problems = parse_text(draft.text, draft.fmt)
     if problems or not isinstance(data, dict):
@@ -321,6 +349,7 @@ def apply_form_edit(editor_id: str, key: str, path: tuple[str, ...]) -> None:
 
 
 def apply_strict(editor_id: str) -> None:
+    take_typed(editor_id)
     draft = tool_drafts()[editor_id]
     data, problems = parse_text(draft.text, draft.fmt)
     if problems or not isinstance(data, dict) or not isinstance(data.get("parameters", {}), dict):
