@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from components import state, storage
 from components.storage import store
 from core.config import PRESETS, preset_for_url
-from core.conversation import fresh_copy
+from core.conversation import fresh_copy, pending_tool_calls
 from core.store import NotYourSession, SessionConflict, Store, title_for
 from core.types import ChatSettings, ToolSpec
 
@@ -109,7 +109,8 @@ def keep_typed_draft(call_id: str, keeper_key: str) -> None:
     """Callback of components.typed_keeper: the text of a result box as typed, kept as its
     draft (the box itself is left alone: it holds what is being typed)."""
     value = (st.session_state.get(keeper_key) or {}).get("text")
-    if isinstance(value, str):
+    pending = {c.id for c in pending_tool_calls(state.chat().conversation.messages)}
+    if isinstance(value, str) and call_id in pending:  # not a result sent meanwhile
         _store_draft(call_id, *state.keep_typed(call_id, value))
 
 
