@@ -38,9 +38,24 @@ def library(tmp_path: Path) -> Path:
     return folder
 
 
+SUITE = """name: weather
+tools: [get_current_weather]
+cases:
+  - name: weather in one city
+    messages: What's the weather like in Boston today?
+    expect:
+      tool: get_current_weather
+"""
+
+
 @pytest.fixture
-def team_server(start_server: StartServer, provider: Provider, library: Path) -> StreamlitServer:
-    return start_server(env={"TOOLSMITH_TOOLS_DIR": str(library)},
+def team_server(start_server: StartServer, provider: Provider, library: Path,
+                tmp_path: Path) -> StreamlitServer:
+    suites = tmp_path / "evals"
+    suites.mkdir()
+    (suites / "weather.yaml").write_text(SUITE)
+    return start_server(env={"TOOLSMITH_TOOLS_DIR": str(library),
+                             "TOOLSMITH_EVALS_DIR": str(suites)},
                         secrets_for=lambda port: auth_secrets(
         provider, port, admins=[ALICE.email], allowed_domains=["example.com"]))
 
@@ -185,35 +200,69 @@ def test_only_admins_define_mcp_servers(browser: Browser, team_server: Streamlit
     bob.close()
 
 
-def test_a_shared_tool_saved_by_a_member_becomes_their_own(
-        browser: Browser, team_server: StreamlitServer, library: Path) -> None:
+OWN_TOOL = """name: bobs_lookup
+description: BOBS-OWN-TOOL looks up an order by its number
+parameters:
+  type: object
+  properties:
+    order: {type: string, description: The order number}
+  required: [order]
+"""
+
+
+def test_a_members_own_tools_are_theirs_alone(
+        browser: Browser, team_server: StreamlitServer, library: Path, tmp_path: Path) -> None:
     shared = (library / WEATHER.name).read_text(encoding="utf-8")
-    bobs_text = shared.replace("Get the current weather", "BOBS-OWN-VERSION, the weather", 1)
-    assert bobs_text != shared
+    upload = tmp_path / "bobs_lookup.yaml"
+    upload.write_text(OWN_TOOL)
     bob, carol = context(browser), context(browser)
     b, c = bob.new_page(), carol.new_page()
     sign_in(b, team_server, BOB)
     sign_in(c, team_server, CAROL)
     ui.go_to(b, "Tools")
     expect(ui.main(b).get_by_text("your own tools (0)")).to_be_visible()
-    b.get_by_role("tab", name="Editor").click()
-    box = b.get_by_test_id("tool-editor")
-    box.click()
-    b.keyboard.press("Control+a")
-    b.keyboard.insert_text(bobs_text)
-    b.keyboard.press("Control+Enter")
-    expect(ui.main(b).get_by_text("Valid:", exact=False)).to_be_visible()
-    ui.main(b).get_by_role("button", name="Save").click()
-    expect(ui.main(b).get_by_text("Saved get_current_weather.yaml", exact=False)).to_be_visible()
-    assert (library / WEATHER.name).read_text(encoding="utf-8") == shared  # tools/ untouched
+    b.get_by_role("tab", name="Import / export").click()
+    ui.main(b).get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(upload))
+    ui.main(b).get_by_role("button", name="Import 1 tool(s)").click()
     b.get_by_role("tab", name="Library").click()
     expect(ui.main(b).get_by_text("your own tools (1)")).to_be_visible()
+    expect(ui.main(b).get_by_text("BOBS-OWN-TOOL", exact=False).first).to_be_visible()
+    assert sorted(p.name for p in library.iterdir()) == [WEATHER.name]  # tools/ untouched
+    assert (library / WEATHER.name).read_text(encoding="utf-8") == shared
+    [own] = (Path(team_server.log_path).parent / "data" / "user-tools").glob("*/*.yaml")
+    assert own.name == "bobs_lookup.yaml"  # the mirror of Bob's database row
+    # Kept in the database: the mirror is rebuilt from it (as another app server would).
+    own.unlink()
     b.reload()
-    expect(ui.main(b).get_by_text("BOBS-OWN-VERSION")).to_be_visible()
+    expect(ui.main(b).get_by_text("BOBS-OWN-TOOL", exact=False).first).to_be_visible()
     ui.go_to(c, "Tools")
     expect(ui.main(c).get_by_text("your own tools (0)")).to_be_visible()
     expect(ui.main(c).get_by_text("Get the current weather", exact=False).first).to_be_visible()
-    expect(c.get_by_text("BOBS-OWN-VERSION")).to_have_count(0)
+    expect(c.get_by_text("BOBS-OWN-TOOL")).to_have_count(0)
+    ui.no_exception(b)
+    ui.no_exception(c)
+    bob.close()
+    carol.close()
+
+
+def test_eval_runs_are_their_authors(browser: Browser, team_server: StreamlitServer) -> None:
+    bob, carol = context(browser), context(browser)
+    b, c = bob.new_page(), carol.new_page()
+    sign_in(b, team_server, BOB)
+    sign_in(c, team_server, CAROL)
+    ui.go_to(b, "Evals")
+    ui.main(b).get_by_role("radiogroup").get_by_text("Run", exact=True).click()
+    start = ui.main(b).get_by_role("button", name=re.compile(r"^Run \d+ request"))
+    expect(start).to_be_enabled()
+    start.click()
+    expect(ui.main(b).get_by_role("button", name="Delete run")).to_be_visible()
+    ui.go_to(c, "Evals")
+    ui.main(c).get_by_role("radiogroup").get_by_text("Results", exact=True).click()
+    expect(ui.main(c).get_by_text("No runs yet")).to_be_visible()
+    b.reload()
+    ui.main(b).get_by_role("radiogroup").get_by_text("Results", exact=True).click()
+    expect(ui.main(b).get_by_text("No runs yet")).to_have_count(0)
+    expect(ui.main(b).get_by_role("button", name="Delete run")).to_be_visible()
     ui.no_exception(b)
     ui.no_exception(c)
     bob.close()
