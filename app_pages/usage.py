@@ -36,7 +36,8 @@ def page() -> None:
     cols[1].metric("Total tokens", f"{int(shown['total_tokens'].sum()):,}")
     cols[2].metric("Cached prompt", f"{int(shown['cached_tokens'].sum()):,}")
     cols[3].metric("Reasoning", f"{int(shown['reasoning_tokens'].sum()):,}")
-    cols[4].metric("Estimated cost", "no price" if cost != cost else f"${cost:,.4f}",
+    cols[4].metric("Estimated cost", "no price" if cost != cost
+                   else "$0" if cost == 0 else f"${cost:,.4f}",  # not "$0.0000"
                    help="From the price table below; unpriced models are left out.")
     if len(unpriced):
         st.caption("No price for: " + ", ".join(code(m) for m in unpriced)

@@ -90,7 +90,7 @@ def test_metrics_after_demo_turns(make_app: MakeApp) -> None:
     assert shown["Total tokens"] == f"{tokens:,}"
     assert shown["Cached prompt"] == "0"
     assert shown["Reasoning"] == "0"
-    assert shown["Estimated cost"] == "$0.0000"  # the demo model is priced at 0
+    assert shown["Estimated cost"] == "$0"  # the demo model is priced at 0
     assert "Requests to the offline demo model carry estimated token counts." in captions(at)
     assert not any(c.startswith("No price for") for c in captions(at))
     # Each chart comes with its table and a CSV download.
@@ -199,7 +199,7 @@ def test_only_failed_requests(make_app: MakeApp) -> None:
     at = open_usage(make_app())
     shown = metrics(at)
     assert (shown["Requests"], shown["Total tokens"], shown["Estimated cost"]) == (
-        "2", "0", "$0.0000")
+        "2", "0", "$0")
     # A request that used no tokens costs nothing: no "no price" for its model.
     assert not any(c.startswith("No price for") for c in captions(at))
 
