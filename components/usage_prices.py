@@ -37,6 +37,9 @@ def editor(prices: dict[str, Price]) -> None:
                    "apart); leave it empty to price them as input.")
         table = pd.DataFrame([{"model": m, **{f: getattr(p, f) for f in PRICE_FIELDS}}
                               for m, p in prices.items()], columns=["model", *PRICE_FIELDS])
+        # Numbers, so an unset price is an empty cell: a column with no value at all would
+        # otherwise be of objects and show "None" in every row.
+        table = table.astype({f: "float64" for f in PRICE_FIELDS})
         if not team.is_admin():  # one table for the whole team: admins keep it
             st.dataframe(table, hide_index=True, width="stretch")
             st.caption("On this team server only admins change the price table.")
