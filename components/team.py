@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from components import state
 from components.state import secrets as read_secrets
 from core import egress
 from core.team import TeamSettings, team_settings
@@ -97,8 +98,22 @@ def sign_in_page() -> None:
         return
     st.markdown("This Toolsmith server is shared by a team. Sign in with your organisation's "
                 "account to see your own chats, tools and eval runs.")
+    flash = state.take_flash()
+    if flash:
+        st.error(flash[1], icon=":material/block:")
     st.button("Sign in", key="team.sign_in", type="primary", icon=":material/key:",
-              on_click=st.login)
+              on_click=_sign_in)
+
+
+def _sign_in() -> None:
+    """Callback: start Streamlit's OpenID Connect sign-in; a broken [auth] section is a
+    message for the admin, not a traceback."""
+    try:
+        st.login()
+    except Exception as exc:  # StreamlitAuthError and friends: the configuration is wrong
+        log.error("Sign-in could not start: %s", exc)
+        state.flash("error", "Sign-in could not start: the server's [auth] settings are "
+                             "incomplete or wrong (the server log says which). Ask an admin.")
 
 
 def account(who: Viewer) -> None:

@@ -267,3 +267,19 @@ def test_eval_runs_are_their_authors(browser: Browser, team_server: StreamlitSer
     ui.no_exception(c)
     bob.close()
     carol.close()
+
+
+def test_a_broken_auth_section_is_a_message_not_a_traceback(
+        browser: Browser, start_server: StartServer) -> None:
+    server = start_server(secrets_for=lambda port: (
+        "[auth]\n"
+        f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+        'cookie_secret = "team-mode-test-cookie-secret-0123456789abcdef"\n'))  # no provider
+    visitor = context(browser)
+    page = visitor.new_page()
+    page.goto(server.url)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Sign-in could not start")).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_text("Model server")).to_have_count(0)
+    visitor.close()
