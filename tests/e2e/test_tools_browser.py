@@ -91,7 +91,7 @@ def test_break_fix_enable_and_see_the_call_checked(
     main.get_by_text("Send", exact=True).click()
     expect(main.get_by_text("1 sent with each Chat request", exact=False)).to_be_visible()
 
-    page.get_by_test_id("stSidebarNav").get_by_text("Chat").click()
+    page.get_by_test_id("stSidebarNav").get_by_text("Chat", exact=True).click()
     box = page.get_by_test_id("stChatInputTextArea")
     expect(box).to_be_enabled()
     box.fill(SEED)
