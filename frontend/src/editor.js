@@ -104,34 +104,28 @@ function create(component) {
     return true;
   };
 
-  inst.view = new EditorView({
-    root,
-    parent: host,
-    state: EditorState.create({
-      doc: "",
-      extensions: [
-        Prec.highest(keymap.of([
-          { key: "Mod-s", run: act("save"), preventDefault: true },
-          { key: "Mod-Enter", run: act("check"), preventDefault: true },
-        ])),
-        basicSetup,
-        keymap.of([indentWithTab]), // Tab indents, as in other code editors (Esc, Tab leaves)
-        lintGutter(),
-        lang.of(yaml()),
-        theme,
-        // One source function for the editor's life: the completion state tells its sources
-        // apart by identity, and a new function per lookup would restart every query.
-        EditorState.languageData.of(() => [{ autocomplete: complete }]),
-        EditorView.contentAttributes.of({ "aria-label": "Tool definition", "data-testid": "tool-editor" }),
-        EditorView.updateListener.of((update) => {
-          if (!update.docChanged || update.transactions.some((t) => t.annotation(fromPython))) return;
-          status.textContent = "Checking when you pause…";
-          clearTimeout(inst.timer);
-          inst.timer = setTimeout(send, DEBOUNCE_MS);
-        }),
-      ],
+  inst.extensions = [
+    Prec.highest(keymap.of([
+      { key: "Mod-s", run: act("save"), preventDefault: true },
+      { key: "Mod-Enter", run: act("check"), preventDefault: true },
+    ])),
+    basicSetup,
+    keymap.of([indentWithTab]), // Tab indents, as in other code editors (Esc, Tab leaves)
+    lintGutter(),
+    lang.of(yaml()),
+    theme,
+    // One source function for the editor's life: the completion state tells its sources
+    // apart by identity, and a new function per lookup would restart every query.
+    EditorState.languageData.of(() => [{ autocomplete: complete }]),
+    EditorView.contentAttributes.of({ "aria-label": "Tool definition", "data-testid": "tool-editor" }),
+    EditorView.updateListener.of((update) => {
+      if (!update.docChanged || update.transactions.some((t) => t.annotation(fromPython))) return;
+      status.textContent = "Checking when you pause…";
+      clearTimeout(inst.timer);
+      inst.timer = setTimeout(send, DEBOUNCE_MS);
     }),
-  });
+  ];
+  inst.view = new EditorView({ root, parent: host, state: EditorState.create({ doc: "", extensions: inst.extensions }) });
   inst.view.contentDOM.addEventListener("blur", () => { if (inst.timer) send(); });
   inst.list = list;
   inst.status = status;
@@ -174,8 +168,16 @@ function update(inst, data) {
   const { view } = inst;
   inst.data = data;
   if (data.fmt !== inst.fmt) {
+    const switched = inst.fmt !== null;
     inst.fmt = data.fmt;
     view.dispatch({ effects: inst.lang.reconfigure(language(data.fmt)) });
+    if (switched && data.revision !== inst.revision) {
+      // A YAML <-> JSON switch starts a fresh undo history: undoing into the other format's
+      // text would leave JSON under the YAML switch (and the reverse).
+      view.setState(EditorState.create({ doc: data.text, extensions: inst.extensions,
+        selection: { anchor: Math.min(view.state.selection.main.head, data.text.length) } }));
+      view.dispatch({ effects: inst.lang.reconfigure(language(data.fmt)) });
+    }
   }
   if (data.revision !== inst.revision) {
     inst.revision = data.revision;

@@ -58,3 +58,23 @@ def test_revert_right_after_typing_brings_back_the_file_text(
     main.get_by_role("button", name="Save").click()
     expect(main.get_by_text("Saved get_current_weather.yaml", exact=False)).to_be_visible()
     assert ADDED not in (library / WEATHER.name).read_text(encoding="utf-8")
+
+
+def test_undo_after_a_format_switch_stays_in_the_new_format(
+    start_server: StartServer, page: Page, tmp_path,
+) -> None:
+    """Undo must not bring the YAML text back under the JSON switch (the switch starts a fresh
+    undo history, as the text is a different document now)."""
+    _, main = open_tools_page(start_server, page, tmp_path)
+    page.get_by_role("tab", name="Editor").click()
+    _type_at_end_of_description(page)
+    expect(main.get_by_text("Unsaved changes", exact=False)).to_be_visible()
+    main.get_by_text("JSON", exact=True).click()
+    box = editor(page)
+    expect(box).to_contain_text('"name": "get_current_weather"')
+    box.click()
+    page.keyboard.press("Control+z")
+    page.keyboard.press("Control+z")
+    expect(box).to_contain_text('"name": "get_current_weather"')
+    expect(box).to_contain_text(ADDED)
+    expect(box).not_to_contain_text("name: get_current_weather")
