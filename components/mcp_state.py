@@ -163,7 +163,7 @@ def copy_into_library(tool: McpTool) -> None:
         flash("error", team.admin_only("tool library (tools/)"))
         return
     try:
-        path = save_tool(own or tools_dir(), spec_of(tool))
+        path = save_tool(own or tools_dir(), spec_of(tool), programs=own is None)
         if own is not None:
             own_tools.keep(path)
     except (ToolFileError, OSError, SQLAlchemyError) as exc:

@@ -545,7 +545,7 @@ def library() -> list[LibraryEntry]:
     own = own_tools.folder()
     if own is None:
         return shared
-    mine = load_library(own)
+    mine = load_library(own, programs=False)  # never an HTTP tool: those are the admins'
     names = {e.name for e in mine}
     return [e for e in shared if e.name not in names] + mine
 

@@ -26,7 +26,7 @@ from core.tools.form import (
     with_object_at,
 )
 from core.tools.formats import keep_canned_results
-from core.tools.library import LibraryEntry, delete_tool, free_name, save_tool
+from core.tools.library import RUN_IS_ADMINS, LibraryEntry, delete_tool, free_name, save_tool
 from core.tools.roundtrip import rewrite, strict_rewrite
 from core.tools.schemas import (
     EMPTY_PARAMETERS,
@@ -238,7 +238,8 @@ def save_tool_draft(editor_id: str, taken_by_others: set[str]) -> None:
     try:
         # A shared tool saved by someone who is not an admin becomes their own version.
         replaces = draft.origin if own is None or own_tools.holds(draft.origin) else None
-        path = save_tool(own or tools_dir(), spec, replaces=replaces, yaml_text=yaml_text)
+        path = save_tool(own or tools_dir(), spec, replaces=replaces, yaml_text=yaml_text,
+                         programs=own is None)
         if own is not None:
             own_tools.keep(path, replaces)
     except (OSError, ToolFileError, SQLAlchemyError) as exc:
@@ -388,6 +389,10 @@ def import_tools(specs: list[ToolSpec]) -> None:
     if not team.is_admin() and own is None:
         flash("error", team.admin_only("tool library (tools/)"))
         return
+    refused = [s.name for s in specs if own is not None and s.run is not None]
+    if refused:  # checked first: an import is all or nothing
+        flash("error", f"Nothing imported: {', '.join(refused)} — {RUN_IS_ADMINS}.")
+        return
     by_name = {e.name: e for e in library() if e.spec}
     try:
         for spec in specs:
@@ -395,7 +400,7 @@ def import_tools(specs: list[ToolSpec]) -> None:
             replaces = old.path if old and (own is None or own_tools.holds(old.path)) else None
             path = save_tool(own or tools_dir(),
                              keep_canned_results(spec, old.spec if old else None),
-                             replaces=replaces)
+                             replaces=replaces, programs=own is None)
             if own is not None:
                 own_tools.keep(path, replaces)
     except (OSError, ToolFileError, SQLAlchemyError) as exc:

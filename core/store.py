@@ -19,11 +19,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+import yaml
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from core.conversation import Conversation
+from core.tools.library import program_problems
+from core.tools.schemas import ToolFileError
 from core.types import Attempt, Exchange, Message, ToolCall, ToolImage, Usage, new_id
 
 # --- Schema ------------------------------------------------------------------------------------
@@ -820,8 +823,16 @@ class Store:
         return {r.name: r.source for r in rows}
 
     def save_own_tool(self, name: str, source: str) -> None:
+        """Raises ToolFileError for a `run` section: HTTP tools are the admins' alone."""
         if self.owner is None:
             raise ValueError("own tools need a signed-in owner")
+        try:
+            document = yaml.safe_load(source)
+        except yaml.YAMLError:
+            document = None  # not a tool the library would load either
+        refused = program_problems(document)
+        if refused:
+            raise ToolFileError(refused)
         with writing(self.engine) as conn, conn.begin():
             insert = _insert_for(conn.dialect.name)(user_tools).values(
                 owner=self.owner, name=name, source=source, updated_at=time.time())

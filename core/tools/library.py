@@ -23,6 +23,19 @@ from core.types import ToolSpec
 
 MAX_TOOL_FILE_BYTES = 256_000
 
+# Team mode: a `run` section makes the server send requests (an HTTP tool), so only the admins'
+# shared tools/ library may hold one; a person's own tools describe a tool, never run it.
+RUN_IS_ADMINS = ("HTTP tools come only from the admins' configuration: your own tools cannot "
+                 "have a `run` section (remove it, or ask an admin to add the tool to the "
+                 "shared tools/ library)")
+
+
+def program_problems(document: object) -> list[Problem]:
+    """The refusal of a `run` section in a tool document that is not the admins' to define."""
+    if isinstance(document, dict) and "run" in document:
+        return [Problem(RUN_IS_ADMINS, "/run")]
+    return []
+
 
 @dataclass
 class LibraryEntry:
@@ -48,8 +61,12 @@ class LibraryEntry:
 _parsed: dict[Path, tuple[tuple[int, int], LibraryEntry]] = {}
 
 
-def load_library(directory: Path) -> list[LibraryEntry]:
-    """Every *.yaml / *.yml file of the library, sorted by file name; broken ones included."""
+def load_library(directory: Path, *, programs: bool = True) -> list[LibraryEntry]:
+    """Every *.yaml / *.yml file of the library, sorted by file name; broken ones included.
+
+    With `programs=False` (a person's own tools in team mode) a tool with a `run` section is
+    listed as broken, so it is never sent or run, whatever the database holds.
+    """
     entries = []
     for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
         try:
@@ -63,7 +80,10 @@ def load_library(directory: Path) -> list[LibraryEntry]:
         if cached is None or cached[0] != stamp:
             cached = (stamp, _read_entry(path, stat.st_size))
             _parsed[path] = cached
-        entries.append(cached[1])
+        entry = cached[1]
+        if not programs and entry.spec is not None and entry.spec.run is not None:
+            entry = LibraryEntry(path, None, [Problem(RUN_IS_ADMINS, "/run")], entry.source)
+        entries.append(entry)
     return _without_duplicates(entries)
 
 
@@ -104,13 +124,17 @@ def path_for(directory: Path, name: str) -> Path:
 
 
 def save_tool(directory: Path, spec: ToolSpec, *, replaces: Path | None = None,
-              yaml_text: str | None = None) -> Path:
+              yaml_text: str | None = None, programs: bool = True) -> Path:
     """Write the tool's YAML atomically; on a rename, remove the file it replaces.
 
     `yaml_text`, the author's own YAML for this spec, is written as typed so comments and
-    layout survive; without it the spec is dumped.
+    layout survive; without it the spec is dumped. `programs=False` (a person's own tools)
+    refuses a `run` section before anything is written.
     """
-    problems = [p for p in structure_problems(document_from_spec(spec)) if p.severity == "error"]
+    document = document_from_spec(spec)
+    problems = [p for p in structure_problems(document) if p.severity == "error"]
+    if not programs:
+        problems += program_problems(document)
     if problems:
         raise ToolFileError(problems)
     directory.mkdir(parents=True, exist_ok=True)

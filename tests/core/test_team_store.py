@@ -11,6 +11,7 @@ import pytest
 
 from core.evals.records import EvalRecords
 from core.store import NotYourSession, Store
+from core.tools.schemas import ToolFileError
 from core.types import Message
 from tests.support.history import BACKENDS, Backend, backend, simple_conversation
 
@@ -130,3 +131,16 @@ def test_own_tools_are_kept_per_person(stores: tuple[Store, Store, Store]) -> No
     assert local.own_tools() == {}  # local mode has the tools/ folder only
     bob.delete_own_tool("lookup")
     assert bob.own_tools() == {} and list(alice.own_tools()) == ["lookup"]
+
+
+def test_own_tools_refuse_a_run_section(stores: tuple[Store, Store, Store]) -> None:
+    """HTTP tools come only from the admins' tools/ library: the database never keeps one as
+    somebody's own tool, whichever page path tried to save it."""
+    _, bob, _ = stores
+    http_tool = ("name: fetch\ndescription: x\nparameters: {type: object}\n"
+                 "run:\n  http: {method: GET, url: 'http://127.0.0.1:9/'}\n")
+    with pytest.raises(ToolFileError, match="HTTP tools come only from the admins"):
+        bob.save_own_tool("fetch", http_tool)
+    assert bob.own_tools() == {}
+    bob.save_own_tool("fetch", "name: fetch\ndescription: x\nparameters: {type: object}\n")
+    assert list(bob.own_tools()) == ["fetch"]

@@ -307,3 +307,36 @@ def test_saving_the_authors_yaml_keeps_comments_and_layout(tmp_path: Path) -> No
     path = save_tool(tmp_path, spec, yaml_text=text)
     assert path.read_text(encoding="utf-8") == text
     assert load_library(tmp_path)[0].spec == spec
+
+
+HTTP_TOOL = """name: fetch_order
+description: Fetch an order from the order service.
+parameters:
+  type: object
+  properties:
+    order: {type: string}
+run:
+  http:
+    method: GET
+    url: "http://127.0.0.1:9/orders/{order}"
+"""
+
+
+def test_own_tools_never_define_or_run_an_http_tool(tmp_path: Path) -> None:
+    """Team mode: a person's own tools (programs=False) may not carry a `run` section; the
+    shared library (programs=True) may."""
+    own = tmp_path / "own"
+    spec = parse_tool_yaml(HTTP_TOOL)
+    assert spec.run is not None
+    with pytest.raises(ToolFileError, match="HTTP tools come only from the admins"):
+        save_tool(own, spec, yaml_text=HTTP_TOOL, programs=False)
+    assert not own.exists() or not list(own.iterdir())  # nothing written
+    # A row written before this rule (or straight into the database) loads as broken: never run.
+    own.mkdir(exist_ok=True)
+    (own / "fetch_order.yaml").write_text(HTTP_TOOL, encoding="utf-8")
+    [entry] = load_library(own, programs=False)
+    assert entry.spec is None and entry.error and "HTTP tools come only" in entry.error
+    assert entry.source == HTTP_TOOL  # shown as typed, so its owner can fix it
+    [shared] = load_library(own)  # the same file in the admins' library is an HTTP tool
+    assert shared.spec is not None and shared.spec.run is not None
+    assert save_tool(tmp_path / "tools", spec, yaml_text=HTTP_TOOL).exists()
