@@ -10,7 +10,6 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
@@ -266,7 +265,10 @@ def _cell(records: EvalRecords, run: RunInfo, cells: dict[tuple[str, str], CellS
 
 def _chart_specs(view: View) -> dict[str, dict[str, Any]]:
     """Vega-Lite specs, made once per finished run: Altair's validation and serialisation
-    cost more than the rest of the page together."""
+    cost more than the rest of the page together. Altair (0.6 s to import) is imported here, on
+    a run's first chart, not with the page."""
+    import altair as alt
+
     per_target, per_case = view.per_target, view.per_case
     target = alt.Chart(per_target).mark_bar().encode(
         x=alt.X("pass rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),

@@ -25,15 +25,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import anyio
 import httpx
-from mcp import ClientSession, StdioServerParameters, types
-from mcp.client.stdio import stdio_client
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.exceptions import McpError
-from pydantic import ValidationError
 
 from core import egress
 from core.tools.mcp_config import (
@@ -44,11 +39,14 @@ from core.tools.mcp_config import (
     secret_values,
 )
 
+if TYPE_CHECKING:  # the SDK (with pydantic and starlette, ~0.5 s) is imported on first use:
+    from mcp import ClientSession, types  # every page imports this module, few use a server
+
 log = logging.getLogger("toolsmith")
 CONNECT_TIMEOUT_S = 30.0
 STDERR_TAIL_CHARS = 4000
 STDERR_FILE_CAP = 1_000_000
-CLIENT_INFO = types.Implementation(name="toolsmith", version="1.0")
+CLIENT_NAME, CLIENT_VERSION = "toolsmith", "1.0"
 
 State = Literal["starting", "connected", "failed", "stopped"]
 
@@ -151,6 +149,10 @@ def _root_cause(exc: BaseException) -> BaseException:
 
 def describe_failure(exc: BaseException, config: McpServerConfig) -> str:
     """A connection failure in words that say what to check."""
+    from mcp import types
+    from mcp.shared.exceptions import McpError
+    from pydantic import ValidationError
+
     exc = _root_cause(exc)
     if isinstance(exc, egress.EgressRefused):
         return exc.message
@@ -347,6 +349,8 @@ class McpManager:
         except MissingVariable as exc:
             conn.set(state="failed", reason=f"Not started: {exc}.", since=time.time())
             return
+        from mcp import ClientSession, types
+
         relay: asyncio.Task[None] | None = None
         try:
             async with contextlib.AsyncExitStack() as stack:
@@ -358,7 +362,8 @@ class McpManager:
                 send_in, receive_in = anyio.create_memory_object_stream[Any](0)
                 relay = asyncio.create_task(self._relay(read, send_in, conn))
                 session = await stack.enter_async_context(ClientSession(
-                    receive_in, write, client_info=CLIENT_INFO,
+                    receive_in, write, client_info=types.Implementation(
+                        name=CLIENT_NAME, version=CLIENT_VERSION),
                     message_handler=self._notes_for(conn)))
                 with anyio.fail_after(CONNECT_TIMEOUT_S):
                     init = await session.initialize()
@@ -412,12 +417,17 @@ class McpManager:
         os.close(fd)
         conn.stderr = open(path, "a+", encoding="utf-8", errors="replace")  # noqa: SIM115
         os.unlink(path)
+        from mcp import StdioServerParameters
+        from mcp.client.stdio import stdio_client
+
         params = StdioServerParameters(command=command, args=list(real.args),
                                        env=dict(real.env) or None, cwd=real.cwd)
         return await stack.enter_async_context(stdio_client(params, errlog=conn.stderr))
 
     async def _open_http(self, stack: contextlib.AsyncExitStack,
                          real: McpServerConfig) -> tuple[Any, Any]:
+        from mcp.client.streamable_http import streamable_http_client
+
         egress.current().check_url(real.url)  # a team server refuses internal addresses
         client = httpx.AsyncClient(headers=dict(real.headers),
                                    timeout=httpx.Timeout(30.0, read=300.0),
@@ -446,6 +456,8 @@ class McpManager:
         return handle
 
     async def _list_tools(self, session: ClientSession, server: str) -> list[McpTool]:
+        from mcp import types
+
         tools: list[McpTool] = []
         cursor: str | None = None
         for _ in range(100):  # pages; a server that pages forever is cut off
@@ -459,6 +471,8 @@ class McpManager:
 
     async def _cancel(self, session: ClientSession, request_id: Any, reason: str) -> None:
         """notifications/cancelled for a request we stopped waiting for (best effort)."""
+        from mcp import types
+
         if not isinstance(request_id, int):
             return
         with contextlib.suppress(Exception):
@@ -466,6 +480,10 @@ class McpManager:
                 params=types.CancelledNotificationParams(requestId=request_id, reason=reason))))
 
     async def _call(self, conn: _Connection, run: ToolRun, timeout: float) -> ToolRun:
+        from mcp import types
+        from mcp.shared.exceptions import McpError
+        from pydantic import ValidationError
+
         session = conn.session
         if session is None:
             return self._failed(run, "not_connected", "The server is no longer connected.")
