@@ -55,9 +55,10 @@ def render() -> tuple[Endpoint, ChatSettings]:
     )
     is_demo = preset_name == "demo"
     known = {f.name: f for f in formats()}
-    wire = sb.segmented_control(
+    # A selectbox, not a segmented control: three formats side by side wrap in the sidebar.
+    wire = sb.selectbox(
         "Wire format", list(known), format_func=lambda n: known[n].short_label,
-        key="sidebar.wire", required=True,
+        key="sidebar.wire",
         help=" ".join(f"{f.label}: POST {{base}}{'' if f.base_includes_v1 else '/v1'}{f.path}."
                       for f in known.values())
         + " The conversation carries over when you switch, so you can compare them.",

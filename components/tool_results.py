@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import history_sync, mcp_run, simulate, state, typed_keeper, untrusted
+from core.tools.canned import fitted_results, placeholder
 from core.types import ToolCall
 
 
@@ -18,13 +19,15 @@ def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
                     "text), then send.")
         mcp_run.run_all_button(calls)
         for call in calls:
+            # Examples and canned results follow this call's tool and arguments.
+            options = fitted_results(canned.get(call.name) or {}, call)
             state.restore_result_widget(call.id)
             typed_keeper.keep(call.id)
             st.text_area(
                 f"Result of {untrusted.text(call.name or '?')} ({untrusted.text(call.id)})",
                 key=state.result_key(call.id),
                 on_change=history_sync.keep_result_draft, args=(call.id,),
-                placeholder='e.g. {"temperature": 22, "unit": "celsius"}',
+                placeholder=placeholder(canned.get(call.name) or {}, call),
                 height=100,
             )
             st.checkbox("This result is an error", key=state.result_error_key(call.id),
@@ -32,7 +35,6 @@ def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
                         help="Sent as is_error on the tool_result in the Anthropic format "
                              "(the OpenAI format has no such flag).")
             mcp_run.controls(call)
-            options = canned.get(call.name) or {}
             row = st.container(horizontal=True)
             for label, text in options.items():
                 row.button(

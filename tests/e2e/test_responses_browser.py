@@ -11,7 +11,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import StartServer
-from tests.e2e.ui import SEED, ask, bubbles, by_key, main, no_exception, result_box, sidebar
+from tests.e2e.ui import (
+    SEED,
+    ask,
+    bubbles,
+    main,
+    no_exception,
+    result_box,
+    sidebar,
+    switch_wire,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -21,10 +30,7 @@ def test_seed_question_in_responses_format(start_server: StartServer, page: Page
     page.goto(server.url + "/")
     expect(main(page).get_by_text("Offline demo model", exact=False).first).to_be_visible()
 
-    option = by_key(sidebar(page), "sidebar.wire").get_by_role("radio", name="Responses",
-                                                                exact=True)
-    option.click()
-    expect(option).to_be_checked()
+    switch_wire(page, "Responses")
     # The format's own settings appear with it.
     expect(sidebar(page).get_by_text("Reasoning effort", exact=True)).to_be_visible()
 

@@ -31,6 +31,7 @@ from tests.e2e.ui import (
     result_box,
     set_model,
     sidebar,
+    switch_wire,
 )
 from tests.support.anthropic_server import AnthropicWireServer
 
@@ -79,10 +80,6 @@ def set_show_code(page: Page, on: bool) -> None:
     expect(by_key(page, "chat.next.lang")).to_have_count(1 if on else 0)
 
 
-def switch_wire(page: Page, label: str) -> None:
-    option = by_key(sidebar(page), "sidebar.wire").get_by_role("radio", name=label, exact=True)
-    option.click()
-    expect(option).to_be_checked()
 
 
 def each_language(audit: Audit, page: Page, lang_key: str, label: str) -> None:

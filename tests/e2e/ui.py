@@ -70,6 +70,14 @@ def set_model(page: Page, model: str) -> None:
     expect(model_caption(page, model)).to_be_visible()
 
 
+def switch_wire(page: Page, label: str) -> None:
+    """Choose a wire format by its short label in the sidebar's Wire format box."""
+    box = by_key(sidebar(page), "sidebar.wire")
+    box.get_by_role("combobox").click()
+    page.get_by_role("option", name=label, exact=True).click()
+    expect(box).to_contain_text(label)
+
+
 def set_base_url(page: Page, url: str) -> None:
     box = by_key(sidebar(page), "sidebar.base_url").locator("input")
     box.fill(url)

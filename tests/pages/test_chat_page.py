@@ -366,7 +366,7 @@ def test_canned_result_fills_the_box(make_app: MakeApp) -> None:
     run(at)
     [box] = result_boxes(at)
     canned = box.value
-    assert '"temperature": 22' in canned
+    assert json.loads(canned)["location"] == json.loads(call.arguments)["location"]
     send_results(at)
     assert messages(at)[-2].content == canned
     assert "sunny" in messages(at)[-1].content
@@ -610,3 +610,26 @@ def test_retry_this_turn_replaces_the_pending_calls_everywhere(make_app: MakeApp
     assert stored is not None
     assert [m.id for m in stored.messages] == [m.id for m in conversation.messages]
     assert len(store().list_sessions()) == 1
+
+
+def test_canned_results_and_example_follow_the_call(make_app: MakeApp) -> None:
+    at = ask(make_app(), "What's the weather like in Paris in fahrenheit?")
+    [call] = pending_calls(at)
+    arguments = json.loads(call.arguments)
+    assert call.name == "get_current_weather" and "Paris" in arguments["location"]
+    [box] = result_boxes(at)
+    assert arguments["location"] in box.placeholder and "Boston" not in box.placeholder
+    at.button(key=f"chat.canned.{call.id}.ok").click()
+    run(at)
+    [box] = result_boxes(at)
+    result = json.loads(box.value)
+    assert result["location"] == arguments["location"]
+    assert result["unit"] == arguments.get("unit", "celsius")
+
+
+def test_example_of_another_tool_is_not_the_weather(make_app: MakeApp) -> None:
+    at = ask(make_app(), "Convert 10 km to miles")
+    [call] = pending_calls(at)
+    assert call.name == "convert_units"
+    [box] = result_boxes(at)
+    assert "temperature" not in box.placeholder and '"unit": "mi"' in box.placeholder

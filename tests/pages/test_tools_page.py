@@ -259,7 +259,7 @@ def test_count_exactly_asks_the_counting_endpoint_and_names_its_source(
     the button says why it cannot count."""
     at = open_app()
     assert at.button(key="tools.count_exactly").disabled  # Chat Completions: no endpoint
-    at.segmented_control(key="sidebar.wire").set_value("responses")
+    at.selectbox(key="sidebar.wire").set_value("responses")
     run(at)
     at.button(key="tools.count_exactly").click()
     run(at)

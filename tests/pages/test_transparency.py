@@ -258,7 +258,7 @@ def test_both_formats_side_by_side_show_what_each_format_sends(
     run(at)
     server.script_messages(json_reply({"type": "error", "error": {
         "type": "invalid_request_error", "message": "try again"}}, 400))
-    at.segmented_control(key="sidebar.wire").set_value("anthropic")
+    at.selectbox(key="sidebar.wire").set_value("anthropic")
     run(at)
     ask(at, SEED)
     at.button(key="chat.retry").click()
@@ -354,7 +354,7 @@ def test_a_key_typed_for_one_wire_format_is_never_sent_in_the_other(
     at = make_app()
     at.text_input(key="sidebar.api_key").input(typed)
     run(at)
-    at.segmented_control(key="sidebar.wire").set_value("openai")
+    at.selectbox(key="sidebar.wire").set_value("openai")
     run(at)
     at.text_input(key="sidebar.base_url").input(server.base_url)
     run(at)
@@ -367,7 +367,7 @@ def test_a_key_typed_for_one_wire_format_is_never_sent_in_the_other(
     # A 401 to a request that carried no key says so, not "the key was rejected".
     assert any("no API key was sent" in e.value for e in at.error), [e.value for e in at.error]
 
-    at.segmented_control(key="sidebar.wire").set_value("anthropic")
+    at.selectbox(key="sidebar.wire").set_value("anthropic")
     run(at)
     assert any("API key set (typed" in c.value for c in at.sidebar.caption)
 
@@ -399,7 +399,7 @@ def test_switching_format_mid_conversation_and_no_key_anywhere(
     assert [r.path for r in server.requests] == [CHAT, CHAT]
 
     # 2. Switch the sidebar to the Anthropic format and carry on.
-    at.segmented_control(key="sidebar.wire").set_value("anthropic")
+    at.selectbox(key="sidebar.wire").set_value("anthropic")
     run(at)
     assert_no_key(at)
     ask(at, "And what should I wear?")
@@ -465,12 +465,12 @@ def test_switching_format_mid_conversation_and_no_key_anywhere(
 def test_switching_back_to_openai_keeps_the_ids(openai_app: MakeApp,
                                                 server: AnthropicWireServer) -> None:
     at = openai_app()
-    at.segmented_control(key="sidebar.wire").set_value("anthropic")
+    at.selectbox(key="sidebar.wire").set_value("anthropic")
     run(at)
     ask(at, SEED)
     [call] = messages(at)[-1].tool_calls
     assert call.id == FIXTURE_TOOL_USE_ID
-    at.segmented_control(key="sidebar.wire").set_value("openai")
+    at.selectbox(key="sidebar.wire").set_value("openai")
     run(at)
     answer_pending(at, "22 C")
     body: dict[str, Any] = requests_to(server, CHAT)[-1].json
