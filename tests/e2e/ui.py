@@ -75,7 +75,7 @@ def switch_wire(page: Page, label: str) -> None:
     box = by_key(sidebar(page), "sidebar.wire")
     box.get_by_role("combobox").click()
     page.get_by_role("option", name=label, exact=True).click()
-    expect(box).to_contain_text(label)
+    expect(box.get_by_role("combobox")).to_have_value(label)
 
 
 def set_base_url(page: Page, url: str) -> None:
