@@ -34,15 +34,16 @@ class Preset:
     official: bool = False  # the format's own vendor: its default when only a key is set
 
 
+# Labels fit the sidebar's selectbox (about 28 characters); the base URL is shown under it.
 PRESETS: dict[str, Preset] = {
     "demo": Preset("Offline demo model", DEMO_BASE_URL, DEMO_MODEL, False,
                    fixed_wire=False),
-    "wenwen": Preset("Reference gateway (api.wenwen-ai.com)", "https://api.wenwen-ai.com/v1",
+    "wenwen": Preset("wenwen-ai gateway", "https://api.wenwen-ai.com/v1",
                      "gpt-4o-2024-08-06"),
-    "wenwen-responses": Preset("Reference gateway, Responses format (api.wenwen-ai.com)",
+    "wenwen-responses": Preset("wenwen-ai, Responses",
                                "https://api.wenwen-ai.com/v1", "gpt-4o-2024-08-06",
                                wire="responses"),
-    "wenwen-anthropic": Preset("Reference gateway, Anthropic format (api.wenwen-ai.com)",
+    "wenwen-anthropic": Preset("wenwen-ai, Anthropic",
                                "https://api.wenwen-ai.com", "claude-sonnet-4-5",
                                wire="anthropic"),
     "openai": Preset("OpenAI", "https://api.openai.com/v1", "gpt-4o-mini", official=True),
