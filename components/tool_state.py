@@ -304,6 +304,15 @@ def form_key(editor_id: str, version: int, part: str) -> str:
     return f"tools.form.{editor_id}.{version}.{part}"
 
 
+def _stale_form_widget(editor_id: str, key: str) -> bool:
+    """A form box drawn for an older text of the draft. While a rerun redraws the page, the
+    previous run's boxes stay on screen; their (unchanged) values come with the next click and,
+    their state being gone, count as changes: applying them would put the old description
+    back over what was typed in the editor since."""
+    draft = tool_drafts().get(editor_id)
+    return draft is None or not key.startswith(f"tools.form.{editor_id}.{draft.form_version}.")
+
+
 def _edit_document(editor_id: str, change: Callable[[dict[str, Any]], str | None]) -> None:
     """Apply `change` to the parsed draft and write it back into the text in place; `change`
     returns an error to show instead, or None."""
@@ -322,6 +331,8 @@ def _edit_document(editor_id: str, change: Callable[[dict[str, Any]], str | None
 
 def apply_meta_edit(editor_id: str, field: str, key: str) -> None:
     """Callback of the form's name and description boxes."""
+    if _stale_form_widget(editor_id, key):
+        return
     value = st.session_state.get(key)
 
     def change(data: dict[str, Any]) -> None:
@@ -332,6 +343,8 @@ def apply_meta_edit(editor_id: str, field: str, key: str) -> None:
 
 def apply_form_edit(editor_id: str, key: str, path: tuple[str, ...]) -> None:
     """Callback of a table of the form: rebuild that object of the schema from its rows."""
+    if _stale_form_widget(editor_id, key):
+        return
 
     def change(data: dict[str, Any]) -> str | None:
         params = data.get("parameters", dict(EMPTY_PARAMETERS))
