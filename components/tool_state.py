@@ -233,12 +233,8 @@ def save_tool_draft(editor_id: str, taken_by_others: set[str]) -> None:
         flash("error", f"Not saved: another tool is already named `{spec.name}`. Rename this "
                        "one, or edit that tool instead.")
         return
-    json_data, json_errors = parse_text(draft.text, "json") if draft.fmt == "json" else (None, [])
-    if json_errors or (draft.fmt == "json" and not isinstance(json_data, dict)):
-        # Never write a file from text that is not the JSON the switch says (it became `null`).
-        flash("error", "Not saved: the text is not valid JSON. Fix it, or switch to YAML.")
-        return
-    yaml_text = draft.text if draft.fmt == "yaml" else rewrite(draft.yaml_shadow, "yaml", json_data)
+    yaml_text = draft.text if draft.fmt == "yaml" else rewrite(
+        draft.yaml_shadow, "yaml", parse_text(draft.text, "json")[0])
     try:
         # A shared tool saved by someone who is not an admin becomes their own version.
         replaces = draft.origin if own is None or own_tools.holds(draft.origin) else None
