@@ -19,7 +19,12 @@ st.set_page_config(page_title="Toolsmith", page_icon=":material/build:", layout=
 team_config = team.apply()  # where requests may go: nothing restricted in local mode
 viewer = team.viewer(team_config)
 if viewer is None:  # team mode, not signed in (or not allowed): the sign-in page only
-    st.navigation([st.Page(team.sign_in_page, title="Sign in", icon=":material/key:")],
+    # at every page's address (not "page not found"), so the address opened is kept for after
+    # signing in (components/sign_in_return.py).
+    st.navigation([st.Page(team.sign_in_page, title="Sign in", icon=":material/key:",
+                           default=True)]
+                  + [st.Page(team.sign_in_page, title="Sign in", url_path=path)
+                     for path in ("tools", "evals", "history", "usage")],
                   position="hidden").run()
     st.stop()
 assert viewer is not None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from components import state
+from components import sign_in_return, state
 from components.state import secrets as read_secrets
 from core import egress
 from core.team import TeamSettings, team_settings
@@ -98,6 +98,7 @@ def sign_in_page() -> None:
         return
     st.markdown("This Toolsmith server is shared by a team. Sign in with your organisation's "
                 "account to see your own chats, tools and eval runs.")
+    sign_in_return.remember()  # a share link opened signed out is where sign-in ends
     flash = state.take_flash()
     if flash:
         st.error(flash[1], icon=":material/block:")
@@ -124,3 +125,5 @@ def account(who: Viewer) -> None:
     role = " · admin" if who.admin else ""
     box.markdown(f"Signed in as **{who.name}**  \n`{who.user}`{role}")
     box.button("Sign out", key="team.sign_out", icon=":material/logout:", on_click=st.logout)
+    with box:
+        sign_in_return.restore()

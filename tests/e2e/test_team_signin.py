@@ -66,11 +66,12 @@ def context(browser: Browser) -> BrowserContext:
     return made
 
 
-def sign_in(page: Page, server: StreamlitServer, person: Person) -> None:
-    page.goto(server.url)
+def sign_in(page: Page, server: StreamlitServer, person: Person, path: str = "") -> None:
+    """Sign in from the address `path` (opened signed out), where sign-in brings one back."""
+    page.goto(server.url + path)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name=person.sub, exact=True).click()  # the provider's form
-    page.wait_for_url(f"{server.url}/**")
+    page.wait_for_url(f"{server.url}{path or '/'}**")
 
 
 def sign_out(page: Page, server: StreamlitServer) -> None:
@@ -92,6 +93,7 @@ def test_a_visitor_who_is_not_signed_in_sees_only_the_sign_in_page(
         expect(page.get_by_text("Model server")).to_have_count(0)
         expect(page.get_by_text("Signed in as")).to_have_count(0)
         expect(page.get_by_role("link", name="History")).to_have_count(0)
+        expect(page.get_by_text("Page not found")).to_have_count(0)  # the address is kept
     visitor.close()
 
 
@@ -100,7 +102,8 @@ def test_sign_in_shows_who_and_sign_out_ends_it(
     alice, bob = context(browser), context(browser)
     a, b = alice.new_page(), bob.new_page()
     sign_in(a, team_server, ALICE)
-    sign_in(b, team_server, BOB)
+    sign_in(b, team_server, BOB, "/history")  # opened on a page: signed in, back on it
+    expect(ui.main(b).get_by_role("heading", name="History")).to_be_visible()
     sidebar_a = a.locator("[data-testid=stSidebar]")
     sidebar_b = b.locator("[data-testid=stSidebar]")
     expect(sidebar_a.get_by_text("Signed in as Alice Admin")).to_be_visible()
@@ -136,8 +139,8 @@ def session_in_url(page: Page) -> str:
 
 def test_two_people_work_apart_and_share_by_link(
         browser: Browser, team_server: StreamlitServer) -> None:
-    alice, bob = context(browser), context(browser)
-    a, b = alice.new_page(), bob.new_page()
+    alice, bob, carol = context(browser), context(browser), context(browser)
+    a, b, c = alice.new_page(), bob.new_page(), carol.new_page()
     sign_in(a, team_server, ALICE)
     sign_in(b, team_server, BOB)
     ui.ask(a, "Alice asks: weather in Boston?")
@@ -167,7 +170,19 @@ def test_two_people_work_apart_and_share_by_link(
     ui.main(a).get_by_text("Share with the team (read-only link)").click()
     link = ui.main(a).get_by_test_id("stCode").filter(has_text=f"?session={alices}")
     expect(link).to_be_visible()
-    b.goto(link.inner_text().strip())
+    shared_link = link.inner_text().strip()
+    # Carol, not signed in yet, opens the link: after signing in she lands on the session.
+    c.goto(shared_link)
+    c.get_by_role("button", name="Sign in").click()
+    c.get_by_role("button", name=CAROL.sub, exact=True).click()  # the provider's form
+    c.wait_for_url(re.compile(rf"[?&]session={alices}"))
+    expect(ui.user_bubble(c, "Alice asks")).to_be_visible()
+    expect(ui.main(c).get_by_text("Shared by alice@example.com")).to_be_visible()
+    c.reload()  # the kept address is followed once, not on every visit
+    expect(ui.user_bubble(c, "Alice asks")).to_be_visible()
+    c.goto(team_server.url)
+    expect(ui.user_bubble(c, "Alice asks")).to_have_count(0)
+    b.goto(shared_link)
     expect(ui.user_bubble(b, "Alice asks")).to_be_visible()
     expect(ui.main(b).get_by_text("Shared by alice@example.com")).to_be_visible()
     expect(b.get_by_text("ALICE-PRIVATE-DRAFT")).to_have_count(0)
@@ -181,8 +196,10 @@ def test_two_people_work_apart_and_share_by_link(
     expect(ui.main(a).get_by_text("Fork of")).to_have_count(0)  # hers is unchanged, unlisted
     ui.no_exception(a)
     ui.no_exception(b)
+    ui.no_exception(c)
     alice.close()
     bob.close()
+    carol.close()
 
 
 def test_only_admins_define_mcp_servers(browser: Browser, team_server: StreamlitServer) -> None:
@@ -221,6 +238,17 @@ def test_a_members_own_tools_are_theirs_alone(
     sign_in(c, team_server, CAROL)
     ui.go_to(b, "Tools")
     expect(ui.main(b).get_by_text("your own tools (0)")).to_be_visible()
+    # An HTTP tool is the admins' to define: saving one as one's own is refused.
+    b.get_by_role("tab", name="Editor").click()
+    editor = b.get_by_test_id("tool-editor")
+    editor.click()
+    b.keyboard.press("Control+a")
+    b.keyboard.insert_text(shared + "run:\n  http: {method: GET, url: 'http://127.0.0.1:9/'}\n")
+    b.keyboard.press("Control+Enter")
+    ui.main(b).get_by_role("button", name="Save").click()
+    expect(ui.main(b).get_by_text("HTTP tools come only from the admins' configuration",
+                                  exact=False)).to_be_visible()
+    assert not list((Path(team_server.log_path).parent / "data" / "user-tools").glob("*/*"))
     b.get_by_role("tab", name="Import / export").click()
     ui.main(b).get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(upload))
     ui.main(b).get_by_role("button", name="Import 1 tool(s)").click()
