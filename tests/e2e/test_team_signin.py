@@ -238,17 +238,6 @@ def test_a_members_own_tools_are_theirs_alone(
     sign_in(c, team_server, CAROL)
     ui.go_to(b, "Tools")
     expect(ui.main(b).get_by_text("your own tools (0)")).to_be_visible()
-    # An HTTP tool is the admins' to define: saving one as one's own is refused.
-    b.get_by_role("tab", name="Editor").click()
-    editor = b.get_by_test_id("tool-editor")
-    editor.click()
-    b.keyboard.press("Control+a")
-    b.keyboard.insert_text(shared + "run:\n  http: {method: GET, url: 'http://127.0.0.1:9/'}\n")
-    b.keyboard.press("Control+Enter")
-    ui.main(b).get_by_role("button", name="Save").click()
-    expect(ui.main(b).get_by_text("HTTP tools come only from the admins' configuration",
-                                  exact=False)).to_be_visible()
-    assert not list((Path(team_server.log_path).parent / "data" / "user-tools").glob("*/*"))
     b.get_by_role("tab", name="Import / export").click()
     ui.main(b).get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(upload))
     ui.main(b).get_by_role("button", name="Import 1 tool(s)").click()
@@ -267,6 +256,18 @@ def test_a_members_own_tools_are_theirs_alone(
     expect(ui.main(c).get_by_text("your own tools (0)")).to_be_visible()
     expect(ui.main(c).get_by_text("Get the current weather", exact=False).first).to_be_visible()
     expect(c.get_by_text("BOBS-OWN-TOOL")).to_have_count(0)
+    # An HTTP tool is the admins' to define: saving one as one's own is refused.
+    b.get_by_role("tab", name="Editor").click()
+    editor = b.get_by_test_id("tool-editor")
+    editor.click()
+    b.keyboard.press("Control+a")
+    b.keyboard.insert_text(OWN_TOOL.replace("bobs_lookup", "bobs_fetch")
+                           + "run:\n  http: {method: GET, url: 'http://127.0.0.1:9/'}\n")
+    b.keyboard.press("Control+Enter")
+    ui.main(b).get_by_role("button", name="Save").click()
+    expect(ui.main(b).get_by_text("HTTP tools come only from the admins' configuration",
+                                  exact=False)).to_be_visible()
+    assert [p.name for p in own.parent.glob("*.yaml")] == ["bobs_lookup.yaml"]
     ui.no_exception(b)
     ui.no_exception(c)
     bob.close()
