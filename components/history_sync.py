@@ -6,12 +6,14 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import quote
 
 import streamlit as st
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from components import state, storage
 from components.storage import store
+from components.untrusted import code
 from core.config import PRESETS, preset_for_url
 from core.conversation import fresh_copy, pending_tool_calls
 from core.store import NotYourSession, SessionConflict, Store, title_for
@@ -38,11 +40,11 @@ def restore_from_url() -> None:
         drafts = db.result_drafts(wanted) if conversation is not None else {}
         row = db.session_row(wanted) if conversation is not None else None
     except SQLAlchemyError as exc:
-        state.chat().notice = ("warning", f"Session {wanted} could not be loaded "
+        state.chat().notice = ("warning", f"Session {code(wanted)} could not be loaded "
                                           f"({exc.__class__.__name__}).")
         return
     if conversation is None:
-        state.chat().notice = ("warning", f"No saved session {wanted!r}: it may have been "
+        state.chat().notice = ("warning", f"No saved session {code(wanted)}: it may have been "
                                           "deleted. This is a new chat.")
         st.query_params.pop("session", None)
         return
@@ -241,10 +243,10 @@ def render_fork_notice() -> None:
     if not chat.fork_of:
         return
     old, new = chat.fork_of, chat.conversation.id
-    st.warning(f"Session `{old}` was continued in another tab meanwhile, so this tab's "
-               f"conversation, with your latest message, is saved as a new session `{new}`. "
-               f"Both are kept: [the other tab's version](?session={old}) · "
-               f"[this one](?session={new}) (also in History).", icon=":material/tab:")
+    st.warning(f"Session {code(old)} was continued in another tab meanwhile, so this tab's "
+               f"conversation, with your latest message, is saved as a new session "
+               f"{code(new)}. Both are kept: [the other tab's version](?session={quote(old)}) · "
+               f"[this one](?session={quote(new)}) (also in History).", icon=":material/tab:")
 
 
 def truncate(keep: int) -> None:

@@ -233,7 +233,7 @@ def _outcome(run: Exchange, tool: McpTool | None) -> None:
             st.error(f"structuredContent breaks the tool's output schema "
                      f"({len(rendered.violations)} violation"
                      f"{'s' if len(rendered.violations) != 1 else ''}):", icon=":material/block:")
-            st.table([{"where": v.pointer or "/", "problem": v.message}
+            st.table([{"where": code(v.pointer or "/"), "problem": text(v.message)}
                       for v in rendered.violations])
         else:
             st.caption("✅ structuredContent fits the tool's output schema.")

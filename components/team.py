@@ -15,6 +15,7 @@ import streamlit as st
 
 from components import sign_in_return, state
 from components.state import secrets as read_secrets
+from components.untrusted import code, text
 from core import egress
 from core.team import TeamSettings, team_settings
 
@@ -38,7 +39,7 @@ def settings() -> TeamSettings:
     except ValueError as exc:
         log.error("Team configuration: %s", exc)
         found = TeamSettings(enabled=True, egress=egress.EgressPolicy(True, (), True))
-        st.error(f"The server's configuration cannot be read: {exc}. No request leaves this "
+        st.error(f"The server's configuration cannot be read: {text(exc)}. No request leaves this "
                  "server until an admin fixes it.", icon=":material/block:")
     return found
 
@@ -92,7 +93,7 @@ def sign_in_page() -> None:
     st.title("🛠️ Toolsmith")
     if st.user.is_logged_in:
         email = str(st.user.get("email") or "") or "without an email address"
-        st.error(f"The account {email} may not use this Toolsmith server. Sign out and sign "
+        st.error(f"The account {code(email)} may not use this Toolsmith server. Sign out and sign "
                  "in with your team account, or ask an admin to allow it.", icon=":material/block:")
         st.button("Sign out", key="team.sign_out_refused", on_click=st.logout)
         return

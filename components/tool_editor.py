@@ -91,7 +91,7 @@ def render(entries: list[LibraryEntry]) -> None:
                                  disabled=not strictable)
     if tool_state.confirm_delete_pending(editor_id) and draft.origin is not None:
         with st.container(border=True):
-            st.error(f"Delete `{draft.origin.name}` from the library? This cannot be undone.")
+            st.error(f"Delete {code(draft.origin.name)} from the library? This cannot be undone.")
             yes, no = st.columns(2)
             yes.button("Yes, delete", key="tools.delete_yes", on_click=tool_state.delete_tool_file,
                        args=(editor_id,))
@@ -140,8 +140,8 @@ def _strict_preview(editor_id: str, text: str, fmt: str, data: dict[str, Any]) -
         if dropped:
             st.warning("Strict mode does not accept these keywords, so Make strict removes "
                        "them (describe the rule in the description instead): "
-                       + ", ".join(f"`{p}`" for p in dropped))
+                       + ", ".join(code(p) for p in dropped))
         for problem in remaining:
-            st.warning(str(problem))
+            st.warning(text(problem))
         st.button("Apply", key="tools.strict_apply", on_click=tool_state.apply_strict,
                   args=(editor_id,))

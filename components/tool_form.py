@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from components import tool_state
+from components.untrusted import code
 from core.tools.form import (
     COLUMNS,
     FORM_TYPES,
@@ -71,7 +72,7 @@ def _table(editor_id: str, version: int, params: dict[str, Any], tree: list[Leve
     rows = rows_from_object(schema)
     if level.path:
         kind = "each item" if level.path[-1] == "items" else "object"
-        st.markdown(f"**`{level.label}`** — {kind}'s properties")
+        st.markdown(f"**{code(level.label)}** — {kind}'s properties")
     key = tool_state.form_key(editor_id, version, "/".join(level.path) or "parameters")
     types = [*FORM_TYPES, OTHER] if any(r["type"] == OTHER for r in rows) else list(FORM_TYPES)
     st.data_editor(

@@ -11,6 +11,7 @@ import streamlit as st
 
 from components import inspector, messages, state, storage, tool_state
 from components.clients import client_for
+from components.untrusted import code, text
 from core.tools.draft import PURPOSE, draft_request, draft_text
 from core.turn import run_turn
 from core.types import Exchange
@@ -31,7 +32,7 @@ def form() -> None:
                      key=tool_state.GENERATE_EXAMPLE, height=68,
                      placeholder='def track_order(order_number: str, carrier: str | None = None)'
                                  ' or track_order(order_number="A-1001")')
-        st.button(f"Generate with `{model}`", key="tools.generate.go",
+        st.button(f"Generate with {code(model)}", key="tools.generate.go",
                   icon=":material/auto_awesome:",
                   on_click=tool_state.request_draft,
                   help="A separate request to the sidebar's model; the draft opens as a new, "
@@ -46,19 +47,19 @@ def handle() -> None:
     endpoint, settings = state.endpoint(), state.settings()
     problem = endpoint.problem()
     if problem:
-        st.error(f"Generate needs a model: {problem}", icon=":material/block:")
+        st.error(f"Generate needs a model: {text(problem)}", icon=":material/block:")
         return
     description, example = pending
     request_messages, request_settings = draft_request(description, example,
                                                        replace(settings, stream=False))
-    with st.spinner(f"Drafting a tool with `{settings.model}`…"):
+    with st.spinner(f"Drafting a tool with {code(settings.model)}…"):
         result = run_turn(endpoint, request_messages, [], request_settings,
                           client=client_for(endpoint))
     result.exchange.purpose = PURPOSE
     _keep(result.exchange)
     if result.message is None or not (result.message.content or "").strip():
         error = result.error
-        st.error(f"Generate failed: {error.message if error else 'the model gave no text.'} "
+        st.error(f"Generate failed: {text(error.message) if error else 'the model gave no text.'} "
                  "Nothing was opened.", icon=":material/block:")
         messages.inspect_button(st, result.exchange.id)
         if state.inspected() == result.exchange.id:
@@ -85,7 +86,7 @@ def outcome(editor_id: str) -> None:
         return
     line, button_at = st.columns([12, 1], vertical_alignment="center")
     took = f"{exchange.latency_s:.2f} s" if exchange.latency_s is not None else "?"
-    line.caption(f"✨ Drafted by `{exchange.model}` in {took} (a separate request). Check it, "
+    line.caption(f"✨ Drafted by {code(exchange.model)} in {took} (a separate request). Check it, "
                  "edit it, then Save to add it to the library.")
     messages.inspect_button(button_at, exchange.id)
     if state.inspected() == exchange.id:

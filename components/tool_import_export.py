@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import state, tool_state
+from components import state, tool_state, untrusted
 from core.tools.formats import (
     MAX_IMPORT_BYTES,
     export,
@@ -31,7 +31,8 @@ def render(entries: list[LibraryEntry], sent: list[ToolSpec]) -> None:
     if upload is not None:
         raw = upload.getvalue()
         if len(raw) > MAX_IMPORT_BYTES:
-            st.error(f"{upload.name} is larger than {MAX_IMPORT_BYTES // 1_000_000} MB.")
+            st.error(f"{untrusted.code(upload.name)} is larger than "
+                     f"{MAX_IMPORT_BYTES // 1_000_000} MB.")
         else:
             text = raw.decode("utf-8", "replace")
     text = text or st.session_state.get("tools.import_text", "")
@@ -56,7 +57,7 @@ def render(entries: list[LibraryEntry], sent: list[ToolSpec]) -> None:
 def _preview(text: str, entries: list[LibraryEntry]) -> None:
     result = parse_import(text)
     for problem in result.problems:
-        st.error(str(problem))
+        st.error(untrusted.text(problem))
     if not result.specs:
         if not result.problems:
             st.warning("The list is empty: nothing to import.")
@@ -64,11 +65,13 @@ def _preview(text: str, entries: list[LibraryEntry]) -> None:
     plan = import_plan(result.specs, {e.name: e.spec for e in entries if e.spec})
     st.markdown(f"Found **{len(result.specs)}** tool(s) ({', '.join(sorted(result.formats))} "
                 "format). Importing will:")
-    st.table([{"action": action, "tool": name} for action, name in plan])
+    st.table([{"action": untrusted.text(action), "tool": untrusted.code(name)}
+              for action, name in plan])
     unsaved = [name for action, name in plan
                if action.startswith("replace") and tool_state.unsaved_editor_for(name, entries)]
     if unsaved:
-        st.warning("The editor has unsaved edits of " + ", ".join(f"`{n}`" for n in unsaved)
+        st.warning("The editor has unsaved edits of "
+                   + ", ".join(untrusted.code(n) for n in unsaved)
                    + ": importing replaces them with the imported version. Save or copy them "
                    "first to keep them.")
     st.button(f"Import {len(result.specs)} tool(s)", key="tools.import_go", type="primary",

@@ -50,7 +50,7 @@ def render(entries: list[LibraryEntry], enabled: set[str]) -> None:
                    "makes it yours (a shared tool you save becomes your own version).")
     exact = _exact_counts(sent)
     for problem in set_problems(sent):
-        st.error(problem.message)
+        st.error(text(problem.message))
     render_request_controls([s.name for s in sent])
     if not entries:
         st.info("The library is empty: create a tool in the Editor tab, or import some.")
@@ -77,7 +77,7 @@ def _exact_counts(sent: list[ToolSpec]) -> token_count.ExactCounts | None:
             with st.spinner("Counting…"):
                 exact = token_count.count_exactly(endpoint, sent, client_for(endpoint))
         except ToolsmithError as exc:
-            left.error(f"{exc.message} {exc.detail}".strip())
+            left.error(text(f"{exc.message} {exc.detail}".strip()))
     if exact is not None:
         left.success(f"Exactly **{exact.whole_set}** tokens for the {len(sent)} enabled "
                      f"tool(s) ({exact.source}; a request without tools is {exact.bare}).")
@@ -98,10 +98,10 @@ def _row(entry: LibraryEntry, enabled: set[str],
         spec = entry.spec
         params = spec.parameters.get("properties") or {}
         badges = " · strict" if spec.strict else ""
-        left.markdown(f"**{code(spec.name)}** — {spec.description}")
+        left.markdown(f"**{code(spec.name)}** — {text(spec.description, 2_000)}")
         left.caption(f"{len(params)} parameter{'s' if len(params) != 1 else ''}"
-                     f"{': ' if params else ''}{', '.join(f'`{p}`' for p in params)}"
-                     f" · {_tokens(spec, exact)}{badges} · `{entry.path.name}`")
+                     f"{': ' if params else ''}{', '.join(code(p) for p in params)}"
+                     f" · {_tokens(spec, exact)}{badges} · {code(entry.path.name)}")
         for problem in entry.problems:
             left.warning(text(problem))
         key = f"tools.enable.{spec.name}"

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from components import team
+from components.untrusted import code, text
 from core.usage import PRICE_FIELDS, Price, dump_prices, load_prices, price_from_entry
 
 SHIPPED = Path(__file__).resolve().parent.parent / "pricing.yaml"
@@ -23,7 +24,7 @@ def current() -> dict[str, Price]:
     try:
         return load_prices(user_copy(), SHIPPED)
     except (OSError, ValueError) as exc:
-        st.warning(f"The price table could not be read ({exc}); costs are not shown.")
+        st.warning(f"The price table could not be read ({text(exc)}); costs are not shown.")
         return {}
 
 
@@ -62,14 +63,14 @@ def _save(edited: pd.DataFrame) -> None:
         try:
             prices[model] = price_from_entry(model, entry)
         except ValueError:
-            st.error(f"{model}: prices must be numbers of 0 or more. Nothing was saved.")
+            st.error(f"{code(model)}: prices must be numbers of 0 or more. Nothing was saved.")
             return
     path = user_copy()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(dump_prices(prices), encoding="utf-8")
     except OSError as exc:
-        st.error(f"The price table could not be saved: {exc}")
+        st.error(f"The price table could not be saved: {text(exc)}")
         return
     st.session_state["usage.prices_saved"] = f"Saved {len(prices)} prices."
     st.rerun()  # costs are drawn above the table: draw them again with the new prices

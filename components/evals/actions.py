@@ -11,6 +11,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from components import state
 from components.evals import state as evals_state
+from components.untrusted import code
+from components.untrusted import text as prose
 from core.evals import authoring, jobs, runner
 from core.evals.records import Target
 from core.evals.suite import Suite
@@ -26,10 +28,10 @@ def save_suite(path: str, text: str) -> None:
     try:
         authoring.save_text(Path(path), text)
     except OSError as exc:
-        _say("error", f"Could not save {Path(path).name}: {exc}. Your text is kept.")
+        _say("error", f"Could not save {code(Path(path).name)}: {prose(exc)}. Your text is kept.")
         return
     evals_state.drop_draft(path)
-    _say("success", f"Saved {Path(path).name}.")
+    _say("success", f"Saved {code(Path(path).name)}.")
 
 
 def revert_suite(path: str) -> None:
@@ -41,41 +43,41 @@ def create_suite(directory: Path, tools: list[str]) -> None:
     try:
         path = authoring.suite_path(directory, name)
     except ValueError as exc:
-        _say("error", f"Cannot create the suite: {exc}.")
+        _say("error", f"Cannot create the suite: {prose(exc)}.")
         return
     if path.exists():
-        _say("error", f"{path.name} already exists; pick another name.")
+        _say("error", f"{code(path.name)} already exists; pick another name.")
         return
     pending = evals_state.pending_case()
     try:
         authoring.save_text(path, authoring.new_suite_text(path.stem, tools, pending))
     except OSError as exc:
-        _say("error", f"Could not create {path.name}: {exc}.")
+        _say("error", f"Could not create {code(path.name)}: {prose(exc)}.")
         return
     evals_state.select_suite(str(path))
     if pending:
         evals_state.clear_pending_case()
-        _say("success", f"Created {path.name} with the saved case and the tools it expects.")
+        _say("success", f"Created {code(path.name)} with the saved case and the tools it expects.")
     else:
-        _say("success", f"Created {path.name}: edit it below, or add cases with the form.")
+        _say("success", f"Created {code(path.name)}: edit it below, or add cases with the form.")
 
 
 def delete_suite(path: str) -> None:
     try:
         Path(path).unlink(missing_ok=True)
     except OSError as exc:
-        _say("error", f"Could not delete {Path(path).name}: {exc}.")
+        _say("error", f"Could not delete {code(Path(path).name)}: {prose(exc)}.")
         return
     evals_state.drop_draft(path)
     evals_state.select_suite(None)
-    _say("success", f"Deleted {Path(path).name}.")
+    _say("success", f"Deleted {code(Path(path).name)}.")
 
 
 def add_case(path: str, text: str, case: dict[str, Any]) -> None:
     """Append a case to the suite's editor text (saved with Save, like any edit)."""
     evals_state.set_draft(path, authoring.append_case(text, case))
     evals_state.reset_form(path)
-    _say("success", f"Added the case {case['name']!r} to the editor: check it, then Save.")
+    _say("success", f"Added the case {code(case['name'])} to the editor: check it, then Save.")
 
 
 def add_pending_case(path: str, text: str) -> None:
@@ -95,7 +97,7 @@ def start_run(suite: Suite, targets: list[Target], repeats: int, concurrency: in
         run_id = jobs.start(records, suite, targets, repeats=repeats, concurrency=concurrency,
                             settings=settings, api_key=lambda t: key_for(t.wire, t.base_url))
     except (SQLAlchemyError, ValueError) as exc:
-        _say("error", f"The run could not start: {exc.__class__.__name__}: {exc}")
+        _say("error", f"The run could not start: {exc.__class__.__name__}: {prose(exc)}")
         return
     evals_state.set_run(run_id)
     evals_state.show("Results")
@@ -115,7 +117,7 @@ def resume_run(run_id: str) -> None:
         jobs.resume(records, run_id, api_key=lambda t: key_for(t.wire, t.base_url))
     except (KeyError, ValueError, SQLAlchemyError) as exc:
         log.warning("resume failed", exc_info=True)
-        _say("error", f"The run could not be resumed: {exc}")
+        _say("error", f"The run could not be resumed: {prose(exc)}")
 
 
 def delete_run(run_id: str) -> None:

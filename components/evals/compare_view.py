@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from components.evals.results import run_label
+from components.untrusted import code, text
 from core.evals.compare import compare
 from core.evals.records import EvalRecords
 
@@ -35,11 +36,11 @@ def render(records: EvalRecords) -> None:
     if not result.tools:
         st.caption("The tool definitions sent were identical in both runs.")
     for change in result.tools:
-        st.markdown(f"`{change.name}` — {change.kind}")
+        st.markdown(f"{code(change.name)} — {text(change.kind)}")
         if change.diff:
             st.code(change.diff, language="diff")
     if result.settings_changed:
-        st.caption("Settings that differ: " + ", ".join(result.settings_changed))
+        st.caption("Settings that differ: " + ", ".join(code(s) for s in result.settings_changed))
     if result.suite_changed:
         st.caption("The suite text differs between the runs (cases may have changed).")
     labels = {t.key: t.label for t in [*result.before.targets, *result.after.targets]}

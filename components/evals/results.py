@@ -14,9 +14,10 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from components import inspector, tool_call_card, usage_prices
+from components import inspector, tool_call_card, untrusted, usage_prices
 from components.evals import actions
 from components.evals import state as evals_state
+from components.untrusted import code, text
 from core.evals import jobs, runner, stats
 from core.evals import report as reports
 from core.evals.records import CellResult, EvalRecords, RunInfo
@@ -54,8 +55,8 @@ def run_label(run: RunInfo) -> str:
     browser sends a selectbox's choice back as its label, and a label that moved on (12/36 ->
     13/36) would read as a different choice."""
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created_at))
-    return (f"{run.suite_name} · {when} · {len(run.targets)} target(s) × {run.repeats} "
-            f"repeat(s) · {run.id}")
+    return (f"{untrusted.visible(run.suite_name, 200)} · {when} · {len(run.targets)} "
+            f"target(s) × {run.repeats} repeat(s) · {run.id}")
 
 
 @st.fragment(run_every=1.0)
@@ -182,13 +183,13 @@ def _labels(run: RunInfo) -> dict[str, str]:
 def _header(run: RunInfo, live: bool, total: Totals) -> None:
     done = total.passed + total.failed + total.errors
     status = "running" if live else run.status
-    st.markdown(f"**{run.suite_name}** · {status} · {run.repeats} repeat(s) · "
-                f"{len(run.targets)} target(s) · run `{run.id}`")
+    st.markdown(f"**{text(run.suite_name, 200)}** · {status} · {run.repeats} repeat(s) · "
+                f"{len(run.targets)} target(s) · run {code(run.id)}")
     st.progress(min(1.0, done / run.total_cells) if run.total_cells else 1.0,
                 text=f"{done}/{run.total_cells} answered · {total.passed} pass · "
                      f"{total.failed} fail · {total.errors} error")
     if run.note and not live:
-        st.caption(run.note)
+        st.caption(text(run.note))
     cols = st.columns(4)
     if live:
         cols[0].button("Cancel", key=f"evals.cancel.{run.id}", icon="⏹️",
@@ -223,7 +224,8 @@ def _grid(view: View) -> None:
                  on_select=lambda: evals_state.take_grid_selection(cases, columns),
                  selection_mode="single-cell")
     st.caption(" · ".join(f"{MARK[s]} {meaning}" for s, meaning in LEGEND.items()))
-    options = {f"{c} × {view.labels[key]}": (c, key) for c in cases for key in view.labels}
+    options = {untrusted.visible(f"{c} × {view.labels[key]}"): (c, key)
+               for c in cases for key in view.labels}
     st.selectbox("Or open a cell", ["", *options], key="evals.cell_pick",
                  on_change=evals_state.take_cell_pick, args=(options,),
                  format_func=lambda o: o or "(choose a case × target)")
@@ -237,21 +239,25 @@ def _cell(records: EvalRecords, run: RunInfo, cells: dict[tuple[str, str], CellS
     cell = cells[opened]
     sent = {t["name"]: t.get("parameters") or {} for t in run.tools}
     with st.container(border=True):
-        st.markdown(f"**{cell.case}** × **{labels.get(cell.target, cell.target)}** — "
+        st.markdown(f"**{text(cell.case, 200)}** × "
+                    f"**{text(labels.get(cell.target, cell.target), 300)}** — "
                     f"{_cell_text(cell)}")
         for result in cell.results:
             st.markdown(f"Repeat {result.repeat + 1}: {MARK.get(result.status, '')} "
                         f"**{result.status}**")
             for failure in result.failures:
-                st.error(failure, icon=":material/block:")
+                st.error(text(failure), icon=":material/block:")
             if result.error:
-                st.warning(f"The request failed: {result.error}", icon=":material/warning:")
+                st.warning(f"The request failed: {text(result.error)}",
+                           icon=":material/warning:")
             for call in result.calls:
                 tool_call_card.render(ToolCall(call.get("id") or "", call.get("name") or "",
                                                call.get("arguments") or ""), sent=sent)
             if result.answer:
                 st.caption("Text answer:")
-                st.markdown(f"> {result.answer[:2000]}")
+                untrusted.render_assistant(st.container(border=True), result.answer[:2000],
+                                           key=f"evals.{run.id}.{cell.case}.{cell.target}."
+                                               f"{result.repeat}")
             if result.exchange_id:
                 shown = evals_state.inspected() == result.exchange_id
                 st.button("Hide request" if shown else "🔍 Inspect request",

@@ -11,6 +11,7 @@ import streamlit as st
 from components import state
 from components.evals import actions
 from components.evals import state as evals_state
+from components.untrusted import code, text
 from core.config import DEMO_BASE_URL, DEMO_MODEL, KEY_ENV, PRESETS, preset_for_url
 from core.evals import runner
 from core.evals.records import Target
@@ -34,7 +35,8 @@ def render(files: list[SuiteFile]) -> None:
                           format_func=lambda p: Path(p).name)
     suite = next(f.suite for f in ready if str(f.path) == picked)
     assert suite is not None
-    st.caption(f"{len(suite.cases)} case(s) · tools: {', '.join(t.name for t in suite.tools)}")
+    st.caption(f"{len(suite.cases)} case(s) · tools: "
+               f"{', '.join(code(t.name) for t in suite.tools)}")
     targets = _targets()
     cols = st.columns(2)
     repeats = cols[0].number_input("Repeats (answers per case and target)", 1, 50,
@@ -61,8 +63,8 @@ def _targets() -> list[Target]:
     problem = state.endpoint().problem()
     st.markdown("**Targets**")
     if problem:
-        st.caption(f"The sidebar's server is not ready: {problem}")
-    elif st.checkbox(f"The sidebar's server: {sidebar.label}", value=True,
+        st.caption(f"The sidebar's server is not ready: {text(problem)}")
+    elif st.checkbox(f"The sidebar's server: {text(sidebar.label, 300)}", value=True,
                      key="evals.t.sidebar"):
         picked.append(sidebar)
     if sidebar.preset != "demo" and not problem:
@@ -84,7 +86,7 @@ def _targets() -> list[Target]:
                                  PRESETS[preset].default_model, preset))
     for target in configured_targets(os.environ, state.secrets()):
         if target.key != sidebar.key and st.checkbox(
-                f"Configured server: {target.label}", key=f"evals.t.conf.{target.key}",
+                f"Configured server: {text(target.label, 300)}", key=f"evals.t.conf.{target.key}",
                 help="From the environment or .streamlit/secrets.toml"):
             picked.append(target)
     for label, target in DEMO_TARGETS.items():

@@ -10,6 +10,8 @@ import streamlit as st
 
 from components.evals import actions
 from components.evals import state as evals_state
+from components.untrusted import code
+from components.untrusted import text as prose
 from core.evals.authoring import KINDS, ArgRow, case_document, dump
 from core.evals.suite import SuiteFile, parse_suite
 from core.types import ToolSpec
@@ -28,7 +30,7 @@ def render(files: list[SuiteFile], library: dict[str, ToolSpec]) -> None:
         hide_index=True, width="stretch")
     pending = evals_state.pending_case()
     if pending and not files:
-        st.info(f"A case saved from a conversation (`{pending['name']}`) is waiting: create "
+        st.info(f"A case saved from a conversation ({code(pending['name'])}) is waiting: create "
                 "a suite for it with **New suite**.", icon=":material/science:")
     with st.popover("New suite" + (" for the saved case" if pending else ""),
                     icon=":material/add:"):
@@ -36,7 +38,7 @@ def render(files: list[SuiteFile], library: dict[str, ToolSpec]) -> None:
         st.button("Create", key="evals.create", on_click=actions.create_suite,
                   args=(directory, sorted(library)[:1]))
     if not files:
-        st.info(f"No suites in `{directory}` yet: create one above, or use **Save as test "
+        st.info(f"No suites in {code(directory, 500)} yet: create one above, or use **Save as test "
                 "case** on the Chat page.", icon=":material/science:")
         return
     paths = [str(f.path) for f in files]
@@ -52,8 +54,8 @@ def render(files: list[SuiteFile], library: dict[str, ToolSpec]) -> None:
 def _editor(found: SuiteFile, library: dict[str, ToolSpec]) -> None:
     path = str(found.path)
     if not found.source and found.problems:
-        st.error(f"`{found.path.name}` cannot be opened: "
-                 + "; ".join(str(p) for p in found.problems), icon=":material/description:")
+        st.error(f"{code(found.path.name)} cannot be opened: "
+                 + "; ".join(prose(p) for p in found.problems), icon=":material/description:")
         return
     evals_state.restore_editor(path, found.source)
     text = st.session_state[evals_state.editor_key(path)]
@@ -63,10 +65,10 @@ def _editor(found: SuiteFile, library: dict[str, ToolSpec]) -> None:
     if pending:
         with st.container(border=True):
             st.markdown(f"**A case saved from a conversation is waiting:** "
-                        f"`{pending['name']}`")
+                        f"{code(pending['name'])}")
             st.code(dump([pending]), language="yaml")
             cols = st.columns(2)
-            cols[0].button(f"Add it to {found.path.name}", key="evals.pending_add",
+            cols[0].button(f"Add it to {code(found.path.name)}", key="evals.pending_add",
                            type="primary", on_click=actions.add_pending_case,
                            args=(path, text))
             cols[1].button("Discard it", key="evals.pending_drop",
@@ -82,10 +84,12 @@ def _editor(found: SuiteFile, library: dict[str, ToolSpec]) -> None:
         if problems:
             st.error(f"{len(problems)} problem(s); the suite cannot run until they are "
                      "fixed:", icon=":material/block:")
-            st.table([{"where": p.where(), "problem": p.message} for p in problems])
+            st.table([{"where": prose(p.where()), "problem": prose(p.message)}
+                      for p in problems])
         elif suite is not None:
             st.success(f"Valid: {len(suite.cases)} case(s), tools "
-                       f"{', '.join(t.name for t in suite.tools)}.", icon=":material/check_circle:")
+                       f"{', '.join(code(t.name) for t in suite.tools)}.",
+                       icon=":material/check_circle:")
         st.caption("Highlighted (YAML):")
         with st.container(height=360):
             st.code(text, language="yaml", line_numbers=True)
@@ -98,7 +102,7 @@ def _editor(found: SuiteFile, library: dict[str, ToolSpec]) -> None:
         cols[2].button("Run this suite…", key="evals.to_run", disabled=suite is None,
                        on_click=evals_state.show, args=("Run",))
         if evals_state.confirming_delete():
-            cols[3].button(f"Really delete {found.path.name}?", key="evals.delete_yes",
+            cols[3].button(f"Really delete {code(found.path.name)}?", key="evals.delete_yes",
                            type="primary", on_click=actions.delete_suite, args=(path,))
         else:
             cols[3].button("Delete", key="evals.delete", on_click=evals_state.ask_delete)

@@ -409,7 +409,7 @@ def test_retry_this_turn_forgets_the_results_typed_for_the_discarded_calls(
 def test_a_link_to_a_deleted_session_says_so(make_app: MakeApp) -> None:
     make_app()  # the clean environment and database
     at = app_at("ses_0123456789abcdef")
-    assert any("No saved session 'ses_0123456789abcdef'" in w.value for w in at.warning)
+    assert any("No saved session `ses_0123456789abcdef`" in w.value for w in at.warning)
     assert at.session_state["chat.state"].conversation.messages == []
     assert "session" not in at.query_params
 

@@ -1043,8 +1043,9 @@ def test_import_previews_then_writes(open_app: Callable[..., AppTest], tools_dir
     assert any("Found **2** tool(s) (anthropic format)" in m for m in markdown_texts(at))
     [plan] = at.table
     assert plan.value.to_dict("records") == [
-        {"action": "replace, keeping its canned results", "tool": "get_current_weather"},
-        {"action": "add", "tool": "read_file"}]
+        # st.table renders Markdown: tool names from the pasted list are code spans
+        {"action": "replace, keeping its canned results", "tool": "`get_current_weather`"},
+        {"action": "add", "tool": "`read_file`"}]
     assert _snapshot(tools_dir) == before  # nothing written by the preview
 
     click(at, "tools.import_go")
