@@ -143,6 +143,12 @@ def save_tool(directory: Path, spec: ToolSpec, *, replaces: Path | None = None,
         # {name}.yaml holds some other tool (files can be named anything): never write over it.
         target = _free_path(directory, spec.name)
     text = yaml_text if yaml_text is not None else dump_text(document_from_spec(spec), "yaml")
+    if yaml_text is not None and parse_tool(yaml_text, "yaml")[0] != spec:
+        # The file must hold the tool that was checked: text from another format or an older
+        # draft (a page race) would otherwise overwrite a good file with something else.
+        raise ToolFileError([Problem(
+            "the text to be written does not hold this tool (it may still be in the other "
+            "format, or from before your last edit); nothing was written. Save again.")])
     handle, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".yaml")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write(text)

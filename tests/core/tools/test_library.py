@@ -309,6 +309,18 @@ def test_saving_the_authors_yaml_keeps_comments_and_layout(tmp_path: Path) -> No
     assert load_library(tmp_path)[0].spec == spec
 
 
+def test_text_that_does_not_hold_the_tool_is_never_written(tmp_path: Path) -> None:
+    """A good file is never replaced by text that does not hold the checked tool (a draft
+    still in JSON, an older text, or `null`): the save is refused and the file stays."""
+    text = "name: weather\ndescription: Weather now\n"
+    path = save_tool(tmp_path, parse_tool_yaml(text), yaml_text=text)
+    changed = parse_tool_yaml("name: weather\ndescription: Weather today\n")
+    for wrong in ("null\n...\n", text, '{"name": "weather"}'):
+        with pytest.raises(ToolFileError, match="does not hold this tool"):
+            save_tool(tmp_path, changed, replaces=path, yaml_text=wrong)
+        assert path.read_text(encoding="utf-8") == text
+
+
 HTTP_TOOL = """name: fetch_order
 description: Fetch an order from the order service.
 parameters:
