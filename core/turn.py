@@ -282,6 +282,10 @@ def _read_json(response: httpx.Response, exchange: Exchange,
 
 
 MAX_ANSWER_CHARS = 8_000_000  # text, reasoning and arguments of one answer, as received
+# The answer is measured only once the events' data has passed the cap (it is always larger than
+# the answer it carries: JSON framing, escapes), then again after every further step of data, so a
+# long but normal answer (40,000 small chunks are ~8 MB of events) costs nothing and is kept.
+SIZE_CHECK_STEP = 1_000_000
 
 
 def _read_stream(
@@ -294,7 +298,8 @@ def _read_stream(
     if watch is not None:  # this attempt's answer is the one a stop would keep
         watch.accumulator, watch.raw = acc, raw_parts
     kept = 0
-    received = 0  # characters of event data: the cap on what one answer may hold
+    received = 0  # characters of event data, which bound the answer's size from above
+    size_check_at = MAX_ANSWER_CHARS
     saw_done = False
     trailer_lost = ""  # how the stream broke after a complete answer
     last_event = time.monotonic()
@@ -314,7 +319,10 @@ def _read_stream(
                         break
                 if saw_done or acc.done:
                     break
-                _check_progress(acc, received, last_event, deadline, timeouts)
+                if received > size_check_at:
+                    size_check_at = received + SIZE_CHECK_STEP
+                    _check_size(acc)
+                _check_progress(last_event, deadline, timeouts)
             else:
                 for event in decoder.close():
                     if _handle(event.data, acc, exchange, on_progress, secret):
@@ -387,11 +395,14 @@ def _complete(acc: Accumulator) -> bool:
                         and not any(c.parsed_arguments()[1] for c in acc.tool_calls()))
 
 
-def _check_progress(acc: Accumulator, received: int, last_event: float,
-                    deadline: float, timeouts: Timeouts) -> None:
-    """Stop a stream that grows past the cap, sends no event, or outlasts the deadline."""
-    now = time.monotonic()
-    if received > MAX_ANSWER_CHARS:
+def _answer_chars(acc: Accumulator) -> int:
+    return (len(acc.text()) + len(acc.reasoning())
+            + sum(len(c.arguments) for c in acc.tool_calls()))
+
+
+def _check_size(acc: Accumulator) -> None:
+    """Stop a stream whose answer (text, reasoning, arguments) grows past the cap."""
+    if _answer_chars(acc) > MAX_ANSWER_CHARS:
         calls = [c.name or "?" for c in acc.tool_calls()]
         error = errors.StreamBroken(
             f"The answer grew past {MAX_ANSWER_CHARS // 1_000_000} MB"
@@ -401,6 +412,11 @@ def _check_progress(acc: Accumulator, received: int, last_event: float,
             "the inspector.")
         error.final = True  # type: ignore[attr-defined]  # a retry would grow as large again
         raise error
+
+
+def _check_progress(last_event: float, deadline: float, timeouts: Timeouts) -> None:
+    """Stop a stream that sends no event for too long, or outlasts the deadline."""
+    now = time.monotonic()
     if now - last_event > timeouts.keepalive:
         raise errors.StreamStalled(
             f"For {timeouts.keepalive:g} s the stream sent only keep-alive comments or stray "

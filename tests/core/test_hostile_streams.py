@@ -167,6 +167,23 @@ def test_an_enormous_answer_is_cut_at_the_cap_and_recorded(server: WireServer) -
     assert time.monotonic() - started < 30
 
 
+def test_a_long_answer_of_small_chunks_is_kept_whole(server: WireServer) -> None:
+    """50,000 small chunks carry ~11 MB of event data but a 100 kB answer: the cap is on the
+    answer, so it is read to the end (a long reasoning model's answer looks like this)."""
+    pieces = [{"choices": [{"index": 0, "delta": {"content": "ab"}, "finish_reason": None}],
+               "id": "chatcmpl-long", "object": "chat.completion.chunk", "model": "long"}
+              for _ in range(50_000)]
+    pieces.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                   "id": "chatcmpl-long", "object": "chat.completion.chunk", "model": "long"})
+    transcript = chunks_to_sse(pieces)
+    assert len(transcript) > MAX_ANSWER_CHARS
+    server.script(sse_reply(transcript))
+    result, notices, _ = turn(server, "long")
+    assert result.error is None, result.error
+    assert result.message is not None and result.message.content == "ab" * 50_000
+    assert notices == []
+
+
 def test_the_live_view_is_bounded(server: WireServer) -> None:
     """What the page is handed while streaming stays small whatever the server sends."""
     sizes: list[int] = []
