@@ -168,19 +168,19 @@ def test_an_enormous_answer_is_cut_at_the_cap_and_recorded(server: WireServer) -
 
 
 def test_a_long_answer_of_small_chunks_is_kept_whole(server: WireServer) -> None:
-    """50,000 small chunks carry ~11 MB of event data but a 100 kB answer: the cap is on the
+    """70,000 small chunks carry ~10 MB of event data but a 140 kB answer: the cap is on the
     answer, so it is read to the end (a long reasoning model's answer looks like this)."""
     pieces = [{"choices": [{"index": 0, "delta": {"content": "ab"}, "finish_reason": None}],
                "id": "chatcmpl-long", "object": "chat.completion.chunk", "model": "long"}
-              for _ in range(50_000)]
+              for _ in range(70_000)]
     pieces.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
                    "id": "chatcmpl-long", "object": "chat.completion.chunk", "model": "long"})
     transcript = chunks_to_sse(pieces)
-    assert len(transcript) > MAX_ANSWER_CHARS
+    assert len(transcript) > MAX_ANSWER_CHARS + 1_000_000
     server.script(sse_reply(transcript))
     result, notices, _ = turn(server, "long")
     assert result.error is None, result.error
-    assert result.message is not None and result.message.content == "ab" * 50_000
+    assert result.message is not None and result.message.content == "ab" * 70_000
     assert notices == []
 
 
