@@ -265,9 +265,13 @@ def test_connection_refused_then_the_server_comes_back(
     """The follow-up request goes to a port with nothing listening; once a server listens
     there, Retry gets the answer."""
     # Held (bound, not listening) so no other process takes the port meanwhile: the kernel
-    # refuses connections to it all the same.
+    # refuses connections to it all the same. Without SO_REUSEADDR: with it, the hold holds
+    # nothing, since any server binding that port with SO_REUSEADDR (Streamlit's tornado and
+    # the test wire servers do) may bind and listen there too, and the request meant to be
+    # refused reaches that server instead (seen when other e2e tests ran at the same time).
+    # Closing a socket that never connected leaves no TIME_WAIT, so the revived server can
+    # bind the port afterwards.
     reserved = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     reserved.bind(("127.0.0.1", 0))
     port = reserved.getsockname()[1]
     try:
