@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -294,9 +295,11 @@ def writable(path: Path) -> bool:
     try:
         with path.open("r+b"):
             pass
-        probe = path.with_name(f".{path.name}.probe-{os.getpid()}")
+        # A name of its own per call: threads of one process opening the store at once
+        # removed each other's probe, and the loser took the file for read-only.
+        probe = path.with_name(f".{path.name}.probe-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         probe.touch()
-        probe.unlink()
+        probe.unlink(missing_ok=True)
     except OSError:
         return False
     return True

@@ -788,3 +788,25 @@ def test_a_key_echoed_by_the_server_is_not_stored(db: Backend,
     if db.db_path is not None:
         for path in db.files():
             assert MARK.encode() not in path.read_bytes(), path
+
+
+def test_threads_probing_one_file_all_find_it_writable(tmp_path: Path) -> None:
+    """Streamlit serves sessions from threads: a probe shared by name made one of two threads
+    opening the store at once take a writable file for read-only (and read it as immutable)."""
+    from core.store import writable
+
+    path = tmp_path / "toolsmith.db"
+    path.write_bytes(b"")
+    answers: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def probe() -> None:
+        barrier.wait(timeout=30)
+        answers.extend(writable(path) for _ in range(200))
+
+    threads = [threading.Thread(target=probe) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(answers) == 1600 and all(answers)
