@@ -70,9 +70,10 @@ def page() -> None:
         (f"Not sent: {p.message}. Switch some off on the Tools page." for p in set_problems(tools)),
         None)
 
-    action = state.take_action()
+    action = state.peek_action()  # taken only when carried out: a rerun may interrupt this one
     if action == "regenerate" and conversation.messages \
             and conversation.messages[-1].role == "assistant":
+        state.request("retry")  # the answer is dropped now; an interrupted run still asks again
         dropped = conversation.messages.pop()  # its exchange stays among the session's records
         state.clear_results(dropped.tool_calls, widgets=True)
         history_sync.truncate(len(conversation.messages))
@@ -92,6 +93,7 @@ def page() -> None:
         simulate.handle(conversation, pending, endpoint, settings)
 
     if action == "results" and pending:
+        state.take_action()
         results = state.typed_results(pending)
         missing = missing_results(pending, results)
         if missing:
@@ -133,6 +135,7 @@ def page() -> None:
             state.keep_turn(chat, result)
             writer.write(chat)
 
+        state.take_action()
         live_turn.run(endpoint, conversation.messages, tools, settings, keep)
 
     if problem:
@@ -149,6 +152,7 @@ def page() -> None:
                            settings, after_results=bool(pending))
     st.toggle("Show the code for the next request", key="chat.show_code",
               help="curl, Python and JavaScript for the request as it would be sent now.")
+    state.take_action()  # drawn to the end: an action that did not apply is done with
 
 
 def _recorded_note(recorded: state.RecordedServer | None, endpoint: Endpoint,

@@ -369,6 +369,13 @@ def request(action: str) -> None:
     chat().pending_action = action
 
 
+def peek_action() -> str | None:
+    """The action a callback asked for, left pending until the page carries it out (then it
+    calls take_action): a rerun that interrupts this one (typing pauses in a result box,
+    another click) must not lose a click the user already made."""
+    return chat().pending_action
+
+
 def take_action() -> str | None:
     state = chat()
     action, state.pending_action = state.pending_action, None
