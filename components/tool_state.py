@@ -233,8 +233,10 @@ def save_tool_draft(editor_id: str, taken_by_others: set[str]) -> None:
         flash("error", f"Not saved: another tool is already named `{spec.name}`. Rename this "
                        "one, or edit that tool instead.")
         return
-    yaml_text = draft.text if draft.fmt == "yaml" else rewrite(
-        draft.yaml_shadow, "yaml", parse_text(draft.text, "json")[0])
+    # JSON only when the draft says JSON, as parse_tool reads it (anything else was parsed as
+    # YAML above): a draft whose format was not exactly "yaml" was written as `null`.
+    yaml_text = rewrite(draft.yaml_shadow, "yaml", parse_text(draft.text, "json")[0]) \
+        if draft.fmt == "json" else draft.text
     try:
         # A shared tool saved by someone who is not an admin becomes their own version.
         replaces = draft.origin if own is None or own_tools.holds(draft.origin) else None
