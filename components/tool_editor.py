@@ -16,6 +16,7 @@ from core.tools import locate
 from core.tools.library import LibraryEntry
 from core.tools.roundtrip import strict_rewrite
 from core.tools.schemas import (
+    FORMATS,
     Problem,
     dropped_by_make_strict,
     parse_text,
@@ -58,7 +59,7 @@ def render(entries: list[LibraryEntry]) -> None:
         st.warning("Unsaved changes — they are kept while you switch pages, but not written "
                    "to the library until you Save.", icon=":material/edit:")
 
-    st.segmented_control("Format", ["yaml", "json"], key=tool_state.editor_fmt_key(editor_id),
+    st.segmented_control("Format", list(FORMATS), key=tool_state.editor_fmt_key(editor_id),
                          format_func=str.upper, on_change=tool_state.on_format_change,
                          args=(editor_id,), required=True)
     _checks(spec, problems)

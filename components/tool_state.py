@@ -30,6 +30,7 @@ from core.tools.library import RUN_IS_ADMINS, LibraryEntry, delete_tool, free_na
 from core.tools.roundtrip import rewrite, strict_rewrite
 from core.tools.schemas import (
     EMPTY_PARAMETERS,
+    FORMATS,
     Format,
     ToolFileError,
     dump_text,
@@ -119,7 +120,10 @@ def draft_for(editor_id: str, entry: LibraryEntry | None) -> ToolDraft:
     draft = drafts[editor_id]
     if draft.typed is None:
         draft.typed = _editor_text(editor_id) or ""
-    restore(editor_fmt_key(editor_id), draft.fmt)
+    key = editor_fmt_key(editor_id)
+    restore(key, draft.fmt)
+    if st.session_state[key] not in FORMATS:  # the switch shows the draft's (on_format_change)
+        st.session_state[key] = draft.fmt
     return draft
 
 
@@ -177,7 +181,14 @@ def on_format_change(editor_id: str) -> None:
     """Switch YAML <-> JSON by converting the document; refuse while the text does not parse."""
     take_typed(editor_id)
     draft = tool_drafts()[editor_id]
-    wanted: Format = st.session_state[editor_fmt_key(editor_id)]
+    wanted = st.session_state.get(editor_fmt_key(editor_id))
+    if wanted not in FORMATS:
+        # The control reported no choice (it cannot be cleared; Streamlit sends an empty value
+        # when a rerun races its first draw, about one Tools visit in five in Chromium). Taken
+        # as a switch, the draft's format became None and the next typed text was YAML under
+        # JSON: it stays a no-op.
+        st.session_state[editor_fmt_key(editor_id)] = draft.fmt
+        return
     data, problems = parse_text(draft.text, draft.fmt)
     if problems or not isinstance(data, dict):
         st.session_state[editor_fmt_key(editor_id)] = draft.fmt

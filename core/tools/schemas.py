@@ -23,6 +23,7 @@ NAME_RULE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 MAX_TOOLS = 128
 EMPTY_PARAMETERS: dict[str, Any] = {"type": "object", "properties": {}}
 Format = Literal["yaml", "json"]
+FORMATS: tuple[Format, ...] = ("yaml", "json")
 
 
 @dataclass(frozen=True)
