@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 from core.types import ChatSettings, Message, ToolCall, ToolSpec, Usage, new_id
 from core.wire.accumulator import AccumulatedMessage
 from core.wire.base import (
+    Codec,
     DemoEvent,
     DemoReply,
     SdkCall,
@@ -610,24 +611,8 @@ class AnthropicMessages(WireFormat):
     error_shape = "anthropic"
     demo_id_prefix = "toolu_demo_"
 
-    def build_request(self, messages: list[Message], tools: list[ToolSpec],
-                      settings: ChatSettings) -> dict[str, Any]:
-        return build_request(messages, tools, settings)
-
-    def parse_response(self, body: Any) -> Message:
-        return parse_response(body)
-
-    def new_accumulator(self) -> StreamAccumulator:
-        return StreamAccumulator()
-
-    def tool_to_wire(self, tool: ToolSpec) -> dict[str, Any]:
-        return tool_to_wire(tool)
-
-    def tool_from_wire(self, item: Any) -> dict[str, Any] | None:
-        return tool_from_wire(item)
-
-    def read_request(self, body: dict[str, Any]) -> SentRequest:
-        return read_request(body)
+    codec = Codec(build_request, parse_response, StreamAccumulator, tool_to_wire, tool_from_wire,
+                  read_request)
 
     def demo_problem(self, body: dict[str, Any], headers: dict[str, str]) -> str | None:
         if not headers.get("anthropic-version"):

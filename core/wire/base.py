@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -129,6 +129,20 @@ class CountRequest:
         return value
 
 
+@dataclass(frozen=True)
+class Codec:
+    """A format's body functions (its module's own `build_request`, `parse_response`, …),
+    handed to the WireFormat once: the module keeps them as plain functions that tests and
+    other formats call directly, and the format object forwards to them."""
+
+    build_request: Callable[[list[Message], list[ToolSpec], ChatSettings], dict[str, Any]]
+    parse_response: Callable[[Any], Message]
+    new_accumulator: Callable[[], Accumulator]
+    tool_to_wire: Callable[[ToolSpec], dict[str, Any]]
+    tool_from_wire: Callable[[Any], dict[str, Any] | None]
+    read_request: Callable[[dict[str, Any]], SentRequest]
+
+
 class WireFormat(ABC):
     """One wire format. Subclasses are stateless singletons registered in core.wire."""
 
@@ -149,6 +163,7 @@ class WireFormat(ABC):
     count_tokens_path: ClassVar[str | None] = None
     error_shape: ClassVar[str] = "openai"  # how the demo model words an error: openai|anthropic
     demo_id_prefix: ClassVar[str] = "call_demo_"  # the demo model's tool-call ids
+    codec: ClassVar[Codec]
 
     # --- where requests go ----------------------------------------------------------------
 
@@ -201,27 +216,27 @@ class WireFormat(ABC):
 
     # --- bodies -----------------------------------------------------------------------------
 
-    @abstractmethod
     def build_request(self, messages: list[Message], tools: list[ToolSpec],
-                      settings: ChatSettings) -> dict[str, Any]: ...
+                      settings: ChatSettings) -> dict[str, Any]:
+        return self.codec.build_request(messages, tools, settings)
 
-    @abstractmethod
-    def parse_response(self, body: Any) -> Message: ...
+    def parse_response(self, body: Any) -> Message:
+        return self.codec.parse_response(body)
 
-    @abstractmethod
-    def new_accumulator(self) -> Accumulator: ...
+    def new_accumulator(self) -> Accumulator:
+        return self.codec.new_accumulator()
 
-    @abstractmethod
-    def tool_to_wire(self, tool: ToolSpec) -> dict[str, Any]: ...
+    def tool_to_wire(self, tool: ToolSpec) -> dict[str, Any]:
+        return self.codec.tool_to_wire(tool)
 
-    @abstractmethod
     def tool_from_wire(self, item: Any) -> dict[str, Any] | None:
         """A library document (name, description, parameters[, strict]) from one tool in this
         format's shape; None when the item is not in this shape."""
+        return self.codec.tool_from_wire(item)
 
-    @abstractmethod
     def read_request(self, body: dict[str, Any]) -> SentRequest:
         """A sent body back as neutral messages, tools and settings."""
+        return self.codec.read_request(body)
 
     def tools_from_body(self, body: dict[str, Any]) -> list[ToolSpec]:
         specs = []

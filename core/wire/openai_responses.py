@@ -35,6 +35,7 @@ from typing import Any
 
 from core.types import ChatSettings, Message, ToolCall, ToolSpec, Usage, new_id
 from core.wire.base import (
+    Codec,
     DemoEvent,
     DemoReply,
     FormatOption,
@@ -580,24 +581,8 @@ class OpenAIResponses(WireFormat):
     )
     count_tokens_path = "/responses/input_tokens"
 
-    def build_request(self, messages: list[Message], tools: list[ToolSpec],
-                      settings: ChatSettings) -> dict[str, Any]:
-        return build_request(messages, tools, settings)
-
-    def parse_response(self, body: Any) -> Message:
-        return parse_response(body)
-
-    def new_accumulator(self) -> StreamAccumulator:
-        return StreamAccumulator()
-
-    def tool_to_wire(self, tool: ToolSpec) -> dict[str, Any]:
-        return tool_to_wire(tool)
-
-    def tool_from_wire(self, item: Any) -> dict[str, Any] | None:
-        return tool_from_wire(item)
-
-    def read_request(self, body: dict[str, Any]) -> SentRequest:
-        return read_request(body)
+    codec = Codec(build_request, parse_response, StreamAccumulator, tool_to_wire, tool_from_wire,
+                  read_request)
 
     def demo_problem(self, body: dict[str, Any], headers: dict[str, str]) -> str | None:
         if not isinstance(body.get("input"), list | str):
