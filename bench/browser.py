@@ -12,11 +12,13 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
 
 from bench.sessions import conversation
+from core.conversation import Conversation
 from core.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,19 +142,38 @@ def typing(browser: Browser, env: dict[str, str], store: Store) -> list[dict[str
              "target": "~1.0 (flat)"}]
 
 
-def run() -> list[dict[str, object]]:
+@dataclass
+class Rig:
+    """What every browser benchmark starts from: a Chromium, the environment of a server with
+    no key (the demo model answers) and an empty data directory holding one recorded session."""
+
+    browser: Browser
+    env: dict[str, str]
+    db_url: str
+    store: Store
+    session: Conversation
+
+
+@contextmanager
+def rig(messages: int) -> Iterator[Rig]:
     with tempfile.TemporaryDirectory() as data_dir, sync_playwright() as pw:
         env = {"TOOLSMITH_DATA_DIR": data_dir, "TOOLSMITH_DEMO_DELAY": "0"}
         for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY"):
             env[name] = ""
         db_url = f"sqlite:///{data_dir}/toolsmith.db"
         store = Store.open(db_url)
-        conv = conversation(1000)
+        conv = conversation(messages)
         store.record(conv, provider="demo", model="toolsmith-demo")
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
-            return (app_start(browser, env) + long_session(browser, env, db_url, conv.id)
-                    + typing(browser, env, store))
+            yield Rig(browser, env, db_url, store, conv)
         finally:
             browser.close()
             store.engine.dispose()
+
+
+def run() -> list[dict[str, object]]:
+    with rig(1000) as r:
+        return (app_start(r.browser, r.env)
+                + long_session(r.browser, r.env, r.db_url, r.session.id)
+                + typing(r.browser, r.env, r.store))

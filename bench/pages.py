@@ -8,13 +8,11 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from bench.browser import CHROMIUM_ARGS, ROOT, streamlit
-from bench.sessions import conversation
+from bench.browser import ROOT, rig, streamlit
 from core.store import Store
 
 PAGES = {"Chat": "/", "Tools": "/tools", "Evals": "/evals", "History": "/history",
@@ -147,22 +145,10 @@ def where_time_goes(db_url: str, session_id: str) -> list[dict[str, object]]:
 
 
 def run() -> list[dict[str, object]]:
-    with tempfile.TemporaryDirectory() as data_dir, sync_playwright() as pw:
-        env = {"TOOLSMITH_DATA_DIR": data_dir, "TOOLSMITH_DEMO_DELAY": "0"}
-        for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY"):
-            env[name] = ""
-        db_url = f"sqlite:///{data_dir}/toolsmith.db"
-        store = Store.open(db_url)
-        conv = conversation(200)
-        store.record(conv, provider="demo", model="toolsmith-demo")
-        store.engine.dispose()
-        last = conv.messages[-1].content
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            parts = where_time_goes(db_url, conv.id)
-            link = session_link(browser, env, conv.id, last)
-            parts[1]["peer"] = link[0]["peer"]
-            parts[1]["ratio"] = parts[1]["value"] / link[0]["peer"]
-            return (parts + first_visits(browser, env) + page_switches(browser, env) + link)
-        finally:
-            browser.close()
+    with rig(200) as r:
+        r.store.engine.dispose()  # the servers measured open the file themselves
+        parts = where_time_goes(r.db_url, r.session.id)
+        link = session_link(r.browser, r.env, r.session.id, r.session.messages[-1].content)
+        parts[1]["peer"] = link[0]["peer"]
+        parts[1]["ratio"] = parts[1]["value"] / link[0]["peer"]
+        return parts + first_visits(r.browser, r.env) + page_switches(r.browser, r.env) + link

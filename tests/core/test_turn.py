@@ -18,7 +18,7 @@ import pytest
 
 from core.config import Endpoint
 from core.turn import TurnResult, client_for, run_turn
-from core.types import ChatSettings, Message, ToolCall, ToolSpec
+from core.types import ChatSettings, Message, ToolCall
 from core.wire import errors
 from core.wire.http import RetryNotice, RetryPolicy, Timeouts
 from core.wire.openai_chat import StreamAccumulator
@@ -27,6 +27,7 @@ from tests.support.sse_fixtures import (
     FIXTURES,
     REFERENCE_USAGE,
     WEATHER,
+    WEATHER_TOOL,
     assert_matches,
     load_fixture,
     usage_row,
@@ -42,14 +43,6 @@ from tests.support.wire_server import (
 
 KEY = "sk-test-MARKER-9f8e7d6c5b4a39281706"
 QUESTION = "What's the weather like in Boston today?"
-WEATHER_TOOL = ToolSpec(
-    name=WEATHER,
-    description="Get the current weather in a given location",
-    parameters={"type": "object", "properties": {
-        "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
-        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
-        "required": ["location"]},
-)
 STALL_S = 0.3
 
 

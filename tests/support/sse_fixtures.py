@@ -11,11 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.types import Message, Usage
+from core.types import Message, ToolSpec, Usage
 
 FIXTURE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "sse"
 
 WEATHER = "get_current_weather"
+# The tool the reference answers call, as the transcripts' requests sent it.
+WEATHER_TOOL = ToolSpec(
+    name=WEATHER,
+    description="Get the current weather in a given location",
+    parameters={"type": "object", "properties": {
+        "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+        "required": ["location"]},
+)
 # The arguments of the reference answer, compact as OpenAI streams them.
 ARGS = '{"location":"Boston, MA","unit":"celsius"}'
 # The same arguments as most other models format them.

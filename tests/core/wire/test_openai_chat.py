@@ -29,20 +29,12 @@ from tests.support.sse_fixtures import (
     FIXTURES,
     REFERENCE_USAGE,
     WEATHER,
+    WEATHER_TOOL,
     assert_matches,
     load_fixture,
     usage_row,
 )
 from tests.support.wire_server import REFERENCE_RESPONSE
-
-WEATHER_TOOL = ToolSpec(
-    name=WEATHER,
-    description="Get the current weather in a given location",
-    parameters={"type": "object", "properties": {
-        "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
-        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
-        "required": ["location"]},
-)
 
 
 def fold(raw: bytes) -> StreamAccumulator:
