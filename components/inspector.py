@@ -34,11 +34,13 @@ def render(exchange: Exchange) -> None:
                     + (f" · request id {untrusted.code(exchange.request_id)}"
                        if exchange.request_id else ""))
         if exchange.purpose == "draft-tool":
-            st.caption("✨ A tool draft: a separate request asking the model to write a tool "
-                       "definition from a description (Generate on the Tools page).")
+            st.caption(":material/auto_awesome: A tool draft: a separate request asking the "
+                       "model to write a tool definition from a description (Generate on the "
+                       "Tools page).")
         if exchange.purpose == "simulate":
-            st.caption("🎲 A simulated tool result: a separate request asking the model for a "
-                       "plausible result of one call (not a turn of the conversation).")
+            st.caption(":material/casino: A simulated tool result: a separate request asking "
+                       "the model for a plausible result of one call (not a turn of the "
+                       "conversation).")
         request_tab, response_tab, timing_tab, code_tab = st.tabs(
             ["Request", "Response", "Timing", "Code"])
         with request_tab:

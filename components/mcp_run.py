@@ -107,11 +107,12 @@ def handle(conversation: Conversation, pending: list[ToolCall], settings: ChatSe
         why = ("Stopped: the calls below wait for you." if stopped else
                f"The automatic loop ran {steps} steps, the step limit (set on the Tools page); "
                "the calls below wait for you.")
-        st.info(why, icon="⏸️")
-        st.button("Continue automatically", key="chat.mcp.continue", icon="⏩",
+        st.info(why, icon=":material/pause_circle:")
+        st.button("Continue automatically", key="chat.mcp.continue", icon=":material/fast_forward:",
                   on_click=mcp_state.resume_auto)
         return False
-    st.button("Stop", key="chat.mcp.stop", icon="⏹️", on_click=mcp_state.stop_auto,
+    st.button("Stop", key="chat.mcp.stop", icon=":material/stop_circle:",
+              on_click=mcp_state.stop_auto,
               help="Stop running tools automatically; the calls wait for you.")
     _run(automatic, served, conversation, settings, tools)
     mcp_state.count_auto_step()
@@ -142,20 +143,20 @@ def _run(calls: list[ToolCall], served: dict[str, McpTool], conversation: Conver
 def _image_note() -> None:
     """What happens to a result's images in the current wire format."""
     if state.endpoint().wire == "openai":
-        st.caption("🖼️ Chat Completions tool messages carry text only: the image goes as its "
-                   "`[image…]` line in the text. The Anthropic and Responses formats send the "
-                   "image itself (delete that line to send none).")
+        st.caption(":material/image: Chat Completions tool messages carry text only: the "
+                   "image goes as its `[image…]` line in the text. The Anthropic and Responses "
+                   "formats send the image itself (delete that line to send none).")
     else:
-        st.caption("🖼️ The image is sent with the result (as an image block / input_image); "
-                   "delete its `[image…]` line in the box to send none.")
+        st.caption(":material/image: The image is sent with the result (as an image block "
+                   "/ input_image); delete its `[image…]` line in the box to send none.")
 
 
 def server_notes() -> None:
     """Under the Chat heading: configured servers whose tools are not being sent, and why."""
     for status in mcp_state.statuses().values():
         if status.state == "failed":
-            st.caption(f"⚠️ MCP server {code(status.name)} is not connected, so its tools are "
-                       f"not sent: {text(status.reason)} (Tools page → Reconnect)")
+            st.caption(f":material/warning: MCP server {code(status.name)} is not connected, "
+                       f"so its tools are not sent: {text(status.reason)} (Tools page → Reconnect)")
 
 
 # --- Drawn beside each result box ---------------------------------------------------------------
@@ -165,8 +166,8 @@ def run_all_button(calls: list[ToolCall]) -> None:
     by_http = http_run.http_tools()
     runnable = [c.id for c in calls if c.name in served or c.name in by_http]
     if len(runnable) > 1:
-        st.button(f"Run all ({len(runnable)} server calls)", key="chat.mcp.run_all", icon="▶️",
-                  on_click=mcp_state.request_run, args=(runnable,),
+        st.button(f"Run all ({len(runnable)} server calls)", key="chat.mcp.run_all",
+                  icon=":material/play_arrow:", on_click=mcp_state.request_run, args=(runnable,),
                   help="Run every pending call whose tool an MCP server serves.")
 
 
@@ -178,15 +179,16 @@ def controls(call: ToolCall) -> None:
     if tool is None:
         if call.name in http_run.http_tools():
             row = st.container(horizontal=True, vertical_alignment="center")
-            row.caption("🌐 an HTTP tool (its `run` block in the library)")
+            row.caption(":material/language: an HTTP tool (its `run` block in the library)")
             row.button("Run again" if run else "Run", key=f"chat.mcp.run.{call.id}",
-                       icon="▶️", on_click=mcp_state.request_run, args=([call.id],))
+                       icon=":material/play_arrow:", on_click=mcp_state.request_run,
+                       args=([call.id],))
         if run is not None:
             _outcome(run, None)
         return
     ask = mcp_state.approval(tool.server) == "ask"
     row = st.container(horizontal=True, vertical_alignment="center")
-    row.caption(f"🔌 served by {code(tool.server)} · "
+    row.caption(f":material/power: served by {code(tool.server)} · "
                 f"{'asks before each call' if ask else 'runs automatically'}")
     if ask and run is None:
         row.button("Approve and run", key=f"chat.mcp.run.{call.id}", icon=":material/check_circle:",
@@ -196,8 +198,8 @@ def controls(call: ToolCall) -> None:
                    on_click=mcp_state.deny, args=(call.id, call.name),
                    help="Puts an error result into the box: word it as you like, then send.")
     else:
-        row.button("Run again" if run else "Run", key=f"chat.mcp.run.{call.id}", icon="▶️",
-                   on_click=mcp_state.request_run, args=([call.id],))
+        row.button("Run again" if run else "Run", key=f"chat.mcp.run.{call.id}",
+                   icon=":material/play_arrow:", on_click=mcp_state.request_run, args=([call.id],))
     if run is not None:
         _outcome(run, tool)
 
@@ -226,7 +228,7 @@ def _outcome(run: Exchange, tool: McpTool | None) -> None:
         st.image(image.data, caption=f"{image.mime_type}, {len(image.data):,} bytes",
                  width=320)
     for resource in rendered.resources:
-        st.caption(f"📎 resource {code(resource['uri'], 500)} "
+        st.caption(f":material/attach_file: resource {code(resource['uri'], 500)} "
                    f"({text(resource.get('mimeType') or 'no type', 100)})")
     if rendered.has_structured and tool is not None and tool.output_schema:
         if rendered.violations:
@@ -236,6 +238,6 @@ def _outcome(run: Exchange, tool: McpTool | None) -> None:
             st.table([{"where": code(v.pointer or "/"), "problem": text(v.message)}
                       for v in rendered.violations])
         else:
-            st.caption("✅ structuredContent fits the tool's output schema.")
+            st.caption(":material/check_circle: structuredContent fits the tool's output schema.")
     for note in rendered.notes:
-        st.caption(f"⚠️ {text(note)}")
+        st.caption(f":material/warning: {text(note)}")

@@ -14,7 +14,8 @@ from core.tools.mcp_client import McpTool, ServerStatus
 from core.tools.mcp_config import McpServerConfig, parse_server, shown_value
 from core.tools.mcp_tools import badges, check
 
-STATE_ICONS = {"connected": "🟢", "starting": "⏳", "failed": "🔴", "stopped": "⚪"}
+STATE_ICONS = {"connected": ":green[:material/circle:]", "starting": ":material/hourglass_top:",
+               "failed": ":red[:material/error:]", "stopped": ":gray[:material/circle:]"}
 KEPT = "•••• (kept)"  # stands for a literal secret the form does not show
 
 
@@ -96,18 +97,18 @@ def _tool(tool: McpTool) -> None:
     left, right = st.columns([5, 1], vertical_alignment="center")
     shown = " ".join(f"`{b}`" for b in badges(tool))
     description = text(tool.description, 300) if tool.description else "(no description)"
-    left.markdown(f"🔧 **{code(tool.name)}** {shown} — {description}")
+    left.markdown(f":material/build: **{code(tool.name)}** {shown} — {description}")
     notes = []
     if errors:
-        notes.append(f"❌ {len(errors)} problem{'s' if len(errors) > 1 else ''}: "
+        notes.append(f":material/cancel: {len(errors)} problem{'s' if len(errors) > 1 else ''}: "
                      + "; ".join(text(p) for p in errors[:3]))
     if checks.strict:
-        notes.append(f"⚠️ breaks strict mode ({len(checks.strict)}): "
+        notes.append(f":material/warning: breaks strict mode ({len(checks.strict)}): "
                      + "; ".join(text(p) for p in checks.strict[:2])
                      + (" …" if len(checks.strict) > 2 else "")
                      + " — sent without strict")
     else:
-        notes.append("✅ strict-mode ready")
+        notes.append(":material/check_circle: strict-mode ready")
     left.caption(" · ".join(notes))
     key = mcp_state.send_switch_key(tool)
     if key not in st.session_state:

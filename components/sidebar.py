@@ -152,7 +152,7 @@ def _key_widgets(sb: st.delta_generator.DeltaGenerator, fmt: WireFormat,
                   on_click=state.reuse_key, args=(fmt.key_env, base_url))
     source = state.key_source(fmt.key_env, base_url)
     if source:
-        sb.caption(f"🔑 API key set ({source}).")
+        sb.caption(f":material/key: API key set ({source}).")
         if source.startswith("typed"):
             sb.button("Forget the typed key", key="sidebar.forget_key", on_click=state.forget_key,
                       args=(fmt.key_env,), icon=":material/delete:")

@@ -60,7 +60,7 @@ def outcome(call: ToolCall) -> None:
         return
     line, button_at = st.columns([12, 1], vertical_alignment="center")
     took = f"{exchange.latency_s:.2f} s" if exchange.latency_s is not None else "?"
-    line.caption(f"🎲 Simulated by {code(exchange.model)} in {took}"
+    line.caption(f":material/casino: Simulated by {code(exchange.model)} in {took}"
                  f"{' — failed' if exchange.error else ''} (a separate request)")
     messages.inspect_button(button_at, exchange.id)
     if state.inspected() == exchange.id:

@@ -90,7 +90,7 @@ def admin_only(what: str) -> str:
 
 def sign_in_page() -> None:
     """The only page a visitor who is not signed in (or not allowed) sees."""
-    st.title("🛠️ Toolsmith")
+    st.title(":material/build: Toolsmith")
     if st.user.is_logged_in:
         email = str(st.user.get("email") or "") or "without an email address"
         st.error(f"The account {code(email)} may not use this Toolsmith server. Sign out and sign "

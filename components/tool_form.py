@@ -51,7 +51,7 @@ def render(editor_id: str, draft: tool_state.ToolDraft, data: Any) -> None:
         more = len(hidden) - _SHOWN_AT_MOST
         st.info("Not in the form, kept exactly as written (edit them as text): "
                 + ", ".join(f"`{p}`" for p in hidden[:_SHOWN_AT_MOST])
-                + (f" and {more} more" if more > 0 else "") + ".", icon="ℹ️")
+                + (f" and {more} more" if more > 0 else "") + ".", icon=":material/info:")
     tree = levels(params)
     _table(editor_id, version, params, tree, tree[0])
 

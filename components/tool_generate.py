@@ -24,7 +24,7 @@ SESSION = "tools-generate"  # the exchanges' session id: Usage lists them under 
 def form() -> None:
     """The description box and the Generate button (the request runs in `handle`)."""
     model = state.settings().model or "the current model"
-    with st.expander("✨ Generate a tool from a description"):
+    with st.expander("Generate a tool from a description", icon=":material/auto_awesome:"):
         st.text_area("What should the tool do?", key=tool_state.GENERATE_DESCRIPTION,
                      placeholder="Look up the shipping status of an order by its order number.",
                      height=80)
@@ -86,8 +86,8 @@ def outcome(editor_id: str) -> None:
         return
     line, button_at = st.columns([12, 1], vertical_alignment="center")
     took = f"{exchange.latency_s:.2f} s" if exchange.latency_s is not None else "?"
-    line.caption(f"✨ Drafted by {code(exchange.model)} in {took} (a separate request). Check it, "
-                 "edit it, then Save to add it to the library.")
+    line.caption(f":material/auto_awesome: Drafted by {code(exchange.model)} in {took} (a "
+                 "separate request). Check it, edit it, then Save to add it to the library.")
     messages.inspect_button(button_at, exchange.id)
     if state.inspected() == exchange.id:
         inspector.render(exchange)

@@ -107,7 +107,7 @@ class Image:
 
 
 def _placeholder(image: Image) -> str:
-    return f"🖼️ image not loaded: {code(image.url, 300)}"
+    return f":material/image: image not loaded: {code(image.url, 300)}"
 
 
 def _split(markdown: str) -> tuple[str, list[Image]]:
