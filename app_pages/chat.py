@@ -103,6 +103,7 @@ def page() -> None:
             answered = tool_result_messages(pending, results, state.typed_errors(pending))
             mcp_run.link_results(conversation, answered)
             conversation.messages.extend(answered)
+            state.request("retry")  # a rerun before the turn starts must still start it
             history_sync.save(settings, tools)
             for message in answered:
                 messages.render_message(message, None)
@@ -124,6 +125,7 @@ def page() -> None:
         prompt = None  # a whitespace-only message is not sent
     if prompt and not pending:
         conversation.messages.append(Message(role="user", content=prompt))
+        state.request("retry")  # as after results: the message is answered even if interrupted
         history_sync.save(settings, tools)
         messages.render_message(conversation.messages[-1], None)
         action = "run"
@@ -135,8 +137,10 @@ def page() -> None:
             state.keep_turn(chat, result)
             writer.write(chat)
 
-        state.take_action()
-        live_turn.run(endpoint, conversation.messages, tools, settings, keep)
+        # The action is let go once the request is under way: a rerun before that (a result
+        # box's typing pause arriving after the click) must not leave the turn unanswered.
+        live_turn.run(endpoint, conversation.messages, tools, settings, keep,
+                      started=state.take_action)
 
     if problem:
         st.warning(text(problem), icon=":material/settings:")

@@ -50,9 +50,12 @@ class _Held:
 
 
 def run(endpoint: Endpoint, messages: list[Message], tools: list[ToolSpec],
-        settings: ChatSettings, keep: Callable[[TurnResult], None]) -> None:
+        settings: ChatSettings, keep: Callable[[TurnResult], None],
+        started: Callable[[], None] = lambda: None) -> None:
     """Run one turn, drawing it as it streams; `keep` records the result (it must not use
-    st.* or session state: after a closed tab, neither works). Ends the script run."""
+    st.* or session state: after a closed tab, neither works). `started` is called once the
+    request is under way (from then on nothing can end the turn unrecorded), so the page can
+    let go of the action that asked for it only then. Ends the script run."""
     watch = TurnWatch()
     box: dict[str, object] = {}
     done = threading.Event()
@@ -81,6 +84,7 @@ def run(endpoint: Endpoint, messages: list[Message], tools: list[ToolSpec],
         st.button("Stop", key=STOP_KEY, icon=":material/stop_circle:",
                   help="Stop this answer: what arrived so far is kept and recorded.")
         threading.Thread(target=work, name="toolsmith-turn", daemon=True).start()
+        started()
         drawn = (-1, -1, -1)
         while not done.wait(REDRAW_EVERY_S):
             _watch_requests(held)
