@@ -38,7 +38,7 @@ $(NODE_SERVERS): tests/node/package-lock.json
 mcp-servers: $(NODE_SERVERS)
 
 run: setup
-	$(BIN)/streamlit run app.py --server.port 8501
+	$(BIN)/python -m toolsmith.serve --server.port 8501
 
 test: dev-setup browser mcp-servers
 	$(BIN)/ruff check .

@@ -38,8 +38,12 @@ def streamlit(script: str, env: dict[str, str]) -> Iterator[tuple[str, float]]:
     """A server for `script`; yields its URL and the seconds it took to answer health."""
     port = _free_port()
     start = time.perf_counter()
+    # Toolsmith as `make run` serves it; a peer script with plain `streamlit run`.
+    bin_dir = ROOT / ".venv" / "bin"
+    command = ([str(bin_dir / "python"), "-m", "toolsmith.serve"] if script == "app.py"
+               else [str(bin_dir / "streamlit"), "run", script])
     process = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "streamlit"), "run", script, "--server.port", str(port),
+        [*command, "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)

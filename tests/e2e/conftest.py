@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
-STREAMLIT = ROOT / ".venv" / "bin" / "streamlit"
+PYTHON = ROOT / ".venv" / "bin" / "python"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -109,9 +109,10 @@ StartServer = Callable[..., StreamlitServer]
 def launch(tmp: Path, env: Mapping[str, str] | None = None,
            secrets_for: Callable[[int], str] | None = None,
            port: int | None = None) -> StreamlitServer:
-    """Start `streamlit run app.py` on a free port with its HOME, data dir and log in `tmp`
-    (which must exist and be empty); healthy on return. The caller stops it with stop().
-    `secrets_for(port)`: the secrets file's text (team mode needs the app's own address)."""
+    """Start the app (`python -m toolsmith.serve`, as `make run` does) on a free port with its
+    HOME, data dir and log in `tmp` (which must exist and be empty); healthy on return. The
+    caller stops it with stop(). `secrets_for(port)`: the secrets file's text (team mode
+    needs the app's own address)."""
     port = port or free_port()
     # An empty secrets file instead of .streamlit/secrets.toml, so a developer's real key
     # cannot reach these tests.
@@ -120,7 +121,7 @@ def launch(tmp: Path, env: Mapping[str, str] | None = None,
     log_path = tmp / "streamlit.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(STREAMLIT), "run", "app.py",
+            [str(PYTHON), "-m", "toolsmith.serve",
              "--server.port", str(port), "--server.headless", "true",
              "--server.address", "127.0.0.1",
              "--server.fileWatcherType", "none",
@@ -140,7 +141,7 @@ def launch(tmp: Path, env: Mapping[str, str] | None = None,
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[StartServer]:
-    """Start `streamlit run app.py` on a free port; `start_server(env={...})` adds variables."""
+    """Start the app on a free port; `start_server(env={...})` adds variables."""
     started: list[StreamlitServer] = []
 
     def start(env: Mapping[str, str] | None = None,
