@@ -50,7 +50,7 @@ class TurnError:
 
 # Messages drawn in full: about two screens of recent turns; older ones are a click away
 # ("Show earlier messages"), so a long session reruns as fast as a short one.
-SHOWN_AT_ONCE = 24
+SHOWN_AT_ONCE = 12
 
 
 @dataclass
