@@ -25,11 +25,14 @@ def form() -> None:
     """The description box and the Generate button (the request runs in `handle`)."""
     model = state.settings().model or "the current model"
     with st.expander("Generate a tool from a description", icon=":material/auto_awesome:"):
+        for key in (tool_state.GENERATE_DESCRIPTION, tool_state.GENERATE_EXAMPLE):
+            state.restore(key, "")  # a description typed, then a visit to Chat: still there
         st.text_area("What should the tool do?", key=tool_state.GENERATE_DESCRIPTION,
                      placeholder="Look up the shipping status of an order by its order number.",
-                     height=80)
+                     height=80, on_change=state.keep, args=(tool_state.GENERATE_DESCRIPTION,))
         st.text_area("Example call or function signature (optional)",
                      key=tool_state.GENERATE_EXAMPLE, height=68,
+                     on_change=state.keep, args=(tool_state.GENERATE_EXAMPLE,),
                      placeholder='def track_order(order_number: str, carrier: str | None = None)'
                                  ' or track_order(order_number="A-1001")')
         st.button(f"Generate with {code(model)}", key="tools.generate.go",

@@ -625,6 +625,19 @@ def test_json_edits_are_saved_as_yaml(open_app: Callable[..., AppTest], tools_di
 
 # --- unsaved edits -------------------------------------------------------------------------------
 
+def test_a_generate_description_survives_a_visit_to_the_chat_page(
+    open_app: Callable[..., AppTest],
+) -> None:
+    at = open_app()
+    at.text_area(key="tools.generate.description").input("Track a parcel by its code")
+    at.text_area(key="tools.generate.example").input("track(code='A1')")
+    run(at)
+    go(at, "chat")
+    go(at, "tools")
+    assert at.text_area(key="tools.generate.description").value == "Track a parcel by its code"
+    assert at.text_area(key="tools.generate.example").value == "track(code='A1')"
+
+
 def test_unsaved_edits_survive_a_visit_to_the_chat_page(open_app: Callable[..., AppTest],
                                                         tools_dir: Path) -> None:
     at = open_in_editor(open_app(), "web_search")
