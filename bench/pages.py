@@ -26,8 +26,9 @@ def _heading(page: Page, name: str) -> None:
 
 
 # A person opens the page a moment after the server says it is up (`make run` prints the
-# address): the first visit is measured after this pause, for both servers. What the start
-# itself costs, with no pause, is the "app start to Chat page rendered" row (bench/browser.py).
+# address): the first visit is measured after this pause, for both servers. The start itself,
+# with the browser opening at once, is the "app start to Chat page rendered" row
+# (bench/browser.py).
 SETTLE_S = 2.0
 
 

@@ -1,11 +1,17 @@
 """`python -m toolsmith.serve [Streamlit options]`: the app's server, as `make run` starts it.
 
 Streamlit imports a page's modules when the first person opens it, so on a fresh server the
-first visit of each page waited for pandas, SQLAlchemy, Altair, the tokenizer's vocabulary and
-the rest (bench/pages.py: 1.7-2.6x a hello-world page on a quiet machine, most of it imports).
-This runs `streamlit run app.py` and, meanwhile, loads them on a background thread, so the
-first visit finds them loaded. Only framework-free modules are loaded early: `core` and the
-libraries; pages and components are Streamlit's to import inside a script run.
+first visit waited for SQLAlchemy, httpx, jsonschema, ruamel and Toolsmith's own core
+(bench/pages.py: the Chat page 1.6-1.7x a hello-world page on a quiet machine, most of it
+imports). This runs `streamlit run app.py` and, as soon as it serves, imports what the Chat
+page (the default page) needs on a background thread: a browser opening the app spends most
+of a second fetching Streamlit's scripts first, and the imports fit in that time.
+
+Only that: loading more (pandas and Altair for Evals and Usage, the tokenizer's vocabulary for
+Tools) on the same thread slowed whatever the server did meanwhile, since imports hold the
+interpreter: serving those scripts, or a page being drawn (measured: app start to the Chat
+page 2.0x a hello-world app instead of 1.5x). Only framework-free modules are loaded early;
+pages and components are Streamlit's to import inside a script run.
 """
 
 from __future__ import annotations
@@ -15,43 +21,44 @@ import logging
 import pkgutil
 import sys
 import threading
+import time
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
-# What the Chat page (the default) needs first; pandas and the rest, for Evals and Usage, after.
-FIRST = ("sqlalchemy", "httpx", "jsonschema", "ruamel.yaml", "yaml", "pygments")
-THEN = ("pandas", "pyarrow", "altair")
-LATE_CORE = ("core.usage", "core.evals", "core.tools.mcp_client")  # pandas; the MCP SDK
+LIBRARIES = ("sqlalchemy", "httpx", "jsonschema", "ruamel.yaml", "yaml", "pygments")
+NOT_FOR_CHAT = ("core.usage", "core.evals", "core.tools.mcp_client")  # pandas, the MCP SDK
 log = logging.getLogger("toolsmith")
 
 
-def core_modules() -> list[str]:
+def chat_modules() -> list[str]:
+    """The libraries, then every `core` module the Chat page's imports may reach."""
     import core
 
-    return sorted(m.name for m in pkgutil.walk_packages(core.__path__, "core."))
+    found = sorted(m.name for m in pkgutil.walk_packages(core.__path__, "core."))
+    return [*LIBRARIES, *(m for m in found if not m.startswith(NOT_FOR_CHAT))]
 
 
 def warm_up() -> None:
-    """Import what the pages use, and load the tokenizer's vocabulary (its first use costs
-    ~0.3 s). A failure here only means the first visit pays as before."""
-    core = core_modules()
-    late = [m for m in core if m.startswith(LATE_CORE)]
-    early = [m for m in core if m not in late]
-    for name in [*FIRST, *early, *THEN, *late]:
+    """A failure here only means the first visit pays as before."""
+    _wait_until_serving()
+    for name in chat_modules():
         try:
             importlib.import_module(name)
         except Exception:  # an optional extra that is not installed, say: the page says why
             log.debug("warm-up: %s not loaded", name, exc_info=True)
-    _load_vocabulary()
 
 
-def _load_vocabulary() -> None:
-    try:
-        from core.tools.token_count import text_tokens
+def _wait_until_serving(timeout_s: float = 60.0) -> None:
+    """Until Streamlit answers health checks: run alongside the server's own start, the
+    imports delayed its health answer 2.4x (bench/browser.py)."""
+    from streamlit.runtime import Runtime, RuntimeState
 
-        text_tokens("warm")
-    except Exception:
-        log.debug("warm-up: tokenizer not loaded", exc_info=True)
+    serving = {RuntimeState.NO_SESSIONS_CONNECTED, RuntimeState.ONE_OR_MORE_SESSIONS_CONNECTED}
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if Runtime.exists() and Runtime.instance().state in serving:
+            return
+        time.sleep(0.02)
 
 
 def main(argv: list[str] | None = None) -> int:
