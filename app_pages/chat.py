@@ -56,7 +56,11 @@ def page() -> None:
     st.caption(f"Model {code(settings.model or '?')} · tools sent: {names}")
     with st.container(key="chat.tool_choice"):
         tool_library.render_request_controls([t.name for t in tools])
-    _recorded_note(chat.recorded, endpoint, settings)
+    # One element whether or not the note is shown: a note appearing above the result boxes
+    # (a base URL changed) shifted them, and the browser redrew them empty, dropping what was
+    # being typed there.
+    with st.container():
+        _recorded_note(chat.recorded, endpoint, settings)
     edited = state.take_message_action()  # Edit, Delete, Re-run or Branch on a message
     run_after_edit = bool(edited) and message_actions.apply(edited)
     if edited:
