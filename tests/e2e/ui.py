@@ -101,7 +101,8 @@ def bubbles(page: Page) -> Locator:
 
 
 def user_bubble(page: Page, text: str) -> Locator:
-    return bubbles(page).filter(has_text=text)
+    """A message of the user's holding `text` (not the demo model's answer quoting it)."""
+    return main(page).get_by_label("Chat message from user").filter(has_text=text)
 
 
 def tool_result_bubble(page: Page) -> Locator:
