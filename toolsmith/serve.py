@@ -61,17 +61,14 @@ def _wait_until_serving(timeout_s: float = 60.0) -> None:
         time.sleep(0.02)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> None:
+    """Run the server; Streamlit's command line exits the process with its own code."""
     threading.Thread(target=warm_up, name="toolsmith-warm-up", daemon=True).start()
     from streamlit.web import cli
 
-    args = ["run", str(APP), *(sys.argv[1:] if argv is None else argv)]
-    try:
-        cli.main(args=args, prog_name="streamlit")
-    except SystemExit as done:
-        return int(done.code or 0) if isinstance(done.code, int) or done.code is None else 1
-    return 0
+    cli.main(args=["run", str(APP), *(sys.argv[1:] if argv is None else argv)],
+             prog_name="streamlit")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

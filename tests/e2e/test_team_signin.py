@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -60,6 +60,9 @@ def team_server(start_server: StartServer, provider: Provider, library: Path,
         provider, port, admins=[ALICE.email], allowed_domains=["example.com"]))
 
 
+SignIn = Callable[..., list[Page]]
+
+
 def context(browser: Browser) -> BrowserContext:
     made = browser.new_context(viewport={"width": 1400, "height": 1000})
     made.set_default_timeout(20_000)
@@ -72,6 +75,25 @@ def sign_in(page: Page, server: StreamlitServer, person: Person, path: str = "")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name=person.sub, exact=True).click()  # the provider's form
     page.wait_for_url(f"{server.url}{path or '/'}**")
+
+
+@pytest.fixture
+def signed_in(browser: Browser, team_server: StreamlitServer) -> Iterator[SignIn]:
+    """`signed_in(BOB, CAROL)`: one browser context per person, each signed in on its page;
+    the contexts close after the test."""
+    made: list[BrowserContext] = []
+
+    def sign(*people: Person) -> list[Page]:
+        pages = []
+        for person in people:
+            made.append(context(browser))
+            pages.append(made[-1].new_page())
+            sign_in(pages[-1], team_server, person)
+        return pages
+
+    yield sign
+    for each in made:
+        each.close()
 
 
 def sign_out(page: Page, server: StreamlitServer) -> None:
@@ -202,19 +224,14 @@ def test_two_people_work_apart_and_share_by_link(
     carol.close()
 
 
-def test_only_admins_define_mcp_servers(browser: Browser, team_server: StreamlitServer) -> None:
-    alice, bob = context(browser), context(browser)
-    a, b = alice.new_page(), bob.new_page()
-    sign_in(a, team_server, ALICE)
-    sign_in(b, team_server, BOB)
+def test_only_admins_define_mcp_servers(signed_in: SignIn) -> None:
+    a, b = signed_in(ALICE, BOB)
     ui.go_to(b, "Tools")
     expect(ui.main(b).get_by_text("MCP servers come from the admins' configuration")) \
         .to_be_visible()
     expect(ui.main(b).get_by_text("Add an MCP server")).to_have_count(0)
     ui.go_to(a, "Tools")
     expect(ui.main(a).get_by_text("Add an MCP server")).to_be_visible()
-    alice.close()
-    bob.close()
 
 
 OWN_TOOL = """name: bobs_lookup
@@ -228,14 +245,11 @@ parameters:
 
 
 def test_a_members_own_tools_are_theirs_alone(
-        browser: Browser, team_server: StreamlitServer, library: Path, tmp_path: Path) -> None:
+        signed_in: SignIn, team_server: StreamlitServer, library: Path, tmp_path: Path) -> None:
     shared = (library / WEATHER.name).read_text(encoding="utf-8")
     upload = tmp_path / "bobs_lookup.yaml"
     upload.write_text(OWN_TOOL)
-    bob, carol = context(browser), context(browser)
-    b, c = bob.new_page(), carol.new_page()
-    sign_in(b, team_server, BOB)
-    sign_in(c, team_server, CAROL)
+    b, c = signed_in(BOB, CAROL)
     ui.go_to(b, "Tools")
     expect(ui.main(b).get_by_text("your own tools (0)")).to_be_visible()
     b.get_by_role("tab", name="Import / export").click()
@@ -270,15 +284,10 @@ def test_a_members_own_tools_are_theirs_alone(
     assert [p.name for p in own.parent.glob("*.yaml")] == ["bobs_lookup.yaml"]
     ui.no_exception(b)
     ui.no_exception(c)
-    bob.close()
-    carol.close()
 
 
-def test_eval_runs_are_their_authors(browser: Browser, team_server: StreamlitServer) -> None:
-    bob, carol = context(browser), context(browser)
-    b, c = bob.new_page(), carol.new_page()
-    sign_in(b, team_server, BOB)
-    sign_in(c, team_server, CAROL)
+def test_eval_runs_are_their_authors(signed_in: SignIn) -> None:
+    b, c = signed_in(BOB, CAROL)
     ui.go_to(b, "Evals")
     ui.main(b).get_by_role("radiogroup").get_by_text("Run", exact=True).click()
     start = ui.main(b).get_by_role("button", name=re.compile(r"^Run \d+ request"))
@@ -294,8 +303,6 @@ def test_eval_runs_are_their_authors(browser: Browser, team_server: StreamlitSer
     expect(ui.main(b).get_by_role("button", name="Delete run")).to_be_visible()
     ui.no_exception(b)
     ui.no_exception(c)
-    bob.close()
-    carol.close()
 
 
 def test_a_broken_auth_section_is_a_message_not_a_traceback(
