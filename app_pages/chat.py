@@ -74,10 +74,13 @@ def page() -> None:
         (f"Not sent: {p.message}. Switch some off on the Tools page." for p in set_problems(tools)),
         None)
 
-    action = state.peek_action()  # taken only when carried out: a rerun may interrupt this one
+    # An action is taken only once carried out, and each step that carries one out sets the
+    # next action before anything else can end the run (ChatState.request says why): a run
+    # can end at any session-state access when a click or a typing pause arrives.
+    action = chat.pending_action
     if action == "regenerate" and conversation.messages \
             and conversation.messages[-1].role == "assistant":
-        state.request("retry")  # the answer is dropped now; an interrupted run still asks again
+        chat.request("retry")  # the answer is dropped now; an interrupted run still asks again
         dropped = conversation.messages.pop()  # its exchange stays among the session's records
         state.clear_results(dropped.tool_calls, widgets=True)
         history_sync.truncate(len(conversation.messages))
@@ -97,17 +100,17 @@ def page() -> None:
         simulate.handle(conversation, pending, endpoint, settings)
 
     if action == "results" and pending:
-        state.take_action()
         results = state.typed_results(pending)
         missing = missing_results(pending, results)
         if missing:
             st.error("Type a result for every call before sending (missing: "
                      + ", ".join(f"{c.name} {c.id}" for c in missing) + ").")
+            chat.take_action()
         else:
             answered = tool_result_messages(pending, results, state.typed_errors(pending))
             mcp_run.link_results(conversation, answered)
             conversation.messages.extend(answered)
-            state.request("retry")  # a rerun before the turn starts must still start it
+            chat.request("retry")  # a rerun before the turn starts must still start it
             history_sync.save(settings, tools)
             for message in answered:
                 messages.render_message(message, None)
@@ -129,7 +132,7 @@ def page() -> None:
         prompt = None  # a whitespace-only message is not sent
     if prompt and not pending:
         conversation.messages.append(Message(role="user", content=prompt))
-        state.request("retry")  # as after results: the message is answered even if interrupted
+        chat.request("retry")  # as after results: the message is answered even if interrupted
         history_sync.save(settings, tools)
         messages.render_message(conversation.messages[-1], None)
         action = "run"
@@ -144,7 +147,7 @@ def page() -> None:
         # The action is let go once the request is under way: a rerun before that (a result
         # box's typing pause arriving after the click) must not leave the turn unanswered.
         live_turn.run(endpoint, conversation.messages, tools, settings, keep,
-                      started=state.take_action)
+                      started=chat.take_action)
 
     if problem:
         st.warning(text(problem), icon=":material/settings:")
@@ -152,7 +155,7 @@ def page() -> None:
         _error_box(chat.error, conversation.exchanges.get(chat.error.exchange_id))
     elif awaits_model(conversation.messages):
         st.info("The model has not answered the last message yet.", icon=":material/hourglass_top:")
-        st.button("Send to model", key="chat.resend", on_click=state.request, args=("retry",))
+        st.button("Send to model", key="chat.resend", on_click=chat.request, args=("retry",))
     if pending:
         tool_results.render(pending, {t.name: t.results for t in state.library_specs()})
     if st.session_state.get("chat.show_code"):
@@ -160,7 +163,7 @@ def page() -> None:
                            settings, after_results=bool(pending))
     st.toggle("Show the code for the next request", key="chat.show_code",
               help="curl, Python and JavaScript for the request as it would be sent now.")
-    state.take_action()  # drawn to the end: an action that did not apply is done with
+    chat.take_action()  # drawn to the end: an action that did not apply is done with
 
 
 def _recorded_note(recorded: state.RecordedServer | None, endpoint: Endpoint,
@@ -186,7 +189,7 @@ def _error_box(error: state.TurnError, exchange: Exchange | None) -> None:
         st.caption("Your message, the conversation and any typed results are kept.")
         buttons = st.container(horizontal=True)
         buttons.button("Retry", key="chat.retry", type="primary", icon=":material/refresh:",
-                       on_click=state.request, args=("retry",))
+                       on_click=state.chat().request, args=("retry",))
         if exchange is not None:
             messages.inspect_button(buttons, exchange.id)
     if exchange is not None and state.inspected() == exchange.id:

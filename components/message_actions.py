@@ -22,6 +22,7 @@ def buttons(message: Message, *, last: bool) -> None:
     if message.role not in ("user", "assistant"):
         return
     row = st.container(horizontal=True, gap="small")
+    ask = state.chat().request_message_action  # bound to this chat: ChatState.request says why
     if message.role == "user":
         row.button("Edit", key=f"chat.msg.edit.{message.id}", type="tertiary",
                    icon=":material/edit:", on_click=state.start_edit,
@@ -30,17 +31,17 @@ def buttons(message: Message, *, last: bool) -> None:
                         "here, and the previous branch stays in History.")
     else:
         row.button("Re-run", key=f"chat.msg.rerun.{message.id}", type="tertiary",
-                   icon=":material/refresh:", on_click=state.request_message_action,
+                   icon=":material/refresh:", on_click=ask,
                    args=("rerun", message.id),
                    help="Ask the model again from the message before this answer"
                         + (" (replaces it)." if last else " (in a new branch; this one stays "
                                                           "in History)."))
     row.button("Branch", key=f"chat.msg.branch.{message.id}", type="tertiary",
-               icon=":material/call_split:", on_click=state.request_message_action,
+               icon=":material/call_split:", on_click=ask,
                args=("branch", message.id),
                help="A new session with the conversation up to and including this message.")
     row.button("Delete", key=f"chat.msg.delete.{message.id}", type="tertiary",
-               icon=":material/delete:", on_click=state.request_message_action,
+               icon=":material/delete:", on_click=ask,
                args=("delete", message.id),
                help="Remove this message from the conversation"
                     + (" (with the results of its tool calls)." if message.tool_calls else "."))

@@ -110,6 +110,25 @@ class ChatState:
     def recorded_with(self) -> tuple[str, str] | None:
         return (self.recorded.provider, self.recorded.model) if self.recorded else None
 
+    # Buttons bind these methods of the chat they were drawn for, and the page calls them on
+    # the chat it holds, instead of looking the chat up in session state: Streamlit ends a
+    # run at any session-state access once another request waits (SafeSessionState yields
+    # there), callbacks included, and a click whose callback ended before it was noted was
+    # lost (five people sending results at once: one click in five lost under load).
+
+    def request(self, action: str) -> None:
+        """Widget callback: the action the next run carries out ("results", "regenerate",
+        "retry")."""
+        self.pending_action = action
+
+    def take_action(self) -> str | None:
+        action, self.pending_action = self.pending_action, None
+        return action
+
+    def request_message_action(self, kind: str, message_id: str) -> None:
+        """Widget callback: "delete", "rerun" or "branch" for this message, on the next run."""
+        self.message_action = (kind, message_id, "")
+
 
 def chat() -> ChatState:
     if "chat.state" not in st.session_state:
@@ -265,11 +284,6 @@ def submit_edit(message_id: str) -> None:
         chat().message_action = ("edit", message_id, text)
 
 
-def request_message_action(kind: str, message_id: str) -> None:
-    """Widget callback: "delete", "rerun" or "branch" for this message, on the next run."""
-    chat().message_action = (kind, message_id, "")
-
-
 def take_message_action() -> tuple[str, str, str] | None:
     state = chat()
     action, state.message_action = state.message_action, None
@@ -362,24 +376,6 @@ def restore_result_widget(call_id: str) -> None:
         st.session_state[result_key(call_id)] = state.result_drafts.get(call_id, "")
     if result_error_key(call_id) not in st.session_state:
         st.session_state[result_error_key(call_id)] = state.result_errors.get(call_id, False)
-
-
-def request(action: str) -> None:
-    """Widget callback: remember which action the next run should carry out."""
-    chat().pending_action = action
-
-
-def peek_action() -> str | None:
-    """The action a callback asked for, left pending until the page carries it out (then it
-    calls take_action): a rerun that interrupts this one (typing pauses in a result box,
-    another click) must not lose a click the user already made."""
-    return chat().pending_action
-
-
-def take_action() -> str | None:
-    state = chat()
-    action, state.pending_action = state.pending_action, None
-    return action
 
 
 # --- Where requests go -------------------------------------------------------------------

@@ -44,9 +44,10 @@ def render(calls: list[ToolCall], canned: dict[str, dict[str, str]]) -> None:
             simulate.button(call, row)
             simulate.outcome(call)
         buttons = st.container(horizontal=True)
+        chat = state.chat()  # the clicks go to the chat drawn (ChatState.request says why)
         buttons.button("Send tool results", type="primary", key="chat.send_results",
-                       on_click=state.request, args=("results",))
+                       on_click=chat.request, args=("results",))
         buttons.button("Retry this turn", key="chat.regenerate", icon=":material/refresh:",
-                       on_click=state.request, args=("regenerate",),
+                       on_click=chat.request, args=("regenerate",),
                        help="Discard these calls and ask the model again (the request is kept "
                             "in the inspector's history).")

@@ -4,7 +4,8 @@ Streamlit's text area hands its text to the server only on blur or Ctrl+Enter, s
 the middle of typing lost it. This components-v2 piece (in the page, no iframe, a few lines of
 JavaScript) listens to the box's input events and, when typing pauses, sends the text as its
 own state; the callback stores it as the box's draft (session and database) without touching
-the box itself, which keeps what is being typed.
+the box itself, which keeps what is being typed. Leaving the box cancels a pause not yet sent:
+Streamlit has the text then, and a request racing the click that left the box could lose it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ export default function (component) {{
       timer = setTimeout(() => setStateValue("text", box.value), {PAUSE_MS});
     }};
     box.addEventListener("input", later);
+    // Leaving the box hands its text to Streamlit anyway. A second request moments later
+    // (the pause timer firing just after a click on Send) could make Streamlit drop that
+    // click: a rerun that arrives while another is starting discards the first's clicks.
+    box.addEventListener("blur", () => clearTimeout(timer));
     if (box.value !== data.kept) later();  // typed before this script was ready
   }};
   attach(50);

@@ -13,11 +13,12 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pluggy
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
@@ -179,3 +180,25 @@ def page(browser: Browser) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None],
+) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
+    """On a failed browser test, add what every open page showed to the report: CI prints
+    only the report, and a flaky failure is seldom reproduced at will."""
+    outcome = yield
+    report = outcome.get_result()
+    browser = getattr(item, "funcargs", {}).get("browser")
+    if report.when != "call" or not report.failed or browser is None:
+        return
+    shown = []
+    for c, context in enumerate(browser.contexts):
+        for p, open_page in enumerate(context.pages):
+            try:
+                body = open_page.locator("body").inner_text(timeout=2_000)
+            except Exception as error:  # a report, never a second failure
+                body = f"(not readable: {error})"
+            shown.append(f"--- context {c} page {p} {open_page.url}\n{body[-3_000:]}")
+    report.sections.append(("pages at failure", "\n".join(shown)))
