@@ -1,6 +1,7 @@
 """Every page imports the MCP plumbing and the Evals page its Results view; the heavy libraries
 behind them (the MCP SDK with pydantic, ~0.5 s; Altair, ~0.6 s) load only when used, so a first
-visit does not pay for them (bench/pages.py measures the visit)."""
+visit does not pay for them (bench/pages.py measures the visit). The Usage charts never need
+Altair."""
 
 import subprocess
 import sys
@@ -26,3 +27,7 @@ def test_chat_page_modules_do_not_import_the_mcp_sdk() -> None:
 
 def test_evals_results_view_does_not_import_altair_until_a_chart() -> None:
     assert _loaded_after("components.evals.results", ["altair"]) == []
+
+
+def test_usage_charts_are_drawn_without_altair() -> None:
+    assert _loaded_after("components.usage_charts", ["altair"]) == []
