@@ -4,8 +4,9 @@ Streamlit's sign-in ends at the app's root: a share link (`/?session=…`) opene
 signing in was lost. The address lives only in the browser, so this components-v2 piece (in
 the page, no iframe, a few lines of JavaScript) keeps it in the tab's sessionStorage, which
 survives the round trip through the identity provider: the sign-in page remembers the
-address the tab was opened at, and the first signed-in page goes there once, then forgets it.
-Only a path on this server is ever followed.
+address the tab was opened at, and the first signed-in page goes there once, then forgets it
+(not when the person has already moved on from where signing in left them). Only a path on
+this server is ever followed.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ export default function (component) {{
   const wanted = window.sessionStorage.getItem("{STORAGE_KEY}");
   if (wanted === null) return;
   window.sessionStorage.removeItem("{STORAGE_KEY}");
+  // Only while the tab is still where signing in left it: drawn late (a busy server), this
+  // used to take a person who had already moved to another page back to the kept address.
+  const nav = performance.getEntriesByType("navigation")[0];
+  if (nav && here(new URL(nav.name)) !== here(window.location)) return;
   const target = new URL(wanted, window.location.origin);
   if (target.origin === window.location.origin && here(target) !== here(window.location)) {{
     window.location.replace(target.href);

@@ -63,8 +63,11 @@ def _wait_until_serving(timeout_s: float = 60.0) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the server; Streamlit's command line exits the process with its own code."""
-    threading.Thread(target=warm_up, name="toolsmith-warm-up", daemon=True).start()
+    # Streamlit first, then the thread: both importing it at once could find it half
+    # initialised ("cannot import name 'Runtime'"), which ended one start in a few hundred.
     from streamlit.web import cli
+
+    threading.Thread(target=warm_up, name="toolsmith-warm-up", daemon=True).start()
 
     cli.main(args=["run", str(APP), *(sys.argv[1:] if argv is None else argv)],
              prog_name="streamlit")
