@@ -30,7 +30,10 @@ def page() -> None:
         tool_library.render(entries, enabled)
         mcp_servers.render()
     with editor_tab:
-        tool_editor.render(entries)
+        # The form only while its tab is open (.open is None when the tabs keep no state):
+        # it is made from the text on every run, so nothing is lost, and the Library tab
+        # draws about 40 elements fewer and needs no pandas.
+        tool_editor.render(entries, with_form=editor_tab.open is not False)
     with io_tab:
         tool_import_export.render(entries, state.enabled_tools())
 

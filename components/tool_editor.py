@@ -26,7 +26,7 @@ from core.tools.schemas import (
 )
 
 
-def render(entries: list[LibraryEntry]) -> None:
+def render(entries: list[LibraryEntry], *, with_form: bool = True) -> None:
     tool_generate.form()
     by_id = {e.path.stem: e for e in entries}
     drafts = tool_state.tool_drafts()
@@ -99,7 +99,8 @@ def render(entries: list[LibraryEntry]) -> None:
             no.button("Cancel", key="tools.delete_no", on_click=tool_state.cancel_delete)
     if show_strict and strictable:
         _strict_preview(editor_id, draft.text, draft.fmt, data)
-    tool_form.render(editor_id, draft, None if parse_errors else data)
+    if with_form:
+        tool_form.render(editor_id, draft, None if parse_errors else data)
 
 
 def _checks(spec: object, problems: list[Problem]) -> None:

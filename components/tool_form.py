@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from components import tool_state
@@ -75,6 +74,8 @@ def _table(editor_id: str, version: int, params: dict[str, Any], tree: list[Leve
         st.markdown(f"**{code(level.label)}** — {kind}'s properties")
     key = tool_state.form_key(editor_id, version, "/".join(level.path) or "parameters")
     types = [*FORM_TYPES, OTHER] if any(r["type"] == OTHER for r in rows) else list(FORM_TYPES)
+    import pandas as pd  # here, not with the page: ~0.3 s a first Tools visit does not need
+
     st.data_editor(
         pd.DataFrame(rows, columns=[*COLUMNS, KEY]),
         key=key, num_rows="dynamic", hide_index=True, width="stretch",

@@ -930,6 +930,15 @@ def test_the_form_edits_the_schema(open_app: Callable[..., AppTest], tools_dir: 
         "unit", "days"]
 
 
+def test_the_form_is_drawn_only_while_the_editor_tab_is_open(
+        open_app: Callable[..., AppTest]) -> None:
+    at = open_app()
+    assert at.session_state["tools.tab"] == "Library"
+    assert not at.data_editor  # made from the text when needed: nothing to keep meanwhile
+    open_in_editor(at, "get_current_weather")
+    assert list(form_table(at).value["name"]) == ["location", "unit"]
+
+
 def test_the_form_follows_the_text_and_the_format(open_app: Callable[..., AppTest]) -> None:
     at = open_in_editor(open_app(), "convert_units")
     set_format(at, "convert_units", "json")
