@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from components.evals import actions
@@ -21,13 +20,8 @@ NO_TOOL = "(no tool: answer in text)"
 
 def render(files: list[SuiteFile], library: dict[str, ToolSpec]) -> None:
     directory = evals_state.evals_dir()
-    st.dataframe(pd.DataFrame([{
-        "suite": f.name, "file": f.path.name,
-        "cases": len(f.suite.cases) if f.suite else None,
-        "tools": ", ".join(t.name for t in f.suite.tools) if f.suite else "",
-        "status": "ready" if f.suite else f"{len(f.problems)} problem(s)"} for f in files],
-        columns=["suite", "file", "cases", "tools", "status"]),
-        hide_index=True, width="stretch")
+    if files:
+        st.markdown("\n".join(_listed(f) for f in files))
     pending = evals_state.pending_case()
     if pending and not files:
         st.info(f"A case saved from a conversation ({code(pending['name'])}) is waiting: create "
@@ -49,6 +43,16 @@ def render(files: list[SuiteFile], library: dict[str, ToolSpec]) -> None:
                  format_func=lambda p: Path(p).name)
     found = next(f for f in files if str(f.path) == evals_state.selected_suite())
     _editor(found, library)
+
+
+def _listed(found: SuiteFile) -> str:
+    """One suite as a line of the list. A list, not a table: the page's first visit needs
+    neither pandas nor the browser's data-grid bundle for a handful of files."""
+    line = f"- **{prose(found.name)}** {code(found.path.name)}"
+    if found.suite is None:
+        return f"{line} — :red[{len(found.problems)} problem(s)]"
+    tools = ", ".join(code(t.name) for t in found.suite.tools) or "none"
+    return f"{line} — {len(found.suite.cases)} case(s), tools {tools} · ready"
 
 
 def _editor(found: SuiteFile, library: dict[str, ToolSpec]) -> None:
@@ -126,6 +130,8 @@ def _case_form(path: str, text: str, tools: list[ToolSpec]) -> None:
             required = set(spec.parameters.get("required") or [])
             st.caption("Argument checks: leave a value empty to skip that argument. "
                        "`matches` is a regular expression; `one_of` a comma-separated list.")
+            import pandas as pd  # here: only this form's table needs it
+
             edited = st.data_editor(
                 pd.DataFrame({"argument": properties, "check": ["equals"] * len(properties),
                               "value": [""] * len(properties),
