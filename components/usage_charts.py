@@ -120,7 +120,8 @@ def latency(frame: pd.DataFrame, limit: int = 500) -> None:
     chart = _chart(
         long, {"type": "line", "point": True}, 240,
         x=_field("request", "quantitative",
-                 title=f"request ({len(recent)} latest of {len(every)})"),
+                 title=f"request ({len(recent)} latest of {len(every)})",
+                 axis={"tickMinStep": 1, "format": "d"}),  # requests are whole numbers
         y=_field("seconds", "quantitative"), color=_field("measure", "nominal", title=None),
         tooltip=[_field("request", "quantitative"), _field("model", "nominal"),
                  _field("measure", "nominal"), _field("seconds", "quantitative", format=".3f")],
