@@ -11,6 +11,7 @@ import streamlit as st
 
 from components import history_sync, sidebar, state, storage, team
 from components.shell import guarded
+from toolsmith import warmup
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -26,6 +27,7 @@ if viewer is None:  # team mode, not signed in (or not allowed): the sign-in pag
                   + [st.Page(team.sign_in_page, title="Sign in", url_path=path)
                      for path in ("tools", "evals", "history", "usage")],
                   position="hidden").run()
+    warmup.page_drawn()
     st.stop()
 assert viewer is not None
 navigation = st.navigation([
@@ -48,3 +50,4 @@ team.account(viewer)
 guarded(_sidebar)
 guarded(storage.banner)  # a database that cannot be used says so on every page, every run
 navigation.run()
+warmup.page_drawn()  # the server's warm-up may go on (toolsmith/warmup.py)

@@ -18,19 +18,17 @@ import streamlit as st
 from core.config import Endpoint, configured_keys, initial_endpoint, preset_for_url
 from core.conversation import Conversation, pending_tool_calls
 from core.key_scope import belongs, key_homes, origin
-from core.tools.library import LibraryEntry, load_library
+from core.tools.library import LibraryEntry, library_dir, load_library
 from core.turn import TurnResult
 from core.types import ChatSettings, Exchange, ToolCall, ToolSpec
 from core.wire import names as wire_names
 from core.wire import wire_format
 from core.wire.errors import ToolsmithError
 
-SHIPPED_TOOLS = Path(__file__).resolve().parent.parent / "tools"
-
 
 def tools_dir() -> Path:
-    """The tool library folder: TOOLSMITH_TOOLS_DIR, else tools/ in the checkout."""
-    return Path(os.environ.get("TOOLSMITH_TOOLS_DIR") or SHIPPED_TOOLS)
+    """The tool library folder (core.tools.library.library_dir says which)."""
+    return library_dir()
 
 
 @dataclass

@@ -22,6 +22,12 @@ from core.tools.schemas import (
 from core.types import ToolSpec
 
 MAX_TOOL_FILE_BYTES = 256_000
+SHIPPED = Path(__file__).resolve().parents[2] / "tools"
+
+
+def library_dir() -> Path:
+    """The tool library folder: TOOLSMITH_TOOLS_DIR, else tools/ in the checkout."""
+    return Path(os.environ.get("TOOLSMITH_TOOLS_DIR") or SHIPPED)
 
 # Team mode: a `run` section makes the server send requests (an HTTP tool), so only the admins'
 # shared tools/ library may hold one; a person's own tools describe a tool, never run it.

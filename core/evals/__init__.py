@@ -1,0 +1,2 @@
+"""Schema test suites: parse, run across targets, record, summarise and compare
+(docs/architecture.md, "Evals")."""
