@@ -44,11 +44,16 @@ def _with_table(key: str, chart: Chart, table: pd.DataFrame, title: str,
     if len(rows) > len(table):
         st.caption(f"Chart and table: the latest {len(table):,} of {len(rows):,} requests; "
                    "the CSV has all of them.")
-    chart_tab, table_tab = st.tabs(["Chart", "Table"])
-    with chart_tab:
-        st.vega_lite_chart(chart.data, chart.spec, width="stretch")
-    with table_tab:
-        st.dataframe(table, hide_index=True, width="stretch")
+    # Each tab drawn only while open: five charts and five data grids at once made leaving
+    # and entering the page slow in the browser, and both are made from the rows anyway.
+    chart_tab, table_tab = st.tabs(["Chart", "Table"], key=f"usage.tab.{key}",
+                                   on_change="rerun")
+    if chart_tab.open is not False:
+        with chart_tab:
+            st.vega_lite_chart(chart.data, chart.spec, width="stretch")
+    if table_tab.open:
+        with table_tab:
+            st.dataframe(table, hide_index=True, width="stretch")
     # Written only when clicked: 100,000 rows of CSV on every rerun would slow the page.
     st.download_button(f"Download {title.lower()} (CSV)", lambda: rows.to_csv(index=False),
                        file_name=f"toolsmith-{key}.csv", mime="text/csv",

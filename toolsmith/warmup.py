@@ -32,7 +32,7 @@ CHAT_LIBRARIES = ("sqlalchemy", "httpx", "jsonschema", "ruamel.yaml", "yaml", "p
 NOT_FOR_CHAT = ("core.usage", "core.evals", "core.tools.mcp_client")  # pandas, the MCP SDK
 LATER_LIBRARIES = ("pandas", "pyarrow")
 LATER_CORE = ("core.usage", "core.evals")  # the MCP SDK stays out: only MCP servers need it
-IDLE_S = 0.3  # nobody here for this long after phase 1: phase 2 goes ahead
+IDLE_S = 0.1  # nobody here for this long after phase 1: phase 2 goes ahead
 FIRST_PAGE_WAIT_S = 10.0  # a person's first page gets this long to be drawn first
 AFTER_FIRST_PAGE_S = 1.0  # then the browser fetches the widgets' scripts from this server
 

@@ -101,6 +101,22 @@ def test_metrics_after_demo_turns(make_app: MakeApp) -> None:
     assert len(at.get("vega_lite_chart")) == 5
 
 
+def test_a_charts_table_is_drawn_when_its_tab_is_opened(make_app: MakeApp) -> None:
+    seed(("gpt-4o", "openai", 1000), ("toolsmith-demo", "demo", 300))
+    at = open_usage(make_app())
+
+    def tables() -> list:  # the price table is always there
+        return [d for d in at.dataframe if d.key != "usage.prices"]
+
+    assert tables() == []  # five charts; their tables wait for their tabs
+    at.session_state["usage.tab.latency"] = "Table"
+    at.run()
+    assert len(at.get("vega_lite_chart")) == 4
+    [table] = tables()
+    assert list(table.value.columns) == ["request", "started", "model", "latency_s", "ttft_s"]
+    assert len(table.value) == 2
+
+
 def test_filter_by_model(make_app: MakeApp) -> None:
     seed(("gpt-4o", "openai", 1000), ("gpt-4o", "openai", 600),
          ("mystery-model", "openai", 2000), ("toolsmith-demo", "demo", 300))
