@@ -103,9 +103,9 @@ def page() -> None:
         results = state.typed_results(pending)
         missing = missing_results(pending, results)
         if missing:
+            chat.take_action()  # this click is answered: a later rerun must not send them
             st.error("Type a result for every call before sending (missing: "
-                     + ", ".join(f"{c.name} {c.id}" for c in missing) + ").")
-            chat.take_action()
+                     + ", ".join(f"{code(c.name)} {code(c.id)}" for c in missing) + ").")
         else:
             answered = tool_result_messages(pending, results, state.typed_errors(pending))
             mcp_run.link_results(conversation, answered)

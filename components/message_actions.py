@@ -22,10 +22,11 @@ def buttons(message: Message, *, last: bool) -> None:
     if message.role not in ("user", "assistant"):
         return
     row = st.container(horizontal=True, gap="small")
-    ask = state.chat().request_message_action  # bound to this chat: ChatState.request says why
+    chat = state.chat()  # the clicks go to the chat drawn (ChatState.request says why)
+    ask = chat.request_message_action
     if message.role == "user":
         row.button("Edit", key=f"chat.msg.edit.{message.id}", type="tertiary",
-                   icon=":material/edit:", on_click=state.start_edit,
+                   icon=":material/edit:", on_click=chat.start_edit,
                    args=(message.id, message.content),
                    help="Change this message and send it again: the conversation branches "
                         "here, and the previous branch stays in History.")
@@ -51,9 +52,10 @@ def edit_box(message: Message) -> None:
     """The user message being edited, in place of its bubble's text."""
     st.text_area("Edit the message", key=state.edit_key(message.id), height=120)
     row = st.container(horizontal=True)
+    chat = state.chat()
     row.button("Send as a new branch", key=f"chat.msg.send_edit.{message.id}", type="primary",
-               icon=":material/send:", on_click=state.submit_edit, args=(message.id,))
-    row.button("Cancel", key=f"chat.msg.cancel_edit.{message.id}", on_click=state.cancel_edit)
+               icon=":material/send:", on_click=chat.submit_edit, args=(message.id,))
+    row.button("Cancel", key=f"chat.msg.cancel_edit.{message.id}", on_click=chat.cancel_edit)
     st.caption("Sending starts a new branch from here; the conversation as it is now stays in "
                "History.")
 

@@ -112,7 +112,7 @@ class ChatState:
     # the chat it holds, instead of looking the chat up in session state: Streamlit ends a
     # run at any session-state access once another request waits (SafeSessionState yields
     # there), callbacks included, and a click whose callback ended before it was noted was
-    # lost (five people sending results at once: one click in five lost under load).
+    # lost (five people sending results at once under load: a click lost in 3 runs of 8).
 
     def request(self, action: str) -> None:
         """Widget callback: the action the next run carries out ("results", "regenerate",
@@ -126,6 +126,20 @@ class ChatState:
     def request_message_action(self, kind: str, message_id: str) -> None:
         """Widget callback: "delete", "rerun" or "branch" for this message, on the next run."""
         self.message_action = (kind, message_id, "")
+
+    def start_edit(self, message_id: str, content: str) -> None:
+        """Widget callback: edit this user message in place (its box starts with its text)."""
+        st.session_state[edit_key(message_id)] = content  # first: ended here, nothing changed
+        self.editing = message_id
+
+    def cancel_edit(self) -> None:
+        self.editing = None
+
+    def submit_edit(self, message_id: str) -> None:
+        """Widget callback: send the edited message (as a new branch of the conversation);
+        its text is read from the box when the action is taken."""
+        self.message_action = ("edit", message_id, "")
+        self.editing = None
 
 
 def chat() -> ChatState:
@@ -264,27 +278,14 @@ def edit_key(message_id: str) -> str:
     return f"chat.edit.{message_id}"
 
 
-def start_edit(message_id: str, content: str) -> None:
-    """Widget callback: edit this user message in place (its box starts with its text)."""
-    chat().editing = message_id
-    st.session_state[edit_key(message_id)] = content
-
-
-def cancel_edit() -> None:
-    chat().editing = None
-
-
-def submit_edit(message_id: str) -> None:
-    """Widget callback: send the edited message (as a new branch of the conversation)."""
-    text = str(st.session_state.get(edit_key(message_id), ""))
-    chat().editing = None
-    if text.strip():
-        chat().message_action = ("edit", message_id, text)
-
-
 def take_message_action() -> tuple[str, str, str] | None:
+    """The message action asked for, if any; an edit with the text its box held (none when
+    that text is blank)."""
     state = chat()
     action, state.message_action = state.message_action, None
+    if action is not None and action[0] == "edit":
+        text = action[2] or str(st.session_state.get(edit_key(action[1]), ""))
+        return ("edit", action[1], text) if text.strip() else None
     return action
 
 

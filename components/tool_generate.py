@@ -37,27 +37,35 @@ def form() -> None:
                                  ' or track_order(order_number="A-1001")')
         st.button(f"Generate with {code(model)}", key="tools.generate.go",
                   icon=":material/auto_awesome:",
-                  on_click=tool_state.request_draft,
+                  on_click=tool_state.generate_click().ask,
                   help="A separate request to the sidebar's model; the draft opens as a new, "
                        "unsaved tool for you to check, edit and save.")
 
 
 def handle() -> None:
-    """Carry out a Generate click: one request; its draft opens in the editor."""
-    pending = tool_state.take_draft_request()
-    if pending is None:
+    """Carry out a Generate click: one request; its draft opens in the editor. The click is
+    let go once the request has returned: a rerun that ends this run before then makes the
+    next run ask again, instead of losing the click."""
+    click = tool_state.generate_click()
+    if not click.asked:
         return
+    description, example = tool_state.draft_wanted()
     endpoint, settings = state.endpoint(), state.settings()
     problem = endpoint.problem()
-    if problem:
-        st.error(f"Generate needs a model: {text(problem)}", icon=":material/block:")
+    if not description or problem:
+        click.asked = False
+        st.error(f"Generate needs a model: {text(problem)}" if description else
+                 "Describe the tool first: what it does, and what it needs to know.",
+                 icon=":material/block:")
         return
-    description, example = pending
     request_messages, request_settings = draft_request(description, example,
                                                        replace(settings, stream=False))
     with st.spinner(f"Drafting a tool with {code(settings.model)}…"):
-        result = run_turn(endpoint, request_messages, [], request_settings,
-                          client=client_for(endpoint))
+        try:
+            result = run_turn(endpoint, request_messages, [], request_settings,
+                              client=client_for(endpoint))
+        finally:
+            click.asked = False  # answered or failed: never asked twice for one click
     result.exchange.purpose = PURPOSE
     _keep(result.exchange)
     if result.message is None or not (result.message.content or "").strip():

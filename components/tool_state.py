@@ -454,18 +454,27 @@ GENERATE_DESCRIPTION = "tools.generate.description"
 GENERATE_EXAMPLE = "tools.generate.example"
 
 
-def request_draft() -> None:
-    """Callback of Generate: the request itself runs in the page (it shows a spinner)."""
-    description = str(st.session_state.get(GENERATE_DESCRIPTION) or "").strip()
-    if not description:
-        flash("error", "Describe the tool first: what it does, and what it needs to know.")
-        return
-    st.session_state["tools.generate.pending"] = (
-        description, str(st.session_state.get(GENERATE_EXAMPLE) or ""))
+@dataclass
+class GenerateClick:
+    """A Generate click, noted on an object the button was drawn with and kept until its
+    request has been made: Streamlit can end a run, callbacks included, at any session-state
+    access (components/state.py, ChatState.request), which lost a click noted there."""
+
+    asked: bool = False
+
+    def ask(self) -> None:
+        """Callback of Generate: the request runs in the page (it shows a spinner)."""
+        self.asked = True
 
 
-def take_draft_request() -> tuple[str, str] | None:
-    return st.session_state.pop("tools.generate.pending", None)
+def generate_click() -> GenerateClick:
+    return st.session_state.setdefault("tools.generate.click", GenerateClick())
+
+
+def draft_wanted() -> tuple[str, str]:
+    """What Generate was asked to draft: the description and the example, as typed."""
+    return (str(st.session_state.get(GENERATE_DESCRIPTION) or "").strip(),
+            str(st.session_state.get(GENERATE_EXAMPLE) or ""))
 
 
 def open_generated(text: str, exchange: Exchange) -> str:

@@ -3,7 +3,8 @@
 Streamlit imports a page's modules when the first person opens it, so on a fresh server the
 first visit waited for SQLAlchemy, httpx, jsonschema, pandas, the tokenizer and Toolsmith's
 own core (bench/pages.py). This runs `streamlit run app.py` and loads those on a background
-thread while nobody is waiting (toolsmith/warmup.py says when and why in that order).
+thread: the Chat page's as soon as the server answers, the rest once the first page is drawn
+or nobody is there (toolsmith/warmup.py says when and why in that order).
 """
 
 from __future__ import annotations

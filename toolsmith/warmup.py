@@ -31,7 +31,7 @@ log = logging.getLogger("toolsmith")
 CHAT_LIBRARIES = ("sqlalchemy", "httpx", "jsonschema", "ruamel.yaml", "yaml", "pygments")
 NOT_FOR_CHAT = ("core.usage", "core.evals", "core.tools.mcp_client")  # pandas, the MCP SDK
 LATER_LIBRARIES = ("pandas", "pyarrow")
-LATER_CORE = ("core.usage", "core.evals")  # the MCP SDK stays out: only MCP servers need it
+LATER_CORE = ("core.usage", "core.evals")  # not the MCP SDK: only MCP servers need it
 IDLE_S = 0.1  # nobody here for this long after phase 1: phase 2 goes ahead
 FIRST_PAGE_WAIT_S = 10.0  # a person's first page gets this long to be drawn first
 AFTER_FIRST_PAGE_S = 1.0  # then the browser fetches the widgets' scripts from this server
@@ -47,9 +47,12 @@ def page_drawn() -> None:
 def _core_modules(wanted: tuple[str, ...] | None, left_out: tuple[str, ...]) -> list[str]:
     import core
 
+    def within(name: str, packages: tuple[str, ...]) -> bool:
+        return any(name == p or name.startswith(p + ".") for p in packages)
+
     found = sorted(m.name for m in pkgutil.walk_packages(core.__path__, "core."))
-    return [m for m in found if not m.startswith(left_out)
-            and (wanted is None or m.startswith(wanted))]
+    return [m for m in found if not within(m, left_out)
+            and (wanted is None or within(m, wanted))]
 
 
 def chat_modules() -> list[str]:
@@ -59,7 +62,7 @@ def chat_modules() -> list[str]:
 
 def later_modules() -> list[str]:
     """Phase 2: the heavy libraries, then the other pages' `core` modules."""
-    return [*LATER_LIBRARIES, *_core_modules(LATER_CORE, ("core.tools.mcp_client",))]
+    return [*LATER_LIBRARIES, *_core_modules(LATER_CORE, ())]
 
 
 def run() -> None:
@@ -139,9 +142,14 @@ def _browser_loading() -> bool:
         from streamlit import config
 
         port = f":{int(config.get_option('server.port')):04X}"
-        rows = [line.split() for name in ("tcp", "tcp6")
-                for line in Path(f"/proc/net/{name}").read_text().splitlines()[1:]]
-    except (OSError, ValueError, TypeError):
+    except (ValueError, TypeError):
         return False
+    rows = []
+    for name in ("tcp", "tcp6"):  # either may be missing (no IPv6, not Linux)
+        try:
+            rows += [line.split()
+                     for line in Path(f"/proc/net/{name}").read_text().splitlines()[1:]]
+        except OSError:
+            continue
     established = "01"
     return any(len(r) > 3 and r[1].endswith(port) and r[3] == established for r in rows)

@@ -46,8 +46,8 @@ def render(files: list[SuiteFile], library: dict[str, ToolSpec]) -> None:
 
 
 def _listed(found: SuiteFile) -> str:
-    """One suite as a line of the list. A list, not a table: the page's first visit needs
-    neither pandas nor the browser's data-grid bundle for a handful of files."""
+    """One suite as a line of the list. A list, not a table: a handful of files need no data
+    grid, and the page's first visit then needs no grid bundle in the browser."""
     line = f"- **{prose(found.name)}** {code(found.path.name)}"
     if found.suite is None:
         return f"{line} — :red[{len(found.problems)} problem(s)]"

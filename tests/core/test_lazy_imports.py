@@ -29,5 +29,5 @@ def test_evals_results_view_does_not_import_altair_until_a_chart() -> None:
     assert _loaded_after("components.evals.results", ["altair"]) == []
 
 
-def test_usage_charts_are_drawn_without_altair() -> None:
+def test_usage_charts_import_without_altair() -> None:
     assert _loaded_after("components.usage_charts", ["altair"]) == []
