@@ -47,6 +47,7 @@ def _sidebar() -> None:
 
 
 team.account(viewer)
+guarded(state.keep_all)  # first: a choice made just before a page switch is kept
 guarded(_sidebar)
 guarded(storage.banner)  # a database that cannot be used says so on every page, every run
 navigation.run()

@@ -518,8 +518,26 @@ def keep(key: str) -> None:
     st.session_state[f"kept.{key}"] = st.session_state.get(key)
 
 
+def keep_all() -> None:
+    """Every run, before the page (app.py): `keep` for each widget drawn with `restore`. The
+    callback alone is not enough: Streamlit skips a run's remaining callbacks when another
+    request arrives during them (a page switch right after a choice), and the value, applied
+    but not kept, was then lost with the page (the parallel switch, under load)."""
+    for key in list(st.session_state.get(_KEPT_KEYS, ())):
+        if key in st.session_state:
+            st.session_state[f"kept.{key}"] = st.session_state[key]
+
+
+_KEPT_KEYS = "kept.keys"
+
+
+def _kept_key(key: str) -> None:
+    st.session_state.setdefault(_KEPT_KEYS, set()).add(key)
+
+
 def restore(key: str, default: Any) -> None:
     """Before drawing a widget: give it back the value kept by `keep` (or the default)."""
+    _kept_key(key)
     if key not in st.session_state:
         st.session_state[key] = st.session_state.get(f"kept.{key}", default)
 
@@ -527,6 +545,7 @@ def restore(key: str, default: Any) -> None:
 def restore_shared(key: str, default: Any) -> None:
     """Before drawing a widget that two pages draw under one key (tool_choice on Chat and
     Tools): always the kept value, since the other page's widget may hold a stale one."""
+    _kept_key(key)
     st.session_state[key] = st.session_state.get(f"kept.{key}",
                                                  st.session_state.get(key, default))
 

@@ -329,6 +329,25 @@ def test_tools_page_toggle_controls_the_tools_sent(make_app: MakeApp) -> None:
     assert "Seattle, WA" in call.arguments
 
 
+def test_a_choice_whose_callback_was_skipped_is_kept_across_a_page_switch(
+        make_app: MakeApp) -> None:
+    """Streamlit skips a run's remaining callbacks when another request arrives during them
+    (a page switch right after a choice, on a busy server): the value is applied, `keep` is
+    not called. The choice must still reach the next request."""
+    at = make_app()
+    at.switch_page("app_pages/tools.py")
+    run(at)
+    at.selectbox(key="tools.parallel").set_value("on")  # kept by its callback
+    run(at)
+    at.session_state["tools.parallel"] = "off"  # applied without its callback
+    run(at)
+    at.switch_page("app_pages/chat.py")
+    run(at)
+    ask(at, PARALLEL)
+    last = list(at.session_state["chat.state"].conversation.exchanges.values())[-1]
+    assert last.request_body["parallel_tool_calls"] is False
+
+
 def test_tool_choice_and_parallel_switches_reach_the_request(make_app: MakeApp) -> None:
     at = make_app()
     at.switch_page("app_pages/tools.py")
