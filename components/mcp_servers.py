@@ -8,7 +8,7 @@ import time
 
 import streamlit as st
 
-from components import mcp_state, team
+from components import mcp_state, state, team
 from components.untrusted import code, text
 from core.tools.mcp_client import McpTool, ServerStatus
 from core.tools.mcp_config import McpServerConfig, parse_server, shown_value
@@ -71,12 +71,11 @@ def _server(server: McpServerConfig, status: ServerStatus) -> None:
         if status.stderr_tail:
             with st.expander("stderr (last lines)", expanded=status.state == "failed"):
                 st.code(status.stderr_tail, language=None)
-        st.session_state.setdefault(mcp_state.approval_key(server.name),
-                                    mcp_state.approval(server.name))
+        key = mcp_state.approval_key(server.name)
+        state.restore(key, "ask")  # kept across pages like every such choice (state.keep_all)
         st.radio("Calls to this server's tools", mcp_state.APPROVAL_CHOICES,
                  format_func=mcp_state.APPROVAL_LABELS.get, horizontal=True,
-                 key=mcp_state.approval_key(server.name),
-                 on_change=mcp_state.set_approval, args=(server.name,),
+                 key=key, on_change=state.keep, args=(key,),
                  help="Ask: each call waits for Approve / Deny in the chat. Automatically: "
                       "calls run and the chat continues by itself, up to the step limit.")
         if status.state == "connected":

@@ -97,12 +97,8 @@ def approval_key(server: str) -> str:
 
 
 def approval(server: str) -> str:
-    return st.session_state.setdefault("mcp.approval", {}).get(server, "ask")
-
-
-def set_approval(server: str) -> None:
-    choice = st.session_state.get(approval_key(server)) or "ask"
-    st.session_state.setdefault("mcp.approval", {})[server] = choice
+    """"ask" or "auto", as chosen on the Tools page (kept across pages)."""
+    return str(state.kept(approval_key(server), "ask") or "ask")
 
 
 def step_limit() -> int:
