@@ -102,4 +102,5 @@ def test_untrusted_text_loads_nothing_and_links_nowhere(
         page.wait_for_function(
             "() => [...document.querySelectorAll('img')]"
             ".some(i => i.src.includes('pixel.png') && i.complete)")
-        assert image_requests(wire) == ["/pixel.png"]
+        # Only the picture asked for (a rerun while it loads may draw it, and fetch it, twice).
+        assert set(image_requests(wire)) == {"/pixel.png"}
