@@ -334,32 +334,31 @@ def test_a_choice_whose_callback_was_skipped_is_kept_across_a_page_switch(
     """Streamlit skips a run's remaining callbacks when another request arrives during them
     (a page switch right after a choice, on a busy server): the value is applied, `keep` is
     not called. The choice must still reach the next request."""
-    at = make_app()
-    at.switch_page("app_pages/tools.py")
-    run(at)
+    at = visit(make_app(), "tools")
     at.selectbox(key="tools.parallel").set_value("on")  # kept by its callback
     run(at)
     at.session_state["tools.parallel"] = "off"  # applied without its callback
-    run(at)
-    at.switch_page("app_pages/chat.py")
-    run(at)
+    visit(run(at), "chat")
     ask(at, PARALLEL)
-    last = list(at.session_state["chat.state"].conversation.exchanges.values())[-1]
-    assert last.request_body["parallel_tool_calls"] is False
+    assert last_request(at)["parallel_tool_calls"] is False
+
+
+def visit(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"app_pages/{page}.py")
+    return run(at)
+
+
+def last_request(at: AppTest) -> dict:
+    return list(at.session_state["chat.state"].conversation.exchanges.values())[-1].request_body
 
 
 def test_tool_choice_and_parallel_switches_reach_the_request(make_app: MakeApp) -> None:
-    at = make_app()
-    at.switch_page("app_pages/tools.py")
-    run(at)
+    at = visit(make_app(), "tools")
     at.selectbox(key="tools.parallel").set_value("off")
-    run(at)
-    at.switch_page("app_pages/chat.py")
-    run(at)
+    visit(run(at), "chat")
 
     ask(at, PARALLEL)
-    last = list(at.session_state["chat.state"].conversation.exchanges.values())[-1]
-    assert last.request_body["parallel_tool_calls"] is False
+    assert last_request(at)["parallel_tool_calls"] is False
     assert len(pending_calls(at)) == 1  # the demo model obeys: one call, not two
 
     at.button(key="chat.new").click()
