@@ -20,6 +20,7 @@ Streamlit's to import inside a script run. A failure only means a first visit pa
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import pkgutil
@@ -70,9 +71,19 @@ def run() -> None:
     _wait_until_serving()
     _load(chat_modules())
     _read_library()
+    _keep_out_of_collections()
     _wait_for_a_quiet_moment()
     _load(later_modules())
     _load_vocabulary()
+    _keep_out_of_collections()
+
+
+def _keep_out_of_collections() -> None:
+    """Move everything loaded so far out of the cyclic garbage collector's reach: modules and
+    their objects live as long as the server does. Without this, a full collection walked
+    them (about a million objects, 0.1 s holding the interpreter), and one came almost every
+    script run: 34 in 32 page switches, measured with gc.callbacks."""
+    gc.freeze()
 
 
 def _load(names: list[str]) -> None:

@@ -88,3 +88,15 @@ def test_an_open_connection_to_the_server_is_a_browser_loading(
             accepted, _ = server.accept()
             with accepted:
                 assert warmup._browser_loading()
+
+
+def test_what_the_warm_up_loaded_is_left_out_of_garbage_collections() -> None:
+    """A full collection walks only what came after: the modules loaded stay for good."""
+    code = ("import gc; from toolsmith import warmup; "
+            "warmup._wait_until_serving = warmup._wait_for_a_quiet_moment = lambda: None; "
+            "warmup.run(); print(gc.get_freeze_count(), len(gc.get_objects()))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.split()
+    frozen, walked = int(out[0]), int(out[1])
+    assert frozen > 50_000
+    assert walked < frozen / 20
