@@ -68,6 +68,7 @@ def later_modules() -> list[str]:
 
 def run() -> None:
     """Both phases, on the calling (background) thread."""
+    _skip_the_prompt_check()
     _wait_until_serving()
     _load(chat_modules())
     _read_library()
@@ -84,6 +85,18 @@ def _keep_out_of_collections() -> None:
     them (about a million objects, 0.1 s holding the interpreter), and one came almost every
     script run: 34 in 32 page switches, measured with gc.callbacks."""
     gc.freeze()
+
+
+def _skip_the_prompt_check() -> None:
+    """Streamlit checks once per process, when the first page draws its first element,
+    whether it runs at a Python prompt rather than under `streamlit run`: `inspect.stack()`,
+    which looks up the module of every frame among all loaded modules (0.12 s with this
+    app's, measured with cProfile on the first visit of /tools). This server is `streamlit
+    run`, so the check is marked done; a Streamlit without the flag just checks as before."""
+    from streamlit import delta_generator
+
+    if hasattr(delta_generator, "_use_warning_has_been_displayed"):
+        delta_generator._use_warning_has_been_displayed = True
 
 
 def _load(names: list[str]) -> None:
