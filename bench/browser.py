@@ -37,9 +37,6 @@ def _free_port() -> int:
 @contextmanager
 def streamlit(script: str, env: dict[str, str]) -> Iterator[tuple[str, float]]:
     """A server for `script`; yields its URL and the seconds it took to answer health."""
-    if script == "app.py":  # with its modules' bytecode, as `make run` serves it
-        subprocess.run([sys.executable, "-m", "compileall", "-q", "components", "core",
-                        "toolsmith"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     port = _free_port()
     start = time.perf_counter()
     # Toolsmith as `make run` serves it; a peer script with plain `streamlit run`.
@@ -164,6 +161,9 @@ class Rig:
 
 @contextmanager
 def rig(messages: int) -> Iterator[Rig]:
+    # The app's modules with their bytecode written, as `make run` serves them.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "components", "core", "toolsmith"],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory() as data_dir, sync_playwright() as pw:
         env = {"TOOLSMITH_DATA_DIR": data_dir, "TOOLSMITH_DEMO_DELAY": "0"}
         for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY"):
