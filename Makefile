@@ -38,11 +38,12 @@ $(NODE_SERVERS): tests/node/package-lock.json
 mcp-servers: $(NODE_SERVERS)
 
 # Bytecode for the app's own modules, written even where PYTHONDONTWRITEBYTECODE is set (as pip
-# does for installed packages): a server start otherwise compiles them all again.
+# does for installed packages): a server start otherwise compiles them all again. A checkout that
+# cannot be written to still runs, as before.
 COMPILE := $(BIN)/python -m compileall -q components core toolsmith
 
 run: setup
-	$(COMPILE)
+	-$(COMPILE)
 	$(BIN)/python -m toolsmith.serve --server.port 8501
 
 test: dev-setup browser mcp-servers
@@ -59,7 +60,7 @@ eval: setup
 	$(BIN)/python -m toolsmith eval evals/library_tools.yaml --demo
 
 bench: dev-setup browser
-	$(COMPILE)
+	-$(COMPILE)
 	$(BIN)/python -m bench
 
 # The code editor of the Tools page (CodeMirror 6), built from frontend/ with the versions in its

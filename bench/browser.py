@@ -7,7 +7,6 @@ import os
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -162,8 +161,9 @@ class Rig:
 @contextmanager
 def rig(messages: int) -> Iterator[Rig]:
     # The app's modules with their bytecode written, as `make run` serves them.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "components", "core", "toolsmith"],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "compileall", "-q",
+                    "components", "core", "toolsmith"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory() as data_dir, sync_playwright() as pw:
         env = {"TOOLSMITH_DATA_DIR": data_dir, "TOOLSMITH_DEMO_DELAY": "0"}
         for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY"):
