@@ -48,6 +48,7 @@ def _sidebar() -> None:
 
 team.account(viewer)
 guarded(state.keep_all)  # first: a choice made just before a page switch is kept
+guarded(lambda: state.note_page(navigation.title))  # widgets met afresh get their values
 guarded(_sidebar)
 guarded(storage.banner)  # a database that cannot be used says so on every page, every run
 navigation.run()

@@ -370,11 +370,15 @@ def keep_typed(call_id: str, text: str) -> tuple[str, bool]:
 
 
 def restore_result_widget(call_id: str) -> None:
+    """Before drawing a result box: what was typed (its draft), when the box has no value or
+    the browser has just made it afresh (note_page): never over text being typed."""
     state = chat()
-    if result_key(call_id) not in st.session_state:
-        st.session_state[result_key(call_id)] = state.result_drafts.get(call_id, "")
-    if result_error_key(call_id) not in st.session_state:
-        st.session_state[result_error_key(call_id)] = state.result_errors.get(call_id, False)
+    if result_key(call_id) not in st.session_state or arrived():
+        st.session_state[result_key(call_id)] = state.result_drafts.get(
+            call_id, st.session_state.get(result_key(call_id), ""))
+    if result_error_key(call_id) not in st.session_state or arrived():
+        st.session_state[result_error_key(call_id)] = state.result_errors.get(
+            call_id, bool(st.session_state.get(result_error_key(call_id), False)))
 
 
 # --- Where requests go -------------------------------------------------------------------
@@ -535,11 +539,33 @@ def _kept_key(key: str) -> None:
     st.session_state.setdefault(_KEPT_KEYS, set()).add(key)
 
 
+_PAGE = "nav.page"
+_ARRIVED = "nav.arrived"
+
+
+def note_page(title: str) -> None:
+    """app.py, every run before the page is drawn: the page this run draws. A run that draws
+    another page than the run before it meets a browser holding no value for this page's
+    widgets (it drops them on leaving a page), even when Streamlit still has them: a text box
+    left by a click in the navigation hands its text over in a rerun of the page being left,
+    which arrives after the switch, and the box drawn then came back empty and sent "" over
+    its draft (seen in Chromium: Chat, type a result, Tools, Chat)."""
+    st.session_state[_ARRIVED] = st.session_state.get(_PAGE) != title
+    st.session_state[_PAGE] = title
+
+
+def arrived() -> bool:
+    """True in a run that draws another page than the run before it (see note_page)."""
+    return bool(st.session_state.get(_ARRIVED, True))
+
+
 def restore(key: str, default: Any) -> None:
-    """Before drawing a widget: give it back the value kept by `keep` (or the default)."""
+    """Before drawing a widget: give it back the value kept by `keep` (or the default); on
+    arriving at its page, always, so the browser gets the value too (note_page says why)."""
     _kept_key(key)
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(f"kept.{key}", default)
+    if key not in st.session_state or arrived():
+        st.session_state[key] = st.session_state.get(f"kept.{key}",
+                                                     st.session_state.get(key, default))
 
 
 def restore_shared(key: str, default: Any) -> None:

@@ -37,7 +37,9 @@ export default function (component) {{
     // (the pause timer firing just after a click on Send) could make Streamlit drop that
     // click: a rerun that arrives while another is starting discards the first's clicks.
     box.addEventListener("blur", () => clearTimeout(timer));
-    if (box.value !== data.kept) later();  // typed before this script was ready
+    // Typed before this script was ready. An empty box is not that: a box drawn empty
+    // must not send "" over the text kept for it.
+    if (box.value && box.value !== data.kept) later();
   }};
   attach(50);
 }}
