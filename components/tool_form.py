@@ -78,7 +78,7 @@ def _table(editor_id: str, version: int, params: dict[str, Any], tree: list[Leve
 
     st.data_editor(
         pd.DataFrame(rows, columns=[*COLUMNS, KEY]),
-        key=key, num_rows="dynamic", hide_index=True, width="stretch",
+        key=key, num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
         on_change=tool_state.apply_form_edit, args=(editor_id, key, level.path),
         column_config={
             "name": st.column_config.TextColumn("name", required=True),

@@ -53,7 +53,7 @@ def _with_table(key: str, chart: Chart, table: pd.DataFrame, title: str,
             st.vega_lite_chart(chart.data, chart.spec, width="stretch")
     if table_tab.open:
         with table_tab:
-            st.dataframe(table, hide_index=True, width="stretch")
+            st.dataframe(table, hide_index=True, width="stretch", placeholder="—")
     # Written only when clicked: 100,000 rows of CSV on every rerun would slow the page.
     st.download_button(f"Download {title.lower()} (CSV)", lambda: rows.to_csv(index=False),
                        file_name=f"toolsmith-{key}.csv", mime="text/csv",

@@ -42,11 +42,11 @@ def editor(prices: dict[str, Price]) -> None:
         # otherwise be of objects and show "None" in every row.
         table = table.astype({f: "float64" for f in PRICE_FIELDS})
         if not team.is_admin():  # one table for the whole team: admins keep it
-            st.dataframe(table, hide_index=True, width="stretch")
+            st.dataframe(table, hide_index=True, width="stretch", placeholder="")
             st.caption("On this team server only admins change the price table.")
             return
         edited = st.data_editor(table, num_rows="dynamic", hide_index=True,
-                                key="usage.prices", width="stretch")
+                                key="usage.prices", width="stretch", placeholder="")
         if st.button("Save prices", key="usage.prices_save"):
             _save(edited)
 

@@ -60,7 +60,7 @@ def render(records: EvalRecords) -> None:
     worse = sum(1 for c in result.cells if (c.delta or 0) < 0)
     st.markdown(f"**Per case and target** — {better} better, {worse} worse, "
                 f"{len(result.cells) - better - worse} unchanged or not comparable")
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", placeholder="—")
     st.download_button("Download the comparison (CSV)", lambda: table.to_csv(index=False),
                        file_name=f"toolsmith-compare-{before}-{after}.csv", mime="text/csv",
                        key="evals.cmp_csv", on_click="ignore")

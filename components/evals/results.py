@@ -146,7 +146,7 @@ def section(records: EvalRecords, run: RunInfo) -> None:
     _grid(view)
     _cell(records, run, view.cells, view.labels)
     st.markdown("**Per target**")
-    st.dataframe(view.table("per_target"), hide_index=True, width="stretch",
+    st.dataframe(view.table("per_target"), hide_index=True, width="stretch", placeholder="—",
                  column_config={"pass rate": st.column_config.NumberColumn(format="percent"),
                                 "estimated cost (USD)": st.column_config.NumberColumn(
                                     format="$%.5f")})
@@ -220,6 +220,7 @@ def _grid(view: View) -> None:
     columns = {label: key for key, label in view.labels.items()}
     cases = view.cases
     st.dataframe(view.table("grid"), width="stretch", key="evals.grid", hide_index=True,
+                 placeholder="—",
                  column_config={"case": st.column_config.TextColumn(pinned=True)},
                  on_select=lambda: evals_state.take_grid_selection(cases, columns),
                  selection_mode="single-cell")
@@ -298,7 +299,7 @@ def _chart_with_table(key: str, title: str, spec: dict[str, Any],
     with chart_tab:
         st.vega_lite_chart(spec=spec, width="stretch")
     with table_tab:
-        st.dataframe(shown, hide_index=True, width="stretch")
+        st.dataframe(shown, hide_index=True, width="stretch", placeholder="—")
     st.download_button(f"Download {title.lower()} (CSV)", lambda: table.to_csv(index=False),
                        file_name=f"toolsmith-eval-{key}.csv", mime="text/csv",
                        key=f"evals.csv.{key}", on_click="ignore")

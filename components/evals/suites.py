@@ -138,7 +138,8 @@ def _case_form(path: str, text: str, tools: list[ToolSpec]) -> None:
                               "optional": [p not in required for p in properties]}),
                 column_config={"check": st.column_config.SelectboxColumn(options=list(KINDS)),
                                "argument": st.column_config.TextColumn(disabled=True)},
-                hide_index=True, key=f"evals.form.rows.{path}.{version}", width="stretch")
+                hide_index=True, key=f"evals.form.rows.{path}.{version}", width="stretch",
+                placeholder="")
             rows = [ArgRow(str(r["argument"]), str(r["check"] or "equals"), str(r["value"]),
                            bool(r["optional"]))
                     for r in edited.to_dict("records") if str(r["value"] or "").strip()]

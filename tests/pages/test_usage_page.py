@@ -242,3 +242,12 @@ def test_a_time_out_of_range_and_a_hostile_price_file_break_nothing(make_app: Ma
     assert not [e for e in at.error if "Something went wrong" in e.value]
     assert metrics(at)["Requests"] == "2"
     assert any("price table could not be read" in w.value for w in at.warning)
+
+
+def test_an_unset_price_is_an_empty_cell_not_none(make_app: MakeApp) -> None:
+    """cache_write is unset for most shipped models: the grid shows nothing there."""
+    seed(("gpt-4o", "openai", 1000))
+    at = open_usage(make_app())
+    [editor] = at.data_editor
+    assert editor.value["cache_write"].isna().any()
+    assert editor.proto.HasField("placeholder") and editor.proto.placeholder == ""
