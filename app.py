@@ -42,6 +42,9 @@ navigation = st.navigation([
 def _sidebar() -> None:
     # A session named in the URL is opened first, so its settings reach the sidebar's widgets.
     history_sync.restore_from_url()
+    # On every page, not only Chat: a reload on Tools reopens the conversation too (the
+    # navigation drops the query, so each run puts it back).
+    state.mark_session_in_url()
     _, settings = sidebar.render()
     state.set_settings(settings)
 

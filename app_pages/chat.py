@@ -41,7 +41,6 @@ def page() -> None:
     endpoint = state.endpoint()
     settings = replace(state.settings(), tool_choice=state.tool_choice(tools),
                        parallel_tool_calls=state.parallel_tool_calls())
-    state.mark_session_in_url()  # the link survives a visit to another page
 
     head, button = st.columns([5, 1], vertical_alignment="bottom")
     head.title("Chat")
