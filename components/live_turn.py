@@ -81,8 +81,12 @@ def run(endpoint: Endpoint, messages: list[Message], tools: list[ToolSpec],
         text_box = st.empty()
         calls_box = st.empty()
         status.caption(f"Waiting for {code(settings.model)}…")
-        st.button("Stop", key=STOP_KEY, icon=":material/stop_circle:",
-                  help="Stop this answer: what arrived so far is kept and recorded.")
+        # On the right: drawn on the left, where Re-run was under the answer it replaces, the
+        # second click of a double click on Re-run stopped the new answer at its first words
+        # (seen in a Chromium walk-through).
+        st.container(horizontal=True, horizontal_alignment="right").button(
+            "Stop", key=STOP_KEY, icon=":material/stop_circle:",
+            help="Stop this answer: what arrived so far is kept and recorded.")
         threading.Thread(target=work, name="toolsmith-turn", daemon=True).start()
         started()
         drawn = (-1, -1, -1)

@@ -408,3 +408,42 @@ def leave_a_box_for(page: Page, name: str) -> None:
         except AssertionError:
             link.click()
     expect(heading).to_be_visible()
+
+
+def test_a_second_click_on_re_run_does_not_stop_the_new_answer(start_server: StartServer,
+                                                                 page: Page) -> None:
+    """Stop used to be drawn where Re-run was: the second click of a double click on Re-run
+    stopped the new answer at its first words, and the answer it replaced was gone."""
+    model = "gpt-4o-2024-08-06"
+    story = "Once upon a time there was a model that streamed and streamed and streamed"
+    stalled = text_completion(story, stream=True, model=model)
+    cut = stalled.body.index(b"\n\n", stalled.body.index(b'"time ')) + 2
+    with WireServer() as wire:
+        wire.script(text_completion("A complete first answer.", stream=True, model=model),
+                    replace(stalled, stall_after=cut))  # the re-run: "Once upon a time", then
+        server = start_server(env={"OPENAI_BASE_URL": wire.base_url, "OPENAI_MODEL": model})
+        open_chat(page, server.url)
+        ask(page, "Tell me a story")
+        expect(bubbles(page).filter(has_text="A complete first answer.")).to_have_count(1)
+        # As in the walk-through: a window the conversation overflows, scrolled to its end,
+        # so what is drawn at the bottom takes the place of what was there.
+        page.set_viewport_size({"width": 1200, "height": 420})
+        page.mouse.move(700, 200)
+        page.mouse.wheel(0, 5_000)
+        re_run = main(page).get_by_role("button", name="Re-run").last
+        expect(re_run).to_be_in_viewport()
+        box = re_run.bounding_box()
+        assert box is not None
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        re_run.click()
+        stop = page.get_by_role("button", name="Stop")
+        expect(stop).to_be_visible()
+        expect(bubbles(page).filter(has_text="Once upon a time")).to_have_count(1)
+        expect(bubbles(page).filter(has_text="A complete first answer.")).to_have_count(0)
+        page.mouse.click(x, y)  # the second click of the double click, where Re-run was
+        page.wait_for_timeout(1_500)  # a Stop takes effect within 0.1 s: give it ample time
+        expect(main(page).get_by_text("Stopped by you", exact=False)).to_have_count(0)
+        expect(stop).to_be_visible()
+        stop.click()  # Stop itself still stops
+        expect(main(page).get_by_text("Stopped by you", exact=False)).to_have_count(1)
+        no_exception(page)
