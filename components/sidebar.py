@@ -21,6 +21,8 @@ from core.wire.errors import ToolsmithError
 from core.wire.http import Timeouts
 
 log = logging.getLogger("toolsmith")
+REQUEST_DEFAULTS = {"sidebar.temperature": 1.0, "sidebar.max_tokens": 0,
+                    "sidebar.stream": True}
 
 
 def _apply_preset() -> None:
@@ -105,13 +107,18 @@ def render() -> tuple[Endpoint, ChatSettings]:
     state.set_endpoint(endpoint)
 
     sb.subheader("Request")
+    # Defaults through session state, not the widgets' value arguments: a reopened session
+    # sets these keys too, and a widget given both logs Streamlit's warning about it.
+    for key, default in REQUEST_DEFAULTS.items():
+        st.session_state.setdefault(key, default)
     settings = ChatSettings(
         model=model,
         system_prompt=sb.text_area("System prompt", key="sidebar.system_prompt", height=80),
-        temperature=sb.slider("Temperature", 0.0, 2.0, 1.0, 0.05, key="sidebar.temperature"),
+        temperature=sb.slider("Temperature", 0.0, 2.0, step=0.05, key="sidebar.temperature"),
         max_tokens=int(sb.number_input(
-            "Max tokens (0 = server default)", 0, 1_000_000, 0, 64, key="sidebar.max_tokens")),
-        stream=sb.toggle("Stream", value=True, key="sidebar.stream"),
+            "Max tokens (0 = server default)", 0, 1_000_000, step=64,
+            key="sidebar.max_tokens")),
+        stream=sb.toggle("Stream", key="sidebar.stream"),
         options=_format_options(sb, fmt),
     )
     with sb.expander("Timeouts"):

@@ -134,6 +134,8 @@ def test_a_session_keeps_and_restores_its_settings(start_server: StartServer,
         expect(main(page).get_by_text(re.compile(r"^Model\s+gpt-4o-2024-08-06\s+·"))) \
             .to_be_visible()
         no_exception(page)
+        # Restoring set the widgets' values once: no widget was also given a default.
+        assert "created with a default value" not in server.log()
 
 
 def choose(page: Page, key: str, option: str) -> None:
