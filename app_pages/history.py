@@ -59,6 +59,8 @@ def _row(info: SessionInfo, db: Store) -> None:
         left.caption(f"{when} · {text(info.model or '?')} ({text(info.provider or '?')}) · "
                      f"{_count(info.messages, 'message')} · {_count(info.requests, 'request')} · "
                      f"{info.tokens:,} tokens · {code(info.id)}")
+        if info.branched_from:
+            left.caption(f":material/call_split: A branch of {code(info.branched_from)}")
         if info.last_text and info.last_text != info.title:
             # Sessions that began with the same question differ in where they got to.
             left.caption(f"Latest: {text(' '.join(info.last_text.split()), 120)}")

@@ -52,7 +52,8 @@ def restore_from_url() -> None:
     saved = _json_object(row.get("settings_json"))
     recorded = recorded_server(row, saved)
     fresh = state.sidebar_untouched()
-    state.open_session(conversation, drafts, recorded)
+    state.open_session(conversation, drafts, recorded,
+                       branched_from=row.get("branched_from"))
     state.restore_settings(saved, _tool_names(row.get("tools_json")),
                            recorded if fresh and recorded.can_return else None)
 
@@ -152,7 +153,8 @@ class SessionWriter:
             return
         try:
             try:
-                self.db.record(chat.conversation, **self.session)
+                self.db.record(chat.conversation, branched_from=chat.branched_from,
+                               **self.session)
             except (SessionConflict, IntegrityError) as conflict:
                 # Another tab continued the stored session (or it is a teammate's shared
                 # one; IntegrityError: two tabs saved the same position at once): keep this

@@ -172,15 +172,17 @@ def take_fork(current: ChatState, fork: Conversation) -> str:
 
 def open_session(conversation: Conversation,
                  drafts: dict[str, tuple[str, bool]] | None = None,
-                 recorded: RecordedServer | None = None) -> None:
-    """Show a stored conversation, with the tool results that were typed but not sent."""
+                 recorded: RecordedServer | None = None,
+                 branched_from: str | None = None) -> None:
+    """Show a stored conversation, with the tool results that were typed but not sent (and,
+    for a branch, the session it came from)."""
     drafts = drafts or {}
     _forget_boxes(drafts)  # stale widget values must not hide the stored drafts
     st.session_state["chat.state"] = ChatState(
         conversation=conversation,
         result_drafts={c: text for c, (text, _) in drafts.items()},
         result_errors={c: err for c, (_, err) in drafts.items() if err},
-        recorded=recorded)
+        recorded=recorded, branched_from=branched_from)
 
 
 # --- A session's own settings, restored when it is reopened ----------------------------------

@@ -140,6 +140,12 @@ _MIGRATIONS: list[tuple[int, str, list[str]]] = [
             owner TEXT NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL,
             updated_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (owner, name))""",
     ]),
+    # A branch (Edit and send, Branch, History's fork) names the session it came from, so the
+    # way back is shown whenever the branch is open and in its History row, not only in the
+    # tab that made it.
+    (14, "the session a branch came from", [
+        "ALTER TABLE sessions ADD COLUMN branched_from TEXT",
+    ]),
 ]
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 # Exchanges that record a tool run (an MCP call, an HTTP tool's request), not a model request:
@@ -161,6 +167,7 @@ sessions = sa.Table(
     sa.Column("kind", sa.Text),  # "eval" (an eval run's requests), "tools" (Generate); NULL: a chat
     sa.Column("owner", sa.Text),  # the signed-in user's email in team mode; NULL in local mode
     sa.Column("shared", sa.Integer),  # 1: teammates may open it read-only (and fork it)
+    sa.Column("branched_from", sa.Text),  # the session this one is a branch of, if any
 )
 messages = sa.Table(
     "messages", metadata,
@@ -474,6 +481,7 @@ class SessionInfo:
     owner: str | None = None
     shared: bool = False
     last_text: str = ""  # the start of its latest message with text (tells like sessions apart)
+    branched_from: str | None = None  # the session it is a branch of
 
 
 def _insert_for(dialect: str) -> Callable[..., Any]:
@@ -541,14 +549,16 @@ class Store:
     # Writing, as the conversation happens.
     def record(self, conversation: Conversation, *, provider: str | None = None,
                model: str | None = None, settings: dict[str, Any] | None = None,
-               tools: list[dict[str, Any]] | None = None, title: str | None = None) -> None:
+               tools: list[dict[str, Any]] | None = None, title: str | None = None,
+               branched_from: str | None = None) -> None:
         """Bring the stored session up to date with the in-memory conversation, in one
         transaction: the session row, the messages not stored yet (the history only grows)
-        and the exchanges not stored yet."""
+        and the exchanges not stored yet. `branched_from`: the session it is a branch of."""
         now = time.time()
         values: dict[str, Any] = {"updated_at": now}
         for key, value in (("provider", provider), ("model", model), ("title", title),
-                           ("settings_json", _dumps(settings)), ("tools_json", _dumps(tools))):
+                           ("settings_json", _dumps(settings)), ("tools_json", _dumps(tools)),
+                           ("branched_from", branched_from)):
             if value is not None:
                 values[key] = value
         with writing(self.engine) as conn, conn.begin():
@@ -714,7 +724,8 @@ class Store:
                             updated_at=r.updated_at, provider=r.provider, model=r.model,
                             messages=r.n or 0, requests=r.requests or 0,
                             tokens=int(r.tokens or 0), owner=r.owner,
-                            shared=bool(r.shared), last_text=r.last_text or "")
+                            shared=bool(r.shared), last_text=r.last_text or "",
+                            branched_from=r.branched_from)
                 for r in rows]
 
     # Editing.
@@ -764,7 +775,7 @@ class Store:
         self.record(fork, provider=row.get("provider"), model=row.get("model"),
                     settings=_loads(row.get("settings_json")),
                     tools=_loads(row.get("tools_json")),
-                    title=f"Fork of {row.get('title') or 'session'}")
+                    title=f"Fork of {row.get('title') or 'session'}", branched_from=session_id)
         return fork.id
 
     def usage_version(self) -> tuple[int, float]:

@@ -604,6 +604,19 @@ def test_fork_from_a_middle_message(store: Store) -> None:
     assert store.list_sessions()[0].id == fork_id
 
 
+def test_a_branch_names_the_session_it_came_from(store: Store) -> None:
+    """Kept with the session, so the way back is shown whenever the branch is open."""
+    source = rich_conversation()
+    store.record(source)
+    branch = simple_conversation("Another question", "Another answer")
+    store.record(branch, branched_from=source.id)
+    store.record(branch)  # a later save without it keeps it
+    forked = store.fork(source.id, source.messages[0].id)
+    rows = {s.id: s.branched_from for s in store.list_sessions()}
+    assert rows == {source.id: None, branch.id: source.id, forked: source.id}
+    assert (store.session_row(branch.id) or {})["branched_from"] == source.id
+
+
 def test_fork_from_the_first_and_the_last_message(store: Store) -> None:
     source = rich_conversation()
     store.record(source)

@@ -353,6 +353,11 @@ def test_stop_then_edit_and_branch_in_the_browser(start_server: StartServer, pag
         expect(bubbles(previous).filter(has_text="Once upon a time")).to_have_count(1)
         expect(user_bubble(previous, "Tell me a story")).to_have_count(1)
         assert session_id(previous) == first
+        # The way back is kept with the branch: after a reload, and in its History row.
+        page.reload()
+        expect(main(page).get_by_text("This conversation is a branch")).to_be_visible()
+        go_to(page, "History")
+        expect(main(page).get_by_text(f"A branch of {first}")).to_have_count(1)
         no_exception(page)
 
 
