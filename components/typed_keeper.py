@@ -2,10 +2,13 @@
 
 Streamlit's text area hands its text to the server only on blur or Ctrl+Enter, so a reload in
 the middle of typing lost it. This components-v2 piece (in the page, no iframe, a few lines of
-JavaScript) listens to the box's input events and, when typing pauses, sends the text as its
-own state; the callback stores it as the box's draft (session and database) without touching
-the box itself, which keeps what is being typed. Leaving the box cancels a pause not yet sent:
-Streamlit has the text then, and a request racing the click that left the box could lose it.
+JavaScript) listens to the box's input events and, when typing pauses, hands the text to
+Streamlit as Ctrl+Enter would, so the box's own callback keeps it as its draft (session and
+database) and the box holds no text Streamlit lacks: a box left holding some made the next click
+in the navigation only hand it over (Streamlit 1.67). Where Streamlit does not take it, the text
+goes as this piece's own state, stored the same way without touching the box. Leaving the box
+cancels a pause not yet sent: Streamlit has the text then, and a request racing the click that
+left the box could lose it.
 """
 
 from __future__ import annotations
@@ -27,10 +30,23 @@ export default function (component) {{
     if (!box) {{ if (tries > 0) setTimeout(() => attach(tries - 1), 200); return; }}
     if (box.dataset.keeper === data.selector) return;
     box.dataset.keeper = data.selector;
+    const pending = () => box.closest("[data-testid=stTextArea]")
+      ?.querySelector("[data-testid=InputInstructions]");
+    // Hand the text to Streamlit as Ctrl+Enter does (its own path: the box's on_change keeps
+    // it): a box left holding text not handed over made the next click in the navigation
+    // only hand it over. Where that is not taken (the "apply" hint still shows), send the
+    // text as this piece's own state instead.
+    const handOver = () => {{
+      const text = box.value;
+      box.dispatchEvent(new KeyboardEvent("keydown", {{
+        key: "Enter", code: "Enter", ctrlKey: true, bubbles: true, cancelable: true }}));
+      setTimeout(() => {{ if (pending() && box.value === text) setStateValue("text", text); }},
+                 150);
+    }};
     let timer;
     const later = () => {{
       clearTimeout(timer);
-      timer = setTimeout(() => setStateValue("text", box.value), {PAUSE_MS});
+      timer = setTimeout(handOver, {PAUSE_MS});
     }};
     box.addEventListener("input", later);
     // Leaving the box hands its text to Streamlit anyway. A second request moments later

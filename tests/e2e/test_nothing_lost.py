@@ -391,7 +391,9 @@ def test_a_result_typed_and_not_left_survives_a_visit_to_another_page(
     box.click()
     page.keyboard.type(RESULT)  # no blur, no Ctrl+Enter
     poll_rows(server, "SELECT content FROM result_drafts WHERE content LIKE '%drizzle%'")
-    leave_a_box_for(page, "Tools")
+    # One click: the keeper handed the text over at the typing pause, so the box holds none
+    # Streamlit lacks (a box holding some made the first click only hand it over).
+    go_to(page, "Tools")
     go_to(page, "Chat")
     expect(result_box(page)).to_have_value(RESULT)
     time.sleep(1.5)  # longer than the keeper's typing pause: nothing sends "" afterwards
@@ -400,21 +402,6 @@ def test_a_result_typed_and_not_left_survives_a_visit_to_another_page(
     expect(result_box(page)).to_have_value(RESULT)
     no_exception(page)
 
-
-def leave_a_box_for(page: Page, name: str) -> None:
-    """A click in the navigation while a text box holds text it has not handed over yet: in
-    Streamlit (1.67, a plain two-page app too) that first click may only hand the text over
-    and draw the page again; a person then clicks once more."""
-    link = page.get_by_test_id("stSidebarNav").get_by_role("link").filter(has_text=name)
-    heading = main(page).get_by_role("heading", name=name, exact=True)
-    link.click()
-    for _ in range(3):
-        try:
-            expect(heading).to_be_visible(timeout=3_000)
-            return
-        except AssertionError:
-            link.click()
-    expect(heading).to_be_visible()
 
 
 def test_a_second_click_on_re_run_does_not_stop_the_new_answer(start_server: StartServer,
