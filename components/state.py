@@ -270,8 +270,11 @@ def requested_session() -> str | None:
 
 
 def mark_session_in_url() -> None:
-    if chat().conversation.messages:
-        st.query_params["session"] = chat().conversation.id
+    """The open session's link in the address (every run, every page: the navigation drops
+    the query); set only when it differs, since each set sends the browser a message."""
+    conversation = chat().conversation
+    if conversation.messages and st.query_params.get("session") != conversation.id:
+        st.query_params["session"] = conversation.id
 
 
 # --- Edit, delete, re-run and branch from a message ------------------------------------------
@@ -375,12 +378,10 @@ def restore_result_widget(call_id: str) -> None:
     """Before drawing a result box: what was typed (its draft), when the box has no value or
     the browser has just made it afresh (note_page): never over text being typed."""
     state = chat()
-    if result_key(call_id) not in st.session_state or arrived():
-        st.session_state[result_key(call_id)] = state.result_drafts.get(
-            call_id, st.session_state.get(result_key(call_id), ""))
-    if result_error_key(call_id) not in st.session_state or arrived():
-        st.session_state[result_error_key(call_id)] = state.result_errors.get(
-            call_id, bool(st.session_state.get(result_error_key(call_id), False)))
+    box, error = result_key(call_id), result_error_key(call_id)
+    _give_back(box, state.result_drafts.get(call_id, st.session_state.get(box, "")))
+    _give_back(error, state.result_errors.get(call_id,
+                                              bool(st.session_state.get(error, False))))
 
 
 # --- Where requests go -------------------------------------------------------------------
@@ -565,9 +566,14 @@ def restore(key: str, default: Any) -> None:
     """Before drawing a widget: give it back the value kept by `keep` (or the default); on
     arriving at its page, always, so the browser gets the value too (note_page says why)."""
     _kept_key(key)
+    _give_back(key, st.session_state.get(f"kept.{key}", st.session_state.get(key, default)))
+
+
+def _give_back(key: str, value: Any) -> None:
+    """A widget's value set before it is drawn: when it has none, or when the browser has
+    just made it afresh (note_page); never over what is being typed on the page it stays on."""
     if key not in st.session_state or arrived():
-        st.session_state[key] = st.session_state.get(f"kept.{key}",
-                                                     st.session_state.get(key, default))
+        st.session_state[key] = value
 
 
 def restore_shared(key: str, default: Any) -> None:
